@@ -1,0 +1,203 @@
+//! Python syntax helpers over tree-sitter: parse once per file, then ask
+//! questions about calls, arguments, strings and enclosing scopes. Rules
+//! built on these see code, not text, so a pattern inside a comment, a
+//! docstring or another scope does not match.
+
+use std::cell::RefCell;
+use tree_sitter::{Node, Parser, Tree};
+
+thread_local! {
+    // A parser per scanning thread: creating one per file costs more than parsing small files.
+    static PARSER: RefCell<Option<Parser>> = const { RefCell::new(None) };
+}
+
+/// Parses Python source. `None` only if the grammar cannot be loaded, which
+/// a unit test rules out; syntax errors still yield a tree with ERROR nodes.
+pub fn parse(src: &str) -> Option<Tree> {
+    PARSER.with(|cell| {
+        let mut slot = cell.borrow_mut();
+        if slot.is_none() {
+            let mut p = Parser::new();
+            p.set_language(&tree_sitter_python::LANGUAGE.into()).ok()?;
+            *slot = Some(p);
+        }
+        slot.as_mut()?.parse(src, None)
+    })
+}
+
+/// The source text of a node.
+pub fn text<'s>(node: Node<'_>, src: &'s str) -> &'s str {
+    node.utf8_text(src.as_bytes()).unwrap_or("")
+}
+
+/// 1-based line of a node's start.
+pub fn line(node: Node<'_>) -> u32 {
+    node.start_position().row as u32 + 1
+}
+
+/// Visits every node in document order.
+pub fn walk<'t>(root: Node<'t>, mut f: impl FnMut(Node<'t>)) {
+    let mut cursor = root.walk();
+    loop {
+        f(cursor.node());
+        if cursor.goto_first_child() {
+            continue;
+        }
+        loop {
+            if cursor.goto_next_sibling() {
+                break;
+            }
+            if !cursor.goto_parent() {
+                return;
+            }
+        }
+    }
+}
+
+/// The dotted name of what a `call` node calls: `os.getenv`, `app.add_middleware`,
+/// `CORSMiddleware`. `None` for calls of computed expressions.
+pub fn call_name(call: Node<'_>, src: &str) -> Option<String> {
+    let func = call.child_by_field_name("function")?;
+    dotted(func, src)
+}
+
+/// A dotted name for an identifier or attribute chain.
+pub fn dotted(node: Node<'_>, src: &str) -> Option<String> {
+    match node.kind() {
+        "identifier" => Some(text(node, src).to_string()),
+        "attribute" => {
+            let obj = node.child_by_field_name("object")?;
+            let attr = node.child_by_field_name("attribute")?;
+            let base = match obj.kind() {
+                "call" => format!("{}()", call_name(obj, src)?),
+                _ => dotted(obj, src)?,
+            };
+            Some(format!("{base}.{}", text(attr, src)))
+        }
+        _ => None,
+    }
+}
+
+/// The value node of keyword argument `name` in a call.
+pub fn keyword_arg<'t>(call: Node<'t>, name: &str, src: &str) -> Option<Node<'t>> {
+    let args = call.child_by_field_name("arguments")?;
+    let mut cursor = args.walk();
+    args.named_children(&mut cursor).find_map(|arg| {
+        (arg.kind() == "keyword_argument" && arg.child_by_field_name("name").is_some_and(|n| text(n, src) == name))
+            .then(|| arg.child_by_field_name("value"))
+            .flatten()
+    })
+}
+
+/// Positional (non-keyword) arguments of a call.
+pub fn positional_args<'t>(call: Node<'t>) -> Vec<Node<'t>> {
+    let Some(args) = call.child_by_field_name("arguments") else { return vec![] };
+    let mut cursor = args.walk();
+    args.named_children(&mut cursor)
+        .filter(|a| !matches!(a.kind(), "keyword_argument" | "comment" | "list_splat" | "dictionary_splat"))
+        .collect()
+}
+
+/// The value of a plain string literal (no f-string interpolation), without
+/// quotes or prefix. `None` for anything else.
+pub fn string_value(node: Node<'_>, src: &str) -> Option<String> {
+    if node.kind() != "string" {
+        return None;
+    }
+    let mut out = String::new();
+    let mut cursor = node.walk();
+    for child in node.named_children(&mut cursor) {
+        match child.kind() {
+            "string_content" | "escape_sequence" => out.push_str(text(child, src)),
+            "string_start" | "string_end" => {}
+            // An interpolation makes the value dynamic.
+            _ => return None,
+        }
+    }
+    Some(out)
+}
+
+/// True for literals: strings, numbers, booleans, None, and lists/tuples of them.
+pub fn is_constant(node: Node<'_>, src: &str) -> bool {
+    match node.kind() {
+        "string" => string_value(node, src).is_some(),
+        "integer" | "float" | "true" | "false" | "none" => true,
+        "list" | "tuple" | "set" => {
+            let mut c = node.walk();
+            node.named_children(&mut c).all(|n| is_constant(n, src))
+        }
+        "concatenated_string" => {
+            let mut c = node.walk();
+            node.named_children(&mut c).all(|n| is_constant(n, src))
+        }
+        _ => false,
+    }
+}
+
+/// The innermost function definition containing `node`.
+pub fn enclosing_function(node: Node<'_>) -> Option<Node<'_>> {
+    let mut cur = node.parent();
+    while let Some(n) = cur {
+        if n.kind() == "function_definition" {
+            return Some(n);
+        }
+        cur = n.parent();
+    }
+    None
+}
+
+/// True if a `function_definition` is `async def`.
+pub fn is_async(func: Node<'_>) -> bool {
+    func.child(0).is_some_and(|c| c.kind() == "async")
+}
+
+/// True if `node` sits at module level (not inside a function or class body).
+pub fn is_module_level(node: Node<'_>) -> bool {
+    let mut cur = node.parent();
+    while let Some(n) = cur {
+        if matches!(n.kind(), "function_definition" | "class_definition" | "lambda") {
+            return false;
+        }
+        cur = n.parent();
+    }
+    true
+}
+
+/// True if `node` is the argument of an `await`.
+pub fn is_awaited(node: Node<'_>) -> bool {
+    node.parent().is_some_and(|p| p.kind() == "await")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_and_names_calls_across_lines() {
+        let src = "import os\nSECRET = os.getenv(\n    \"SECRET_KEY\",\n    \"dev\",\n)\n";
+        let tree = parse(src).expect("python grammar loads");
+        let mut names = vec![];
+        walk(tree.root_node(), |n| {
+            if n.kind() == "call" {
+                names.push((
+                    call_name(n, src).unwrap(),
+                    positional_args(n).iter().filter_map(|a| string_value(*a, src)).collect::<Vec<_>>(),
+                ));
+            }
+        });
+        assert_eq!(names, vec![("os.getenv".to_string(), vec!["SECRET_KEY".to_string(), "dev".to_string()])]);
+    }
+
+    #[test]
+    fn async_scope_and_module_level() {
+        let src = "async def f():\n    g()\nh()\n";
+        let tree = parse(src).unwrap();
+        let mut seen = vec![];
+        walk(tree.root_node(), |n| {
+            if n.kind() == "call" {
+                seen.push((text(n, src).to_string(), enclosing_function(n).is_some_and(is_async), is_module_level(n)));
+            }
+        });
+        assert_eq!(seen, vec![("g()".into(), true, false), ("h()".into(), false, true)]);
+    }
+}

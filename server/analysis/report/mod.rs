@@ -1,0 +1,2 @@
+//! Renderers of a [`crate::Report`]: terminal table, JSON, SARIF 2.1.0 and a
+//! Markdown audit. Pure functions from a report to a string.

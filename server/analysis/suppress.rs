@@ -1,0 +1,209 @@
+//! Suppressions written in the repository: inline comments
+//! (`shipshape: ignore[check-id] reason`, on the finding's line or the line
+//! above) and `[[ignore]]` entries in `.shipshape.toml`. A suppression
+//! without a reason, or past its expiry, does not suppress; a note says why.
+
+use crate::model::{CheckResult, Note, Outcome, Suppression};
+use crate::repo::FileFacts;
+use crate::walk::FileIndex;
+use chrono::NaiveDate;
+use globset::{Glob, GlobMatcher};
+use serde::Deserialize;
+use std::path::Path;
+
+const MARKER: &str = "shipshape: ignore[";
+
+/// An inline `shipshape: ignore[...]` comment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InlineIgnore {
+    pub line: u32,
+    pub checks: Vec<String>,
+    pub reason: String,
+}
+
+/// Finds the inline ignore comments of a file.
+pub fn inline_ignores(text: &str) -> Vec<InlineIgnore> {
+    if memchr::memmem::find(text.as_bytes(), MARKER.as_bytes()).is_none() {
+        return Vec::new();
+    }
+    let mut out = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        let Some(pos) = line.find(MARKER) else { continue };
+        let rest = &line[pos + MARKER.len()..];
+        let Some(end) = rest.find(']') else { continue };
+        let checks = rest[..end].split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect();
+        let reason = rest[end + 1..].trim().trim_end_matches("*/").trim_end_matches("-->").trim().to_string();
+        out.push(InlineIgnore { line: i as u32 + 1, checks, reason });
+    }
+    out
+}
+
+/// The repository's `.shipshape.toml`.
+#[derive(Debug, Default)]
+pub struct RepoConfig {
+    pub ignores: Vec<ConfigIgnore>,
+    pub notes: Vec<Note>,
+}
+
+#[derive(Debug)]
+pub struct ConfigIgnore {
+    pub check: String,
+    pub path: Option<GlobMatcher>,
+    pub reason: String,
+    pub expires: Option<NaiveDate>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    #[serde(default)]
+    ignore: Vec<RawIgnore>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawIgnore {
+    check: String,
+    path: Option<String>,
+    reason: Option<String>,
+    expires: Option<toml::value::Datetime>,
+}
+
+pub const CONFIG_FILE: &str = ".shipshape.toml";
+
+impl RepoConfig {
+    /// Loads `.shipshape.toml` from the root; problems become notes.
+    pub fn load(root: &Path) -> RepoConfig {
+        let path = root.join(CONFIG_FILE);
+        match std::fs::read_to_string(&path) {
+            Ok(text) => RepoConfig::parse(&text),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => RepoConfig::default(),
+            Err(e) => RepoConfig { ignores: vec![], notes: vec![note(format!("cannot read: {e}"))] },
+        }
+    }
+
+    pub fn parse(text: &str) -> RepoConfig {
+        let raw: RawConfig = match toml::from_str(text) {
+            Ok(r) => r,
+            Err(e) => {
+                return RepoConfig {
+                    ignores: vec![],
+                    notes: vec![note(format!("ignored, it does not parse: {}", e.message()))],
+                };
+            }
+        };
+        let mut cfg = RepoConfig::default();
+        for (i, r) in raw.ignore.into_iter().enumerate() {
+            let reason = r.reason.unwrap_or_default().trim().to_string();
+            if reason.is_empty() {
+                cfg.notes.push(note(format!(
+                    "[[ignore]] #{} for {} has no reason and does not suppress",
+                    i + 1,
+                    r.check
+                )));
+                continue;
+            }
+            let path = match r.path.as_deref().map(Glob::new) {
+                None => None,
+                Some(Ok(g)) => Some(g.compile_matcher()),
+                Some(Err(e)) => {
+                    cfg.notes.push(note(format!("[[ignore]] #{} has a bad path glob: {e}", i + 1)));
+                    continue;
+                }
+            };
+            let expires = match r.expires {
+                None => None,
+                Some(d) => match d.date {
+                    Some(date) => {
+                        NaiveDate::from_ymd_opt(i32::from(date.year), u32::from(date.month), u32::from(date.day))
+                    }
+                    None => {
+                        cfg.notes.push(note(format!("[[ignore]] #{} has an expiry without a date", i + 1)));
+                        continue;
+                    }
+                },
+            };
+            cfg.ignores.push(ConfigIgnore { check: r.check, path, reason, expires });
+        }
+        cfg
+    }
+}
+
+fn note(message: String) -> Note {
+    Note { path: CONFIG_FILE.into(), message }
+}
+
+/// Marks suppressed findings and turns a check whose every finding is
+/// suppressed into a pass.
+pub fn apply(
+    results: &mut [CheckResult],
+    facts: &[FileFacts],
+    index: &FileIndex,
+    config: &RepoConfig,
+    today: NaiveDate,
+) {
+    for result in results.iter_mut().filter(|r| r.outcome == Outcome::Fail) {
+        for finding in &mut result.findings {
+            let path = finding.location.as_ref().map(|l| l.path.as_str());
+            let line = finding.location.as_ref().and_then(|l| l.line);
+            if let (Some(path), Some(line)) = (path, line) {
+                let inline = index.files.binary_search_by(|f| f.path.as_str().cmp(path)).ok().and_then(|i| {
+                    facts[i].inline_ignores.iter().find(|ig| {
+                        (ig.line == line || ig.line + 1 == line) && ig.checks.iter().any(|c| c == &result.check_id)
+                    })
+                });
+                if let Some(ig) = inline.filter(|ig| !ig.reason.is_empty()) {
+                    finding.suppression =
+                        Some(Suppression { source: "inline".into(), reason: ig.reason.clone(), expires: None });
+                    continue;
+                }
+            }
+            let configured = config.ignores.iter().find(|ig| {
+                ig.check == result.check_id
+                    && match (&ig.path, path) {
+                        (None, _) => true,
+                        (Some(glob), Some(p)) => glob.is_match(p),
+                        (Some(_), None) => false,
+                    }
+            });
+            if let Some(ig) = configured {
+                if ig.expires.is_none_or(|d| d >= today) {
+                    finding.suppression =
+                        Some(Suppression { source: "config".into(), reason: ig.reason.clone(), expires: ig.expires });
+                }
+            }
+        }
+        if result.findings.iter().all(|f| f.suppression.is_some()) {
+            result.outcome = Outcome::Pass;
+            result.summary = format!("{} finding(s) suppressed", result.findings.len());
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn inline_ignore_needs_check_and_keeps_reason() {
+        let text = "a = 1\nx = f()  # shipshape: ignore[cors-wildcard, debug-enabled] public read-only API\n";
+        let got = inline_ignores(text);
+        assert_eq!(got.len(), 1);
+        assert_eq!(got[0].line, 2);
+        assert_eq!(got[0].checks, vec!["cors-wildcard", "debug-enabled"]);
+        assert_eq!(got[0].reason, "public read-only API");
+    }
+
+    #[test]
+    fn config_without_reason_or_with_bad_toml_is_a_note() {
+        let cfg = RepoConfig::parse("[[ignore]]\ncheck = \"tests-missing\"\n");
+        assert!(cfg.ignores.is_empty());
+        assert!(cfg.notes[0].message.contains("no reason"));
+        let cfg = RepoConfig::parse("[[ignore]\n");
+        assert!(cfg.notes[0].message.contains("does not parse"));
+        let cfg =
+            RepoConfig::parse("[[ignore]]\ncheck = \"x\"\nreason = \"r\"\npath = \"docs/**\"\nexpires = 2030-01-01\n");
+        assert_eq!(cfg.ignores.len(), 1);
+        assert_eq!(cfg.ignores[0].expires, NaiveDate::from_ymd_opt(2030, 1, 1));
+    }
+}

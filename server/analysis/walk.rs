@@ -1,0 +1,236 @@
+//! Turns a directory into the list of files a scan looks at, classified once
+//! so every check agrees on what is a test, a doc or vendored code.
+//!
+//! The walk honours `.gitignore` (also outside a git repository, so plain
+//! directories behave like checkouts), never follows symlinks, and keeps no
+//! file contents: memory grows with the number of paths, not their size.
+
+use crate::model::Note;
+use ignore::WalkBuilder;
+use std::path::{Path, PathBuf};
+
+/// Directories that hold someone else's code or build output. Skipped by
+/// the walk entirely: findings there are not the repository's to fix.
+pub const VENDORED_DIRS: &[&str] = &[
+    "node_modules",
+    ".venv",
+    "venv",
+    "env",
+    "virtualenv",
+    "site-packages",
+    "vendor",
+    "third_party",
+    "dist",
+    "build",
+    "target",
+    "__pycache__",
+    ".tox",
+    ".nox",
+    ".mypy_cache",
+    ".pytest_cache",
+    ".ruff_cache",
+    ".git",
+    ".hg",
+    ".svn",
+    ".next",
+    ".nuxt",
+    "bower_components",
+    ".gradle",
+    ".idea",
+];
+
+/// The source language of a file, by extension.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Language {
+    Python,
+    JavaScript,
+    TypeScript,
+    Go,
+    Rust,
+    Java,
+    Kotlin,
+}
+
+impl Language {
+    pub fn name(self) -> &'static str {
+        match self {
+            Language::Python => "Python",
+            Language::JavaScript => "JavaScript",
+            Language::TypeScript => "TypeScript",
+            Language::Go => "Go",
+            Language::Rust => "Rust",
+            Language::Java => "Java",
+            Language::Kotlin => "Kotlin",
+        }
+    }
+
+    fn from_path(path: &str) -> Option<Language> {
+        let ext = path.rsplit_once('.').map(|(_, e)| e)?;
+        Some(match ext {
+            "py" | "pyi" => Language::Python,
+            "js" | "mjs" | "cjs" | "jsx" => Language::JavaScript,
+            "ts" | "mts" | "cts" | "tsx" => Language::TypeScript,
+            "go" => Language::Go,
+            "rs" => Language::Rust,
+            "java" => Language::Java,
+            "kt" | "kts" => Language::Kotlin,
+            _ => return None,
+        })
+    }
+}
+
+/// One file of the repository and what kind of file it is.
+#[derive(Debug, Clone)]
+pub struct FileEntry {
+    /// Absolute path, for reading.
+    pub abs: PathBuf,
+    /// Repo-relative, `/`-separated; lossy if the name is not UTF-8.
+    pub path: String,
+    pub size: u64,
+    pub language: Option<Language>,
+    /// A test file or a file under a tests/fixtures directory.
+    pub is_test: bool,
+    /// Documentation: markdown/reST/text files and anything under docs/.
+    pub is_docs: bool,
+    /// Examples, samples and scripts that are not the service itself.
+    pub is_example: bool,
+    /// A database migration file (excluded from code checks, counted by data checks).
+    pub is_migration: bool,
+}
+
+impl FileEntry {
+    /// Code checks look at application code only: not tests, docs, examples
+    /// or migrations.
+    pub fn is_app_code(&self) -> bool {
+        self.language.is_some() && !self.is_test && !self.is_docs && !self.is_example && !self.is_migration
+    }
+
+    pub fn file_name(&self) -> &str {
+        self.path.rsplit('/').next().unwrap_or(&self.path)
+    }
+
+    pub fn extension(&self) -> Option<&str> {
+        let name = self.file_name();
+        name.rsplit_once('.').map(|(_, e)| e).filter(|_| !name.starts_with('.') || name.matches('.').count() > 1)
+    }
+
+    /// Path components below the root, directories first.
+    pub fn components(&self) -> impl Iterator<Item = &str> {
+        self.path.split('/')
+    }
+
+    pub fn new(abs: PathBuf, path: String, size: u64) -> Self {
+        let lower = path.to_ascii_lowercase();
+        let dirs: Vec<&str> = lower.split('/').collect();
+        let (dirs, name) = dirs.split_at(dirs.len().saturating_sub(1));
+        let name = name.first().copied().unwrap_or("");
+        let language = Language::from_path(&lower);
+        let in_dir = |set: &[&str]| dirs.iter().any(|d| set.contains(d));
+        let is_test =
+            in_dir(&["tests", "test", "testing", "__tests__", "spec", "specs", "fixtures", "testdata", "e2e"])
+                || name.starts_with("test_")
+                || name.ends_with("_test.py")
+                || name.ends_with("_test.go")
+                || name == "conftest.py"
+                || name == "tests.py"
+                || [".test.", ".spec."].iter().any(|m| name.contains(m));
+        let is_docs = in_dir(&["docs", "doc", "documentation"])
+            || [".md", ".markdown", ".rst", ".txt", ".adoc"].iter().any(|e| name.ends_with(e))
+                && !name.starts_with("requirements");
+        let is_example =
+            in_dir(&["examples", "example", "samples", "sample", "demo", "scripts", "benchmarks", "bench"]);
+        let is_migration = in_dir(&["migrations", "alembic", "migrate", "db_migrations"]);
+        FileEntry { abs, path, size, language, is_test, is_docs, is_example, is_migration }
+    }
+}
+
+/// The files of a repository, sorted by path.
+#[derive(Debug, Default)]
+pub struct FileIndex {
+    pub files: Vec<FileEntry>,
+    pub notes: Vec<Note>,
+}
+
+impl FileIndex {
+    pub fn find(&self, path: &str) -> Option<&FileEntry> {
+        self.files.binary_search_by(|f| f.path.as_str().cmp(path)).ok().map(|i| &self.files[i])
+    }
+
+    /// Files whose name (last component) satisfies `pred`.
+    pub fn by_name<'a>(&'a self, pred: impl Fn(&str) -> bool + 'a) -> impl Iterator<Item = &'a FileEntry> + 'a {
+        self.files.iter().filter(move |f| pred(f.file_name()))
+    }
+}
+
+/// Walks `root`. Errors on individual entries become notes; only an
+/// unreadable root is an error.
+pub fn walk(root: &Path) -> std::io::Result<FileIndex> {
+    let meta = std::fs::metadata(root)?;
+    if !meta.is_dir() {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::NotADirectory,
+            format!("{} is not a directory", root.display()),
+        ));
+    }
+    let mut index = FileIndex::default();
+    let walker = WalkBuilder::new(root)
+        .hidden(false)
+        .follow_links(false)
+        .require_git(false)
+        .git_global(false)
+        .parents(false)
+        .filter_entry(|e| {
+            let is_dir = e.file_type().is_some_and(|t| t.is_dir());
+            !(is_dir && e.depth() > 0 && e.file_name().to_str().is_some_and(|n| VENDORED_DIRS.contains(&n)))
+        })
+        .build();
+    for entry in walker {
+        let entry = match entry {
+            Ok(e) => e,
+            Err(err) => {
+                index.notes.push(Note { path: String::new(), message: format!("could not list an entry: {err}") });
+                continue;
+            }
+        };
+        // Symlinks are listed by the walker but never followed or read: a
+        // link to /etc/passwd must not become repository content.
+        let Some(ft) = entry.file_type() else { continue };
+        if !ft.is_file() {
+            continue;
+        }
+        let rel = entry.path().strip_prefix(root).unwrap_or(entry.path());
+        let rel_str = rel.to_string_lossy().replace('\\', "/");
+        if rel.to_str().is_none() {
+            index.notes.push(Note {
+                path: rel_str.clone(),
+                message: "file name is not valid UTF-8; shown with replacement characters".into(),
+            });
+        }
+        let size = entry.metadata().map(|m| m.len()).unwrap_or(0);
+        index.files.push(FileEntry::new(entry.path().to_path_buf(), rel_str, size));
+    }
+    index.files.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok(index)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn classifies_tests_docs_and_migrations() {
+        let e = |p: &str| FileEntry::new(PathBuf::from(p), p.to_string(), 1);
+        assert!(e("tests/test_api.py").is_test);
+        assert!(e("app/test_models.py").is_test);
+        assert!(e("pkg/handler_test.go").is_test);
+        assert!(e("web/src/app.spec.ts").is_test);
+        assert!(!e("app/main.py").is_test);
+        assert!(e("app/main.py").is_app_code());
+        assert!(e("docs/deploy.md").is_docs);
+        assert!(e("README.md").is_docs);
+        assert!(!e("requirements.txt").is_docs);
+        assert!(e("alembic/versions/001_init.py").is_migration);
+        assert!(!e("alembic/versions/001_init.py").is_app_code());
+        assert_eq!(e("app/main.py").language, Some(Language::Python));
+    }
+}
