@@ -12,6 +12,8 @@ pub mod delivery;
 pub mod docs;
 pub mod github;
 pub mod python_rules;
+pub mod python_runtime;
+pub mod python_security;
 pub mod secrets;
 pub mod testing;
 

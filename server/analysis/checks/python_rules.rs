@@ -1,13 +1,107 @@
-//! (being written)
+//! The Python analyzer: parses each Python application file once with
+//! tree-sitter and hands the tree to the rule sets (`python_security`,
+//! `python_runtime`), which record hits and signals. Test files, docs,
+//! examples and migrations are not parsed (CHECKS.md: excluded from code
+//! checks).
 
-use super::Check;
-use crate::engine::FileAnalyzer;
+use super::{Check, python_runtime, python_security};
+use crate::engine::{FileAnalyzer, FileOutput, SourceFile};
+use crate::python;
+use crate::walk::{FileEntry, Language};
+use std::collections::BTreeSet;
+use tree_sitter::Tree;
 
-pub fn checks() -> Vec<Check> {
-    Vec::new()
+/// A parsed Python file, as rule sets see it.
+pub struct PyFile<'a> {
+    pub entry: &'a FileEntry,
+    pub src: &'a str,
+    pub tree: &'a Tree,
+    /// Top-level module names imported anywhere in the file (`fastapi`, `os`, …).
+    pub imports: BTreeSet<String>,
 }
 
-#[allow(dead_code)]
+impl PyFile<'_> {
+    pub fn imports(&self, module: &str) -> bool {
+        self.imports.contains(module)
+    }
+}
+
+pub fn checks() -> Vec<Check> {
+    let mut v = python_security::checks();
+    v.extend(python_runtime::checks());
+    v
+}
+
 pub fn analyzers() -> Vec<Box<dyn FileAnalyzer>> {
-    Vec::new()
+    vec![Box::new(PythonAnalyzer)]
+}
+
+struct PythonAnalyzer;
+
+/// Import root → framework or ORM signal key.
+const IMPORT_SIGNALS: &[(&str, &str)] = &[
+    ("fastapi", "framework:fastapi"),
+    ("starlette", "framework:starlette"),
+    ("flask", "framework:flask"),
+    ("django", "framework:django"),
+    ("rest_framework", "framework:drf"),
+    ("sqlalchemy", "orm:sqlalchemy"),
+    ("flask_sqlalchemy", "orm:sqlalchemy"),
+    ("sqlmodel", "orm:sqlmodel"),
+    ("tortoise", "orm:tortoise"),
+    ("peewee", "orm:peewee"),
+];
+
+impl FileAnalyzer for PythonAnalyzer {
+    fn name(&self) -> &'static str {
+        "python"
+    }
+
+    fn wants(&self, entry: &FileEntry) -> bool {
+        entry.language == Some(Language::Python) && entry.is_app_code()
+    }
+
+    fn analyze(&self, file: &SourceFile<'_>, out: &mut FileOutput) {
+        let Some(tree) = python::parse(file.text) else { return };
+        let imports = imported_modules(&tree, file.text);
+        for (module, key) in IMPORT_SIGNALS {
+            if imports.contains(*module) {
+                out.signal(key, 1, *module);
+            }
+        }
+        let py = PyFile { entry: file.entry, src: file.text, tree: &tree, imports };
+        python_security::analyze(&py, out);
+        python_runtime::analyze(&py, out);
+    }
+}
+
+/// Root module names of every `import x.y` and `from x.y import z`.
+fn imported_modules(tree: &Tree, src: &str) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    python::walk(tree.root_node(), |n| match n.kind() {
+        "import_statement" => {
+            let mut c = n.walk();
+            for name in n.named_children(&mut c) {
+                let target =
+                    if name.kind() == "aliased_import" { name.child_by_field_name("name") } else { Some(name) };
+                if let Some(t) = target {
+                    out.insert(root_of(python::text(t, src)));
+                }
+            }
+        }
+        "import_from_statement" => {
+            if let Some(m) = n.child_by_field_name("module_name") {
+                let t = python::text(m, src);
+                if !t.starts_with('.') {
+                    out.insert(root_of(t));
+                }
+            }
+        }
+        _ => {}
+    });
+    out
+}
+
+fn root_of(dotted: &str) -> String {
+    dotted.split('.').next().unwrap_or(dotted).trim().to_string()
 }
