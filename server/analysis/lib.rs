@@ -9,6 +9,8 @@
 #![forbid(unsafe_code)]
 
 pub mod checks;
+pub mod ci;
+pub mod dockerfile;
 pub mod engine;
 pub mod fingerprint;
 pub mod manifests;
