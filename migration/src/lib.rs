@@ -1,1 +1,16 @@
-pub fn x() {}
+//! Shipshape's schema, one migration per change, applied identically to
+//! SQLite and Postgres. Migrations are append-only: once merged, a migration
+//! is never edited; a change is a new file.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261122_000001_initial;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261122_000001_initial::Migration)]
+    }
+}

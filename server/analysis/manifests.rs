@@ -290,10 +290,10 @@ fn xml_values<'a>(text: &'a str, tag: &str) -> Vec<(&'a str, u32)> {
     let close = format!("</{tag}>");
     let mut out = Vec::new();
     for (i, line) in text.lines().enumerate() {
-        if let (Some(a), Some(b)) = (line.find(&open), line.find(&close)) {
-            if a + open.len() <= b {
-                out.push((line[a + open.len()..b].trim(), i as u32 + 1));
-            }
+        if let (Some(a), Some(b)) = (line.find(&open), line.find(&close))
+            && a + open.len() <= b
+        {
+            out.push((line[a + open.len()..b].trim(), i as u32 + 1));
         }
     }
     out

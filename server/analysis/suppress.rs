@@ -166,11 +166,11 @@ pub fn apply(
                         (Some(_), None) => false,
                     }
             });
-            if let Some(ig) = configured {
-                if ig.expires.is_none_or(|d| d >= today) {
-                    finding.suppression =
-                        Some(Suppression { source: "config".into(), reason: ig.reason.clone(), expires: ig.expires });
-                }
+            if let Some(ig) = configured
+                && ig.expires.is_none_or(|d| d >= today)
+            {
+                finding.suppression =
+                    Some(Suppression { source: "config".into(), reason: ig.reason.clone(), expires: ig.expires });
             }
         }
         if result.findings.iter().all(|f| f.suppression.is_some()) {

@@ -1,0 +1,97 @@
+//! The `shipshape` command line: one subcommand per job, each a thin call
+//! into the library. Exit codes: 0 success, 1 a quality gate failed (scan),
+//! 2 an error (bad config, unreachable database, unreadable path).
+
+use crate::config::Settings;
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Debug, Parser)]
+#[command(name = "shipshape", version, about = "Continuous production-readiness scoring for many repositories")]
+pub struct Cli {
+    /// A TOML file layered over config/default.toml (environment variables still win).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the dashboard and API server (applies pending migrations first).
+    Serve,
+    /// Manage the database schema.
+    Migrate {
+        #[command(subcommand)]
+        action: MigrateAction,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum MigrateAction {
+    /// Apply every pending migration.
+    Up,
+    /// Roll back the most recent migrations.
+    Down {
+        /// How many migrations to roll back.
+        #[arg(long, default_value_t = 1)]
+        steps: u32,
+    },
+    /// List migrations and whether each is applied.
+    Status,
+}
+
+/// Runs the parsed command line.
+pub async fn run(cli: Cli) -> ExitCode {
+    let settings = match Settings::load(cli.config.as_deref()) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::from(2);
+        }
+    };
+    crate::telemetry::init(&settings);
+    let result = match cli.command {
+        Command::Serve => serve(settings).await,
+        Command::Migrate { action } => migrate(settings, action).await,
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+async fn serve(settings: Settings) -> anyhow::Result<()> {
+    let app = crate::startup::Application::build(settings).await?;
+    app.run_until_stopped().await?;
+    Ok(())
+}
+
+async fn migrate(settings: Settings, action: MigrateAction) -> anyhow::Result<()> {
+    use migration::{Migrator, MigratorTrait};
+    let db = crate::db::connect(&settings.database).await?;
+    match action {
+        MigrateAction::Up => {
+            let pending = Migrator::get_pending_migrations(&db).await?.len();
+            Migrator::up(&db, None).await?;
+            println!("applied {pending} migration(s) to {}", settings.database.redacted());
+        }
+        MigrateAction::Down { steps } => {
+            Migrator::down(&db, Some(steps)).await?;
+            println!("rolled back {steps} migration(s) on {}", settings.database.redacted());
+        }
+        MigrateAction::Status => {
+            for m in Migrator::get_applied_migrations(&db).await? {
+                println!("applied  {}", m.name());
+            }
+            for m in Migrator::get_pending_migrations(&db).await? {
+                println!("pending  {}", m.name());
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,562 @@
+//! Typed configuration: `config/default.toml` < `--config FILE` <
+//! `SHIPSHAPE__SECTION__KEY` environment variables, plus the platform
+//! conventions `DATABASE_URL` and `PORT`.
+//!
+//! Secrets never come from config files: they are read only from environment
+//! variables or from files named by `<VAR>_FILE`, held in [`Secret`] (whose
+//! `Debug` is redacted) and validated with the rest at start. Every error
+//! names the key, the bad value and the fix, on one line.
+
+use figment::Figment;
+use figment::providers::{Format, Serialized, Toml};
+use figment::value::{Dict, Map, Value};
+use figment::{Metadata, Profile, Provider};
+use serde::Deserialize;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+/// The defaults, compiled in so the binary runs from any directory.
+pub const DEFAULT_TOML: &str = include_str!("../config/default.toml");
+/// Prefix of environment overrides: `SHIPSHAPE__SERVER__BIND`.
+pub const ENV_PREFIX: &str = "SHIPSHAPE__";
+/// Minimum session key length: actix's cookie key needs 64 bytes to sign and encrypt.
+pub const MIN_SESSION_KEY: usize = 64;
+
+/// A configuration problem, reported before anything starts.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("config error: {0}")]
+    Parse(String),
+    #[error("config error: `{key}` = {value}: {problem}; fix: {fix}")]
+    Invalid { key: &'static str, value: String, problem: String, fix: String },
+    #[error(
+        "config error: `{key}` is a secret and must not be set in {file}; fix: remove it and set {env} (or {env}_FILE) instead"
+    )]
+    SecretInFile { key: String, file: String, env: String },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Mode {
+    Development,
+    Production,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AuthMode {
+    Local,
+    Github,
+    Oauth2,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Auto,
+    Json,
+    Pretty,
+}
+
+/// A secret value: redacted in `Debug`, never serialised.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Raw {
+    mode: Mode,
+    data_dir: PathBuf,
+    server: ServerSettings,
+    database: RawDatabase,
+    auth: RawAuth,
+    github: RawGithub,
+    log: LogSettings,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerSettings {
+    pub bind: SocketAddr,
+    pub public_url: url::Url,
+    pub workers: usize,
+    pub shutdown_timeout_secs: u64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawDatabase {
+    url: String,
+    max_connections: u32,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawAuth {
+    mode: AuthMode,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawGithub {
+    api_url: url::Url,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogSettings {
+    pub level: String,
+    pub format: LogFormat,
+}
+
+#[derive(Debug, Clone)]
+pub struct DatabaseSettings {
+    /// The URL with any password; use [`DatabaseSettings::redacted`] to show it.
+    pub url: Secret,
+    pub max_connections: u32,
+}
+
+impl DatabaseSettings {
+    pub fn is_sqlite(&self) -> bool {
+        self.url.expose().starts_with("sqlite:")
+    }
+
+    /// The URL with its password replaced, for logs and errors.
+    pub fn redacted(&self) -> String {
+        match url::Url::parse(self.url.expose()) {
+            Ok(mut u) if u.password().is_some() => {
+                let _ = u.set_password(Some("***"));
+                u.to_string()
+            }
+            _ => self.url.expose().to_string(),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct AuthSettings {
+    pub mode: AuthMode,
+    pub session_key: Option<Secret>,
+}
+
+#[derive(Debug, Clone)]
+pub struct GithubSettings {
+    pub api_url: url::Url,
+    pub token: Option<Secret>,
+    pub webhook_secret: Option<Secret>,
+}
+
+/// The validated configuration.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub mode: Mode,
+    pub data_dir: PathBuf,
+    pub server: ServerSettings,
+    pub database: DatabaseSettings,
+    pub auth: AuthSettings,
+    pub github: GithubSettings,
+    pub log: LogSettings,
+}
+
+/// The secrets and the environment variable each is read from.
+const SECRETS: &[(&str, &str)] = &[
+    ("auth.session_key", "SHIPSHAPE__AUTH__SESSION_KEY"),
+    ("github.token", "SHIPSHAPE__GITHUB__TOKEN"),
+    ("github.webhook_secret", "SHIPSHAPE__GITHUB__WEBHOOK_SECRET"),
+];
+
+/// Where configuration values come from, so tests can supply their own environment.
+pub trait Environment {
+    fn var(&self, name: &str) -> Option<String>;
+}
+
+/// The process environment.
+pub struct ProcessEnv;
+
+impl Environment for ProcessEnv {
+    fn var(&self, name: &str) -> Option<String> {
+        std::env::var(name).ok()
+    }
+}
+
+impl Settings {
+    /// Loads from the defaults, an optional file and the process environment.
+    ///
+    /// # Errors
+    /// A [`ConfigError`] naming the key, the value and the fix.
+    pub fn load(config_file: Option<&Path>) -> Result<Settings, ConfigError> {
+        let file = match config_file {
+            Some(p) => Some((p.display().to_string(), read_file(p)?)),
+            None => None,
+        };
+        let env_vars: Vec<(String, String)> = std::env::vars().filter(|(k, _)| k.starts_with(ENV_PREFIX)).collect();
+        Settings::build(file, &env_vars, &ProcessEnv, |f| f)
+    }
+
+    /// The full loading pipeline with every input explicit. `customise` can
+    /// merge extra values last (tests use it for ports and database URLs).
+    ///
+    /// # Errors
+    /// A [`ConfigError`] naming the key, the value and the fix.
+    pub fn build(
+        file: Option<(String, String)>,
+        env_vars: &[(String, String)],
+        env: &dyn Environment,
+        customise: impl FnOnce(Figment) -> Figment,
+    ) -> Result<Settings, ConfigError> {
+        let mut figment = Figment::new().merge(Toml::string(DEFAULT_TOML));
+        if let Some((name, text)) = &file {
+            reject_secrets_in_file(name, text)?;
+            figment = figment.merge(Toml::string(text));
+        }
+        // Platform conventions first, so the explicit SHIPSHAPE__ variables win.
+        if let Some(url) = env.var("DATABASE_URL").filter(|u| !u.is_empty()) {
+            figment = figment.merge(Serialized::default("database.url", url));
+        }
+        if let Some(port) = env.var("PORT").filter(|p| !p.is_empty()) {
+            let port: u16 = port.parse().map_err(|_| ConfigError::Invalid {
+                key: "server.bind",
+                value: format!("PORT={port}"),
+                problem: "PORT is not a port number".into(),
+                fix: "set PORT to a number between 1 and 65535".into(),
+            })?;
+            figment = figment.merge(Serialized::default("server.bind", format!("0.0.0.0:{port}")));
+        }
+        let secret_vars: Vec<&str> = SECRETS.iter().map(|(_, v)| *v).collect();
+        let plain: Vec<(String, String)> = env_vars
+            .iter()
+            .filter(|(k, _)| !secret_vars.iter().any(|s| k == s || k.strip_suffix("_FILE") == Some(s)))
+            .cloned()
+            .collect();
+        for (name, value) in plain {
+            figment = figment.merge(EnvVar { name, value });
+        }
+        figment = customise(figment);
+        let raw: Raw = figment.extract().map_err(|e| ConfigError::Parse(one_line(&e)))?;
+        let secret = |key: &str| -> Result<Option<Secret>, ConfigError> {
+            let var = SECRETS.iter().find(|(k, _)| *k == key).map(|(_, v)| *v).unwrap_or_default();
+            read_secret(var, env)
+        };
+        let settings = Settings {
+            mode: raw.mode,
+            database: DatabaseSettings {
+                url: Secret(database_url(&raw.database.url, &raw.data_dir)?),
+                max_connections: raw.database.max_connections,
+            },
+            data_dir: raw.data_dir,
+            server: raw.server,
+            auth: AuthSettings { mode: raw.auth.mode, session_key: secret("auth.session_key")? },
+            github: GithubSettings {
+                api_url: raw.github.api_url,
+                token: secret("github.token")?,
+                webhook_secret: secret("github.webhook_secret")?,
+            },
+            log: raw.log,
+        };
+        settings.validate()?;
+        Ok(settings)
+    }
+
+    /// Cross-field rules; production refuses weak setups.
+    fn validate(&self) -> Result<(), ConfigError> {
+        if self.database.max_connections == 0 {
+            return Err(ConfigError::Invalid {
+                key: "database.max_connections",
+                value: "0".into(),
+                problem: "the pool needs at least one connection".into(),
+                fix: "set SHIPSHAPE__DATABASE__MAX_CONNECTIONS to 1 or more".into(),
+            });
+        }
+        if self.auth.mode == AuthMode::Local && !self.server.bind.ip().is_loopback() {
+            return Err(ConfigError::Invalid {
+                key: "auth.mode",
+                value: format!("\"local\" with server.bind = {}", self.server.bind),
+                problem: "local auth has no login and is only allowed on a loopback address".into(),
+                fix: "bind to 127.0.0.1, or set SHIPSHAPE__AUTH__MODE=github (or oauth2)".into(),
+            });
+        }
+        if self.mode == Mode::Production {
+            match &self.auth.session_key {
+                None => {
+                    return Err(ConfigError::Invalid {
+                        key: "auth.session_key",
+                        value: "(missing)".into(),
+                        problem: "production needs a key to sign and encrypt session cookies".into(),
+                        fix: format!(
+                            "set SHIPSHAPE__AUTH__SESSION_KEY (or _FILE) to at least {MIN_SESSION_KEY} random bytes, e.g. `openssl rand -base64 64`"
+                        ),
+                    });
+                }
+                Some(k) if k.expose().len() < MIN_SESSION_KEY => {
+                    return Err(ConfigError::Invalid {
+                        key: "auth.session_key",
+                        value: format!("({} bytes)", k.expose().len()),
+                        problem: format!("shorter than {MIN_SESSION_KEY} bytes"),
+                        fix: "generate one with `openssl rand -base64 64`".into(),
+                    });
+                }
+                Some(_) => {}
+            }
+            if self.github.webhook_secret.is_none() {
+                return Err(ConfigError::Invalid {
+                    key: "github.webhook_secret",
+                    value: "(missing)".into(),
+                    problem: "production verifies every GitHub webhook delivery".into(),
+                    fix: "set SHIPSHAPE__GITHUB__WEBHOOK_SECRET (or _FILE) to the secret configured on the GitHub webhook"
+                        .into(),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// JSON logs in production unless overridden.
+    pub fn log_json(&self) -> bool {
+        match self.log.format {
+            LogFormat::Json => true,
+            LogFormat::Pretty => false,
+            LogFormat::Auto => self.mode == Mode::Production,
+        }
+    }
+}
+
+fn read_file(path: &Path) -> Result<String, ConfigError> {
+    std::fs::read_to_string(path).map_err(|e| ConfigError::Invalid {
+        key: "--config",
+        value: path.display().to_string(),
+        problem: format!("cannot read the file: {e}"),
+        fix: "pass the path of a readable TOML file".into(),
+    })
+}
+
+/// Secrets in a committed file leak through git history: refuse them.
+fn reject_secrets_in_file(name: &str, text: &str) -> Result<(), ConfigError> {
+    let table: toml::Table = match toml::from_str(text) {
+        Ok(t) => t,
+        Err(e) => return Err(ConfigError::Parse(format!("{name} is not valid TOML: {}", one_line(&e.message())))),
+    };
+    for (key, env) in SECRETS {
+        let (section, field) = key.split_once('.').unwrap_or(("", key));
+        let present = table.get(section).and_then(|s| s.as_table()).is_some_and(|s| s.contains_key(field));
+        if present {
+            return Err(ConfigError::SecretInFile {
+                key: key.to_string(),
+                file: name.to_string(),
+                env: env.to_string(),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// `VAR` or the contents of the file named by `VAR_FILE` (trailing newline trimmed).
+fn read_secret(var: &str, env: &dyn Environment) -> Result<Option<Secret>, ConfigError> {
+    if let Some(v) = env.var(var).filter(|v| !v.is_empty()) {
+        return Ok(Some(Secret(v)));
+    }
+    let file_var = format!("{var}_FILE");
+    let Some(path) = env.var(&file_var).filter(|v| !v.is_empty()) else { return Ok(None) };
+    match std::fs::read_to_string(&path) {
+        Ok(v) => Ok(Some(Secret(v.trim_end_matches(['\n', '\r']).to_string()))),
+        Err(e) => Err(ConfigError::Parse(format!(
+            "{file_var}={path}: cannot read the secret file: {e}; fix: point {file_var} at a readable file"
+        ))),
+    }
+}
+
+fn database_url(url: &str, data_dir: &Path) -> Result<String, ConfigError> {
+    if url.is_empty() {
+        return Ok(format!("sqlite://{}?mode=rwc", data_dir.join("shipshape.db").display()));
+    }
+    let ok = url.starts_with("sqlite:") || url.starts_with("postgres://") || url.starts_with("postgresql://");
+    if !ok {
+        let shown = url::Url::parse(url)
+            .map(|mut u| {
+                if u.password().is_some() {
+                    let _ = u.set_password(Some("***"));
+                }
+                u.to_string()
+            })
+            .unwrap_or_else(|_| url.to_string());
+        return Err(ConfigError::Invalid {
+            key: "database.url",
+            value: format!("\"{shown}\""),
+            problem: "not a SQLite or Postgres URL".into(),
+            fix:
+                "use sqlite://PATH?mode=rwc or postgres://USER@HOST:5432/DB (or leave it empty for the embedded SQLite)"
+                    .into(),
+        });
+    }
+    Ok(url.to_string())
+}
+
+fn one_line(e: &dyn std::fmt::Display) -> String {
+    e.to_string().split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// One `SHIPSHAPE__SECTION__KEY` variable as a figment provider, so errors
+/// name the variable a user has to fix.
+struct EnvVar {
+    name: String,
+    value: String,
+}
+
+impl Provider for EnvVar {
+    fn metadata(&self) -> Metadata {
+        Metadata::named(format!("environment variable {}", self.name))
+    }
+
+    fn data(&self) -> Result<Map<Profile, Dict>, figment::Error> {
+        let path =
+            self.name.trim_start_matches(ENV_PREFIX).split("__").map(str::to_ascii_lowercase).collect::<Vec<_>>();
+        let value: Value = self.value.parse().unwrap_or_else(|_| Value::from(self.value.clone()));
+        let dict = figment::util::nest(&path.join("."), value).into_dict().unwrap_or_default();
+        Ok(Profile::Default.collect(dict))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    struct MapEnv(HashMap<String, String>);
+
+    impl Environment for MapEnv {
+        fn var(&self, name: &str) -> Option<String> {
+            self.0.get(name).cloned()
+        }
+    }
+
+    /// Builds settings from env pairs (SHIPSHAPE__ ones are also passed as overrides).
+    fn load(vars: &[(&str, &str)], file: Option<&str>) -> Result<Settings, ConfigError> {
+        let env = MapEnv(vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect());
+        let overrides: Vec<(String, String)> = vars
+            .iter()
+            .filter(|(k, _)| k.starts_with(ENV_PREFIX))
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Settings::build(file.map(|t| ("test.toml".to_string(), t.to_string())), &overrides, &env, |f| f)
+    }
+
+    const KEY: &str = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+
+    #[test]
+    fn defaults_give_a_sqlite_file_in_the_data_dir_on_loopback() {
+        let s = load(&[], None).unwrap();
+        assert_eq!(s.mode, Mode::Development);
+        assert!(s.database.is_sqlite());
+        assert_eq!(s.database.url.expose(), "sqlite://./data/shipshape.db?mode=rwc");
+        assert!(s.server.bind.ip().is_loopback());
+        assert!(!s.log_json());
+    }
+
+    #[test]
+    fn env_overrides_file_overrides_defaults() {
+        let file = "[server]\nworkers = 3\n[log]\nformat = \"json\"\n";
+        let s = load(&[("SHIPSHAPE__SERVER__WORKERS", "5")], Some(file)).unwrap();
+        assert_eq!(s.server.workers, 5);
+        assert!(s.log_json());
+    }
+
+    #[test]
+    fn platform_database_url_and_port_are_honoured() {
+        let s = load(
+            &[
+                ("DATABASE_URL", "postgres://app:pw@db:5432/ship"),
+                ("PORT", "9000"),
+                ("SHIPSHAPE__AUTH__MODE", "github"),
+            ],
+            None,
+        )
+        .unwrap();
+        assert!(!s.database.is_sqlite());
+        assert_eq!(s.database.redacted(), "postgres://app:***@db:5432/ship");
+        assert_eq!(s.server.bind.to_string(), "0.0.0.0:9000");
+    }
+
+    #[test]
+    fn production_refuses_a_missing_session_key() {
+        let err =
+            load(&[("SHIPSHAPE__MODE", "production"), ("SHIPSHAPE__GITHUB__WEBHOOK_SECRET", "w")], None).unwrap_err();
+        assert!(err.to_string().contains("auth.session_key"), "{err}");
+    }
+
+    #[test]
+    fn production_refuses_a_short_session_key() {
+        let err = load(
+            &[
+                ("SHIPSHAPE__MODE", "production"),
+                ("SHIPSHAPE__AUTH__SESSION_KEY", "short"),
+                ("SHIPSHAPE__GITHUB__WEBHOOK_SECRET", "w"),
+            ],
+            None,
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("shorter than 64"), "{err}");
+        assert!(!err.to_string().contains("short\""), "the key itself is never shown: {err}");
+    }
+
+    #[test]
+    fn production_refuses_a_missing_webhook_secret() {
+        let err = load(&[("SHIPSHAPE__MODE", "production"), ("SHIPSHAPE__AUTH__SESSION_KEY", KEY)], None).unwrap_err();
+        assert!(err.to_string().contains("github.webhook_secret"), "{err}");
+    }
+
+    #[test]
+    fn local_auth_is_refused_on_a_non_loopback_address() {
+        let err = load(&[("SHIPSHAPE__SERVER__BIND", "0.0.0.0:8080")], None).unwrap_err();
+        assert!(err.to_string().contains("auth.mode"), "{err}");
+        let ok = load(&[("SHIPSHAPE__SERVER__BIND", "0.0.0.0:8080"), ("SHIPSHAPE__AUTH__MODE", "github")], None);
+        assert!(ok.is_ok());
+    }
+
+    #[test]
+    fn production_starts_with_everything_set_and_secrets_from_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let key_file = dir.path().join("key");
+        std::fs::write(&key_file, format!("{KEY}\n")).unwrap();
+        let path = key_file.display().to_string();
+        let s = load(
+            &[
+                ("SHIPSHAPE__MODE", "production"),
+                ("SHIPSHAPE__AUTH__SESSION_KEY_FILE", &path),
+                ("SHIPSHAPE__GITHUB__WEBHOOK_SECRET", "hook"),
+                ("SHIPSHAPE__AUTH__MODE", "github"),
+            ],
+            None,
+        )
+        .unwrap();
+        assert_eq!(s.auth.session_key.as_ref().unwrap().expose(), KEY);
+        assert!(s.log_json());
+        assert!(!format!("{s:?}").contains(KEY), "Debug must redact secrets");
+    }
+
+    #[test]
+    fn secrets_in_a_config_file_are_refused() {
+        let err = load(&[], Some("[auth]\nsession_key = \"abc\"\n")).unwrap_err();
+        assert!(matches!(err, ConfigError::SecretInFile { .. }), "{err}");
+    }
+
+    #[test]
+    fn unknown_keys_and_bad_values_name_the_key() {
+        let err = load(&[("SHIPSHAPE__SERVER__WORKRS", "2")], None).unwrap_err().to_string();
+        assert!(err.contains("workrs"), "{err}");
+        let err = load(&[("SHIPSHAPE__SERVER__WORKERS", "many")], None).unwrap_err().to_string();
+        assert!(err.contains("SHIPSHAPE__SERVER__WORKERS"), "{err}");
+        let err = load(&[("SHIPSHAPE__DATABASE__URL", "mysql://u:pw@h/db")], None).unwrap_err().to_string();
+        assert!(err.contains("database.url") && !err.contains("pw@"), "{err}");
+    }
+}

@@ -1,0 +1,11 @@
+//! What every handler shares: cheap to clone.
+
+use crate::config::Settings;
+use sea_orm::DatabaseConnection;
+use std::sync::Arc;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub db: DatabaseConnection,
+    pub settings: Arc<Settings>,
+}

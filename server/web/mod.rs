@@ -1,0 +1,12 @@
+//! HTTP routes, one module per page or API area, and the middleware every
+//! response passes through.
+
+pub mod health;
+pub mod middleware;
+
+use actix_web::web;
+
+/// Registers every route.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.configure(health::configure);
+}

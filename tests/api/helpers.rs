@@ -1,0 +1,159 @@
+//! `spawn_app()` and friends: start the real application against a fresh
+//! database and talk to it over HTTP.
+//!
+//! Postgres comes from `TEST_DATABASE_URL` (default: the local server at
+//! 127.0.0.1:5432 as user postgres, maintenance database `test`); every
+//! test creates its own uniquely named database and drops it afterwards.
+
+#![allow(dead_code)]
+
+use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
+use shipshape::config::{Environment, Settings};
+use shipshape::startup::Application;
+use std::time::Duration;
+
+pub const DEFAULT_PG: &str = "postgres://postgres@127.0.0.1:5432/test";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Runs the same async test body on SQLite and on Postgres, as two tests.
+#[macro_export]
+macro_rules! on_both_databases {
+    ($(async fn $name:ident($backend:ident) $body:block)*) => {
+        $(
+            mod $name {
+                #[allow(unused_imports)]
+                use super::*;
+                async fn run($backend: $crate::helpers::Backend) $body
+                #[tokio::test]
+                async fn sqlite() { run($crate::helpers::Backend::Sqlite).await }
+                #[tokio::test]
+                async fn postgres() { run($crate::helpers::Backend::Postgres).await }
+            }
+        )*
+    };
+}
+
+/// A database of its own for one test; dropped (Postgres) or deleted
+/// (SQLite) when the value is dropped.
+pub struct TestDb {
+    pub url: String,
+    pub backend: Backend,
+    pg_name: Option<String>,
+    admin_url: String,
+    pub dir: tempfile::TempDir,
+}
+
+impl TestDb {
+    pub async fn new(backend: Backend) -> TestDb {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let admin_url = std::env::var("TEST_DATABASE_URL").unwrap_or_else(|_| DEFAULT_PG.to_string());
+        match backend {
+            Backend::Sqlite => {
+                let url = format!("sqlite://{}?mode=rwc", dir.path().join("test.db").display());
+                TestDb { url, backend, pg_name: None, admin_url, dir }
+            }
+            Backend::Postgres => {
+                let name = format!("shipshape_test_{}", uuid::Uuid::new_v4().simple());
+                let admin = Database::connect(&admin_url).await.unwrap_or_else(|e| {
+                    panic!("Postgres at {admin_url} is not reachable ({e}); start it (see .ci/run) or set TEST_DATABASE_URL")
+                });
+                admin.execute_unprepared(&format!("CREATE DATABASE \"{name}\"")).await.expect("create test database");
+                admin.close().await.ok();
+                let mut url = url::Url::parse(&admin_url).expect("TEST_DATABASE_URL is a URL");
+                url.set_path(&format!("/{name}"));
+                TestDb { url: url.to_string(), backend, pg_name: Some(name), admin_url, dir }
+            }
+        }
+    }
+
+    pub async fn connect(&self) -> DatabaseConnection {
+        Database::connect(&self.url).await.expect("connect to test database")
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        let Some(name) = self.pg_name.take() else { return };
+        let admin_url = self.admin_url.clone();
+        // Drop cannot await: use a short-lived runtime on another thread.
+        let _ = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+            rt.block_on(async {
+                if let Ok(admin) = Database::connect(&admin_url).await {
+                    let _ = admin.execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)")).await;
+                    admin.close().await.ok();
+                }
+            });
+        })
+        .join();
+    }
+}
+
+/// No environment: tests must not depend on the developer's shell.
+pub struct NoEnv;
+
+impl Environment for NoEnv {
+    fn var(&self, _: &str) -> Option<String> {
+        None
+    }
+}
+
+/// Settings for a test: defaults, a random port, the given database, a temp data dir.
+pub fn test_settings(db: &TestDb) -> Settings {
+    let url = db.url.clone();
+    let data_dir = db.dir.path().join("data");
+    Settings::build(None, &[], &NoEnv, |f| {
+        f.merge(("server.bind", "127.0.0.1:0"))
+            .merge(("server.workers", 1))
+            .merge(("server.shutdown_timeout_secs", 1))
+            .merge(("database.url", url))
+            .merge(("data_dir", data_dir.display().to_string()))
+    })
+    .expect("test settings are valid")
+}
+
+pub struct TestApp {
+    pub address: String,
+    pub port: u16,
+    pub db: DatabaseConnection,
+    pub client: reqwest::Client,
+    pub backend: Backend,
+    handle: actix_web::dev::ServerHandle,
+    pub test_db: TestDb,
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.address, path)
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client.get(self.url(path)).send().await.expect("request sent")
+    }
+
+    pub async fn stop(&self) {
+        self.handle.stop(true).await;
+    }
+}
+
+/// Starts the real application on a random port against a fresh database.
+pub async fn spawn_app(backend: Backend) -> TestApp {
+    let test_db = TestDb::new(backend).await;
+    let settings = test_settings(&test_db);
+    let app = Application::build(settings).await.expect("application builds");
+    let port = app.port();
+    let db = app.db.clone();
+    let handle = app.handle();
+    tokio::spawn(app.run_until_stopped());
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(Duration::from_secs(10))
+        .build()
+        .expect("client");
+    TestApp { address: format!("http://127.0.0.1:{port}"), port, db, client, backend, handle, test_db }
+}
