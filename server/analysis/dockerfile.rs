@@ -77,10 +77,10 @@ impl Instruction {
     /// strings, shell form otherwise, as Docker decides).
     pub fn command(&self) -> Command {
         let args = self.args.trim();
-        if args.starts_with('[') {
-            if let Ok(parts) = serde_json::from_str::<Vec<String>>(args) {
-                return Command::Exec(parts);
-            }
+        if args.starts_with('[')
+            && let Ok(parts) = serde_json::from_str::<Vec<String>>(args)
+        {
+            return Command::Exec(parts);
         }
         Command::Shell(args.to_string())
     }

@@ -91,11 +91,7 @@ pub(crate) fn join(dir: &str, name: &str) -> String {
 /// Combines per-file results: findings are definite whatever else failed
 /// to parse; otherwise a file that did not parse makes the check an error
 /// (it might have failed), and only then is the check a pass.
-pub(crate) fn conclude(
-    findings: Vec<RawFinding>,
-    errors: Vec<String>,
-    pass: Vec<Evidence>,
-) -> Result<Verdict, String> {
+pub(crate) fn conclude(findings: Vec<RawFinding>, errors: Vec<String>, pass: Vec<Evidence>) -> Result<Verdict, String> {
     if !findings.is_empty() {
         Ok(Verdict::Fail(findings))
     } else if !errors.is_empty() {
@@ -139,7 +135,8 @@ const DEPLOY_FILES: &[&str] = &[
 fn is_deploy_file(entry: &FileEntry) -> bool {
     let yaml = entry.path.ends_with(".yaml") || entry.path.ends_with(".yml");
     DEPLOY_FILES.contains(&entry.file_name())
-        || yaml && ["k8s", "kubernetes", "helm", "charts", "manifests"].iter().any(|d| entry.components().any(|c| c == *d))
+        || yaml
+            && ["k8s", "kubernetes", "helm", "charts", "manifests"].iter().any(|d| entry.components().any(|c| c == *d))
 }
 
 fn deploy_config_missing(repo: &Repo<'_>) -> Result<Verdict, String> {
@@ -152,10 +149,9 @@ fn deploy_config_missing(repo: &Repo<'_>) -> Result<Verdict, String> {
     }
     let deploy_file = repo.files().filter(|e| !e.is_test && !e.is_example && !e.is_docs).find(|e| is_deploy_file(e));
     match deploy_file {
-        Some(e) => Ok(Verdict::Pass(vec![Evidence::new(
-            format!("deploy config: {}", e.path),
-            Some(Location::file(&e.path)),
-        )])),
+        Some(e) => {
+            Ok(Verdict::Pass(vec![Evidence::new(format!("deploy config: {}", e.path), Some(Location::file(&e.path)))]))
+        }
         None => Ok(Verdict::Fail(vec![RawFinding::repo(format!(
             "web service ({}) with no Dockerfile and no platform deploy config",
             repo.stack.frameworks.join(", ")
@@ -263,7 +259,12 @@ fn start_commands(repo: &Repo<'_>) -> (Vec<StartCommand>, Vec<String>) {
             "Procfile" => {
                 for (i, l) in text.lines().enumerate() {
                     if let Some(cmd) = l.trim_start().strip_prefix("web:") {
-                        out.push(StartCommand { path: path.clone(), line: i as u32 + 1, source: "Procfile web", text: cmd.into() });
+                        out.push(StartCommand {
+                            path: path.clone(),
+                            line: i as u32 + 1,
+                            source: "Procfile web",
+                            text: cmd.into(),
+                        });
                     }
                 }
             }
@@ -277,12 +278,18 @@ fn start_commands(repo: &Repo<'_>) -> (Vec<StartCommand>, Vec<String>) {
                     if let Some(cmd) = doc.get("experimental").and_then(|e| e.get("cmd")) {
                         cmds.push((toml_command(cmd), "fly.toml cmd"));
                     }
-                } else if let Some(cmd) = doc.get("deploy").and_then(|d| d.get("startCommand")).and_then(|c| c.as_str()) {
+                } else if let Some(cmd) = doc.get("deploy").and_then(|d| d.get("startCommand")).and_then(|c| c.as_str())
+                {
                     cmds.push((cmd.to_string(), "railway startCommand"));
                 }
                 for (cmd, source) in cmds {
                     let needle = cmd.split_whitespace().next().unwrap_or(&cmd).to_string();
-                    out.push(StartCommand { path: path.clone(), line: line_containing(&text, &needle), source, text: cmd });
+                    out.push(StartCommand {
+                        path: path.clone(),
+                        line: line_containing(&text, &needle),
+                        source,
+                        text: cmd,
+                    });
                 }
             }
             "railway.json" => {
@@ -298,7 +305,12 @@ fn start_commands(repo: &Repo<'_>) -> (Vec<StartCommand>, Vec<String>) {
                     for key in ["startCommand", "dockerCommand"] {
                         if let Some(n) = service.get(key) {
                             let text = n.as_str().unwrap_or("").to_string();
-                            out.push(StartCommand { path: path.clone(), line: n.line, source: "render.yaml startCommand", text });
+                            out.push(StartCommand {
+                                path: path.clone(),
+                                line: n.line,
+                                source: "render.yaml startCommand",
+                                text,
+                            });
                         }
                     }
                 }

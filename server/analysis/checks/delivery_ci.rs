@@ -63,11 +63,15 @@ const UPDATE_CONFIGS: &[&str] = &[
 
 fn dependency_updates_missing(repo: &Repo<'_>) -> Result<Verdict, String> {
     if let Some(path) = UPDATE_CONFIGS.iter().find(|p| repo.file(p).is_some()) {
-        return Ok(Verdict::Pass(vec![Evidence::new(format!("update bot config: {path}"), Some(Location::file(*path)))]));
+        return Ok(Verdict::Pass(vec![Evidence::new(
+            format!("update bot config: {path}"),
+            Some(Location::file(*path)),
+        )]));
     }
-    let renovate_key = repo.file("package.json").and_then(|e| repo.read_text(e).ok()).is_some_and(|t| {
-        serde_json::from_str::<serde_json::Value>(&t).is_ok_and(|v| v.get("renovate").is_some())
-    });
+    let renovate_key = repo
+        .file("package.json")
+        .and_then(|e| repo.read_text(e).ok())
+        .is_some_and(|t| serde_json::from_str::<serde_json::Value>(&t).is_ok_and(|v| v.get("renovate").is_some()));
     if renovate_key {
         return Ok(Verdict::Pass(vec![Evidence::new(
             "Renovate configured in package.json",
@@ -195,7 +199,9 @@ fn token_permissions(repo: &Repo<'_>) -> Result<Verdict, String> {
                 None
             };
             finding
-                .map(|(line, what, evidence)| RawFinding::at(Location::at(path, line), format!("{path} {what}"), evidence))
+                .map(|(line, what, evidence)| {
+                    RawFinding::at(Location::at(path, line), format!("{path} {what}"), evidence)
+                })
                 .into_iter()
                 .collect()
         },

@@ -43,9 +43,10 @@ const NODE_LOCKS: &[&str] =
 fn uses_uv_project(repo: &Repo<'_>) -> bool {
     let mentions = |t: &str| ["uv sync", "uv lock", "uv run", "setup-uv"].iter().any(|m| t.contains(m));
     let ci = crate::ci::load(repo).iter().any(|f| mentions(&f.text));
-    ci || repo.files().filter(|e| super::is_dockerfile_name(e.file_name())).any(|e| {
-        repo.read_text(e).is_ok_and(|t| mentions(&t))
-    })
+    ci || repo
+        .files()
+        .filter(|e| super::is_dockerfile_name(e.file_name()))
+        .any(|e| repo.read_text(e).is_ok_and(|t| mentions(&t)))
 }
 
 /// The lock files a manifest needs (any one will do), or `None` when it needs none.
@@ -100,7 +101,9 @@ fn lockfile_missing(repo: &Repo<'_>) -> Result<Verdict, String> {
         };
         considered += 1;
         match lock_near(repo, m.dir(), locks) {
-            Some(lock) => evidence.push(Evidence::new(format!("{} locked by {lock}", m.path), Some(Location::file(&lock)))),
+            Some(lock) => {
+                evidence.push(Evidence::new(format!("{} locked by {lock}", m.path), Some(Location::file(&lock))))
+            }
             None => findings.push(RawFinding::at(
                 Location::file(&m.path),
                 format!("{} has no lock file ({})", m.path, locks.join(", ")),
@@ -167,7 +170,10 @@ fn unpinned(repo: &Repo<'_>) -> Result<Verdict, String> {
             ));
         }
         if findings.len() == before {
-            evidence.push(Evidence::new(format!("every requirement in {} is pinned", m.path), Some(Location::file(&m.path))));
+            evidence.push(Evidence::new(
+                format!("every requirement in {} is pinned", m.path),
+                Some(Location::file(&m.path)),
+            ));
         }
     }
     conclude(findings, Vec::new(), evidence)

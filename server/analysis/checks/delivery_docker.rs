@@ -123,7 +123,9 @@ fn platform_healthcheck(repo: &Repo<'_>) -> Option<Evidence> {
         let name = entry.file_name();
         let yaml = name.ends_with(".yml") || name.ends_with(".yaml");
         let markers: &[&str] = match name {
-            "fly.toml" => &["[[http_service.checks]]", "[checks", "[[services.http_checks]]", "[[services.tcp_checks]]"],
+            "fly.toml" => {
+                &["[[http_service.checks]]", "[checks", "[[services.http_checks]]", "[[services.tcp_checks]]"]
+            }
             "render.yaml" => &["healthCheckPath"],
             "railway.json" | "railway.toml" => &["healthcheckPath"],
             n if yaml && (n.contains("compose")) => &["healthcheck:"],
@@ -194,7 +196,10 @@ fn unpinned_base(repo: &Repo<'_>) -> Result<Verdict, String> {
                 // An image from a build argument without a default is chosen at build time: no verdict.
                 let Some(image) = d.resolved_image(stage) else { continue };
                 let lower = image.to_ascii_lowercase();
-                if lower == "scratch" || lower.contains('@') || d.stages[..i].iter().any(|s| s.name.as_deref() == Some(&lower)) {
+                if lower == "scratch"
+                    || lower.contains('@')
+                    || d.stages[..i].iter().any(|s| s.name.as_deref() == Some(&lower))
+                {
                     continue;
                 }
                 let last = lower.rsplit('/').next().unwrap_or(&lower);
@@ -234,7 +239,8 @@ static BUILD_STEP: LazyLock<Regex> = LazyLock::new(|| {
 
 /// A compiled or built project: Rust, Go, Java, or Node with a build step or TypeScript.
 fn builds_something(repo: &Repo<'_>) -> bool {
-    let compiled = repo.manifests.iter().any(|m| matches!(m.ecosystem, Ecosystem::Rust | Ecosystem::Go | Ecosystem::Java));
+    let compiled =
+        repo.manifests.iter().any(|m| matches!(m.ecosystem, Ecosystem::Rust | Ecosystem::Go | Ecosystem::Java));
     let node_build = repo.manifests.iter().filter(|m| m.kind == "package.json").any(|m| {
         let text = repo.file(&m.path).and_then(|e| repo.read_text(e).ok()).unwrap_or_default();
         serde_json::from_str::<serde_json::Value>(&text).is_ok_and(|v| v.pointer("/scripts/build").is_some())
@@ -247,7 +253,9 @@ fn single_stage(repo: &Repo<'_>) -> Result<Verdict, String> {
         return Ok(Verdict::NotApplicable(NO_DOCKERFILE.into()));
     }
     if !builds_something(repo) {
-        return Ok(Verdict::NotApplicable("no compiled or built app (Rust, Go, Java, TypeScript, Node build script)".into()));
+        return Ok(Verdict::NotApplicable(
+            "no compiled or built app (Rust, Go, Java, TypeScript, Node build script)".into(),
+        ));
     }
     per_file(
         repo,
@@ -344,12 +352,35 @@ const SECRET_IN_ENV: CheckSpec = CheckSpec {
     fix: "Remove the literal and pass the secret at run time (`docker run -e`, the platform's secret store, Kubernetes Secrets). For build-time secrets use BuildKit: `RUN --mount=type=secret,id=npm_token …`. Rotate the exposed value.",
 };
 
-const SECRET_WORDS: &[&str] =
-    &["PASSWORD", "PASSWD", "SECRET", "TOKEN", "API_KEY", "APIKEY", "PRIVATE_KEY", "CREDENTIAL", "ACCESS_KEY", "AUTH_KEY"];
+const SECRET_WORDS: &[&str] = &[
+    "PASSWORD",
+    "PASSWD",
+    "SECRET",
+    "TOKEN",
+    "API_KEY",
+    "APIKEY",
+    "PRIVATE_KEY",
+    "CREDENTIAL",
+    "ACCESS_KEY",
+    "AUTH_KEY",
+];
 
 /// Parts of a name that make it about a secret without being one.
-const NOT_SECRET_PARTS: &[&str] =
-    &["FILE", "PATH", "DIR", "URL", "NAME", "ID", "LENGTH", "TTL", "EXPIRE", "EXPIRES", "TIMEOUT", "ALGORITHM", "HEADER"];
+const NOT_SECRET_PARTS: &[&str] = &[
+    "FILE",
+    "PATH",
+    "DIR",
+    "URL",
+    "NAME",
+    "ID",
+    "LENGTH",
+    "TTL",
+    "EXPIRE",
+    "EXPIRES",
+    "TIMEOUT",
+    "ALGORITHM",
+    "HEADER",
+];
 
 fn is_secret_name(name: &str) -> bool {
     let upper = name.to_ascii_uppercase();
@@ -374,14 +405,12 @@ fn secret_in_env(repo: &Repo<'_>) -> Result<Verdict, String> {
                 .flat_map(|i| {
                     key_values(&i.args).into_iter().filter_map(move |(k, v)| {
                         let v = v?;
-                        (is_secret_name(&k) && is_literal_secret_value(&v)).then(|| {
-                            RawFinding {
-                                location: Some(Location::at(&df.entry.path, i.line)),
-                                message: format!("{} `{k}` has a literal value baked into the image", i.keyword),
-                                evidence: format!("{} {k}={}", i.keyword, mask::mask(&v)),
-                                identity: format!("{k}:{}", mask::secret_identity(&v)),
-                                severity: None,
-                            }
+                        (is_secret_name(&k) && is_literal_secret_value(&v)).then(|| RawFinding {
+                            location: Some(Location::at(&df.entry.path, i.line)),
+                            message: format!("{} `{k}` has a literal value baked into the image", i.keyword),
+                            evidence: format!("{} {k}={}", i.keyword, mask::mask(&v)),
+                            identity: format!("{k}:{}", mask::secret_identity(&v)),
+                            severity: None,
                         })
                     })
                 })
