@@ -39,13 +39,34 @@ pub fn analyzers() -> Vec<Box<dyn FileAnalyzer>> {
     Vec::new()
 }
 
+/// Suffixes of files named like Dockerfiles that are not Dockerfiles:
+/// per-Dockerfile ignore files, templates, backups.
+const NOT_DOCKERFILE_SUFFIXES: &[&str] = &[
+    ".dockerignore",
+    ".j2",
+    ".jinja",
+    ".jinja2",
+    ".tmpl",
+    ".tpl",
+    ".template",
+    ".in",
+    ".erb",
+    ".example",
+    ".sample",
+    ".orig",
+    ".bak",
+    ".md",
+    ".txt",
+];
+
 /// A Dockerfile by name: `Dockerfile`, `Containerfile`, `Dockerfile.*`, `*.Dockerfile`.
 pub(crate) fn is_dockerfile_name(name: &str) -> bool {
-    name == "Dockerfile"
+    let named = name == "Dockerfile"
         || name == "Containerfile"
         || name.starts_with("Dockerfile.")
         || name.ends_with(".Dockerfile")
-        || name.starts_with("Containerfile.")
+        || name.starts_with("Containerfile.");
+    named && !NOT_DOCKERFILE_SUFFIXES.iter().any(|s| name.ends_with(s))
 }
 
 /// `Dockerfile.dev`, `dev.Dockerfile`, `Dockerfile.test`: images for a

@@ -200,7 +200,10 @@ fn token_permissions(repo: &Repo<'_>) -> Result<Verdict, String> {
             };
             finding
                 .map(|(line, what, evidence)| {
-                    RawFinding::at(Location::at(path, line), format!("{path} {what}"), evidence)
+                    let mut f = RawFinding::at(Location::at(path, line), format!("{path} {what}"), evidence);
+                    // The job list in the evidence changes as jobs come and go; the problem does not.
+                    f.identity = what;
+                    f
                 })
                 .into_iter()
                 .collect()

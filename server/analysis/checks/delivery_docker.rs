@@ -51,6 +51,13 @@ fn per_file(
     conclude(findings, errors, evidence)
 }
 
+/// A finding whose identity survives edits of the evidence line (a base
+/// image bump must not make "runs as root" a new finding).
+fn stable(mut finding: RawFinding, identity: &str) -> RawFinding {
+    finding.identity = identity.to_string();
+    finding
+}
+
 /// The last instruction `keyword` that applies to stage `idx`, following
 /// `FROM <earlier stage>` to the stage it builds on.
 fn inherited<'d>(d: &'d Dockerfile, idx: usize, keyword: &str) -> Option<&'d Instruction> {
@@ -83,18 +90,24 @@ fn root_user(repo: &Repo<'_>) -> Result<Verdict, String> {
             let path = &df.entry.path;
             let evidence = format!("{path}: {}", stage.from_text);
             match inherited(d, last, "USER") {
-                Some(user) if is_root(&user.args) => vec![RawFinding::at(
-                    Location::at(path, user.line),
-                    format!("the final stage of {path} runs as root (`USER {}`)", user.args),
-                    evidence,
+                Some(user) if is_root(&user.args) => vec![stable(
+                    RawFinding::at(
+                        Location::at(path, user.line),
+                        format!("the final stage of {path} runs as root (`USER {}`)", user.args),
+                        evidence,
+                    ),
+                    "final stage runs as root",
                 )],
                 Some(_) => vec![],
                 // Distroless `:nonroot` images default to an unprivileged user.
                 None if stage.image.contains("nonroot") => vec![],
-                None => vec![RawFinding::at(
-                    Location::at(path, stage.line),
-                    format!("the final stage of {path} sets no USER, so it runs as root"),
-                    evidence,
+                None => vec![stable(
+                    RawFinding::at(
+                        Location::at(path, stage.line),
+                        format!("the final stage of {path} sets no USER, so it runs as root"),
+                        evidence,
+                    ),
+                    "final stage runs as root",
                 )],
             }
         },
@@ -164,10 +177,13 @@ fn healthcheck_missing(repo: &Repo<'_>) -> Result<Verdict, String> {
             if has {
                 return vec![];
             }
-            vec![RawFinding::at(
-                Location::at(path, stage.line),
-                format!("{path} has no HEALTHCHECK and no platform health check is configured"),
-                format!("{path}: {}", stage.from_text),
+            vec![stable(
+                RawFinding::at(
+                    Location::at(path, stage.line),
+                    format!("{path} has no HEALTHCHECK and no platform health check is configured"),
+                    format!("{path}: {}", stage.from_text),
+                ),
+                "no HEALTHCHECK",
             )]
         },
         |path| format!("HEALTHCHECK in {path}"),
@@ -268,10 +284,13 @@ fn single_stage(repo: &Repo<'_>) -> Result<Verdict, String> {
             });
             build
                 .map(|r| {
-                    RawFinding::at(
-                        Location::at(&df.entry.path, r.line),
-                        format!("{} builds the app and ships it from the same stage", df.entry.path),
-                        format!("RUN {}", r.args),
+                    stable(
+                        RawFinding::at(
+                            Location::at(&df.entry.path, r.line),
+                            format!("{} builds the app and ships it from the same stage", df.entry.path),
+                            format!("RUN {}", r.args),
+                        ),
+                        "single-stage build",
                     )
                 })
                 .into_iter()
@@ -318,10 +337,12 @@ fn dockerignore_missing(repo: &Repo<'_>) -> Result<Verdict, String> {
                     return false;
                 }
                 let (flags, rest) = i.flags();
-                let words: Vec<&str> = rest.split_whitespace().collect();
+                // `COPY [".", "/app"]` is the JSON form of `COPY . /app`.
+                let words: Vec<String> =
+                    serde_json::from_str(rest).unwrap_or_else(|_| rest.split_whitespace().map(String::from).collect());
                 !flags.iter().any(|(f, _)| *f == "from")
                     && words.len() >= 2
-                    && words[..words.len() - 1].iter().any(|w| matches!(*w, "." | "./"))
+                    && words[..words.len() - 1].iter().any(|w| matches!(w.as_str(), "." | "./"))
             });
             copy_all
                 .map(|i| {

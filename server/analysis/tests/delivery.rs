@@ -126,6 +126,7 @@ fn each_dockerfile_is_judged_and_test_or_dev_dockerfiles_are_ignored() {
         ("tests/Dockerfile", "FROM python\n"),
         ("Dockerfile.dev", "FROM python\n"),
         (".devcontainer/Dockerfile", "FROM python\n"),
+        ("deploy/Dockerfile.j2", "FROM {{ base }}\n{% if x %}RUN x{% endif %}\n"),
     ]);
     assert_eq!(places(&report, "docker-root-user"), vec![at("worker/Containerfile", 1)]);
     assert_eq!(outcome(&report, "docker-unpinned-base"), Outcome::Pass);
@@ -240,6 +241,15 @@ fn dockerignore_missing_fails_on_copy_dot_and_is_medium_with_env_files() {
     let in_dir =
         scan_files(&[APP, ("svc/Dockerfile", "FROM python:3.12-slim\nADD ./ /app\n"), ("svc/.dockerignore", ".git\n")]);
     assert_eq!(outcome(&in_dir, "dockerignore-missing"), Outcome::Pass);
+    let json_form = scan_files(&[APP, ("Dockerfile", "FROM python:3.12-slim\nCOPY [\".\", \"/app\"]\n")]);
+    assert_eq!(places(&json_form, "dockerignore-missing"), vec![at("Dockerfile", 2)]);
+    let beside = scan_files(&[APP, dockerfile, ("Dockerfile.dockerignore", ".git\n")]);
+    assert_eq!(
+        outcome(&beside, "dockerignore-missing"),
+        Outcome::Pass,
+        "{:?}",
+        result(&beside, "dockerignore-missing")
+    );
     let narrow = scan_files(&[APP, ("Dockerfile", "FROM python:3.12-slim\nCOPY app/ /app/\n")]);
     assert_eq!(outcome(&narrow, "dockerignore-missing"), Outcome::Pass);
 }
