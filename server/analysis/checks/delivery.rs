@@ -72,9 +72,21 @@ pub(crate) fn is_dockerfile_name(name: &str) -> bool {
 /// `Dockerfile.dev`, `dev.Dockerfile`, `Dockerfile.test`: images for a
 /// laptop or a CI job, not for production.
 fn is_dev_variant(name: &str) -> bool {
-    name.to_ascii_lowercase()
-        .split(['.', '-', '_'])
-        .any(|part| matches!(part, "dev" | "development" | "local" | "test" | "tests" | "debug" | "devcontainer"))
+    name.to_ascii_lowercase().split(['.', '-', '_']).any(|part| {
+        matches!(
+            part,
+            "dev"
+                | "development"
+                | "local"
+                | "test"
+                | "tests"
+                | "debug"
+                | "devcontainer"
+                | "e2e"
+                | "playwright"
+                | "cypress"
+        )
+    })
 }
 
 /// A production Dockerfile found in the repository, parsed or with the

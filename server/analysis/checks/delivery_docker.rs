@@ -149,6 +149,13 @@ fn platform_healthcheck(repo: &Repo<'_>) -> Option<Evidence> {
             continue;
         }
         let Ok(text) = repo.read_text(entry) else { continue };
+        if markers == ["healthcheck:"] {
+            if let Some(line) = compose_healthcheck(&text) {
+                let at = Location::at(&entry.path, line);
+                return Some(Evidence::new(format!("compose health check at {at}"), Some(at)));
+            }
+            continue;
+        }
         for (i, line) in text.lines().enumerate() {
             let t = line.trim_start();
             if !t.starts_with('#') && markers.iter().any(|m| t.contains(m)) {
@@ -158,6 +165,23 @@ fn platform_healthcheck(repo: &Repo<'_>) -> Option<Evidence> {
         }
     }
     None
+}
+
+/// The line of a `healthcheck:` on a compose service built from this
+/// repository (`build:`); a check on a database image says nothing about
+/// the app. A compose file that does not parse falls back to any
+/// uncommented `healthcheck:` line.
+fn compose_healthcheck(text: &str) -> Option<u32> {
+    let Ok(docs) = crate::ci::parse_yaml(text) else {
+        let line = text.lines().position(|l| l.trim_start().starts_with("healthcheck:"))?;
+        return Some(line as u32 + 1);
+    };
+    let services = docs.iter().filter_map(|d| d.get("services")).flat_map(|s| s.entries());
+    services.filter(|(_, svc)| svc.get("build").is_some()).find_map(|(_, svc)| {
+        let (key, check) = svc.entry("healthcheck")?;
+        let disabled = check.get("disable").and_then(|d| d.as_str()) == Some("true");
+        (!disabled).then_some(key.line)
+    })
 }
 
 fn healthcheck_missing(repo: &Repo<'_>) -> Result<Verdict, String> {

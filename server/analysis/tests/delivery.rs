@@ -163,6 +163,19 @@ fn healthcheck_missing_fails_without_one_and_passes_with_a_platform_check() {
         let report = scan_files(&[APP, bare, (path, text)]);
         assert_eq!(outcome(&report, "docker-healthcheck-missing"), Outcome::Pass, "{path}");
     }
+    let db_only = scan_files(&[
+        APP,
+        bare,
+        (
+            "compose.yaml",
+            "services:\n  db:\n    image: postgres:16\n    healthcheck:\n      test: pg_isready\n  api:\n    build: .\n",
+        ),
+    ]);
+    assert_eq!(
+        outcome(&db_only, "docker-healthcheck-missing"),
+        Outcome::Fail,
+        "a database health check is not the app's"
+    );
     let commented = scan_files(&[APP, bare, ("docker-compose.yml", "services:\n  api:\n    # healthcheck: later\n")]);
     assert_eq!(outcome(&commented, "docker-healthcheck-missing"), Outcome::Fail);
 }
