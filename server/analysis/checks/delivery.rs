@@ -176,6 +176,9 @@ fn deploy_config_missing(repo: &Repo<'_>) -> Result<Verdict, String> {
     if !repo.is_web_service() {
         return Ok(Verdict::NotApplicable("no web service detected (a library or tool needs no deploy config)".into()));
     }
+    if let Some(publish) = publishes_package(repo) {
+        return Ok(Verdict::NotApplicable(format!("a library published to a package registry ({publish})")));
+    }
     if let Some(df) = dockerfiles(repo).first() {
         let path = &df.entry.path;
         return Ok(Verdict::Pass(vec![Evidence::new(format!("container image: {path}"), Some(Location::file(path)))]));
@@ -190,6 +193,29 @@ fn deploy_config_missing(repo: &Repo<'_>) -> Result<Verdict, String> {
             repo.stack.frameworks.join(", ")
         ))])),
     }
+}
+
+/// Commands that publish a package to a registry.
+const PUBLISH_COMMANDS: &[&str] = &[
+    "pypi-publish",
+    "twine upload",
+    "uv publish",
+    "poetry publish",
+    "flit publish",
+    "hatch publish",
+    "npm publish",
+    "pnpm publish",
+    "yarn npm publish",
+    "cargo publish",
+];
+
+/// Where CI publishes the repository as a package: a framework's or
+/// library's own repository detects its framework but deploys nothing.
+fn publishes_package(repo: &Repo<'_>) -> Option<String> {
+    crate::ci::load(repo).into_iter().find_map(|f| {
+        let cmd = PUBLISH_COMMANDS.iter().find(|c| f.text.contains(**c))?;
+        Some(format!("`{cmd}` in {}", f.path))
+    })
 }
 
 const DEV_SERVER: CheckSpec = CheckSpec {

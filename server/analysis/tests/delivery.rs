@@ -357,6 +357,10 @@ fn deploy_config_missing_for_a_service_without_dockerfile_or_platform_config() {
         let report = scan_files(&[APP, REQS, (path, text)]);
         assert_eq!(outcome(&report, "deploy-config-missing"), Outcome::Pass, "{path}");
     }
+    let publish =
+        "on: push\npermissions: {}\njobs:\n  p:\n    steps:\n      - uses: pypa/gh-action-pypi-publish@release/v1\n";
+    let published = scan_files(&[APP, REQS, (".github/workflows/publish.yml", publish)]);
+    assert_eq!(outcome(&published, "deploy-config-missing"), Outcome::NotApplicable);
     let library = scan_files(&[
         ("pyproject.toml", "[project]\nname='lib'\ndependencies=['attrs>=23']\n"),
         ("lib/core.py", "X = 1\n"),
