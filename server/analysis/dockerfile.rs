@@ -249,6 +249,8 @@ fn split_words(s: &str) -> Vec<String> {
 /// `FROM`, a `FROM` without an image or with stray words, an unterminated
 /// heredoc, or a file with no `FROM` at all.
 pub fn parse(text: &str) -> Result<Dockerfile, ParseError> {
+    // Docker ignores a UTF-8 byte order mark, which some Windows editors add.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let lines: Vec<&str> = text.lines().collect();
     let mut escape = '\\';
     let mut i = 0;
@@ -412,6 +414,13 @@ mod tests {
             vec![("A".into(), Some("1".into())), ("B".into(), Some("two words".into())), ("C".into(), None)]
         );
         assert_eq!(key_values("TOKEN abc def"), vec![("TOKEN".into(), Some("abc def".into()))]);
+    }
+
+    #[test]
+    fn crlf_and_byte_order_mark() {
+        let d = parse("\u{feff}FROM alpine:3.20\r\nRUN apk add \\\r\n  curl\r\nUSER nobody\r\n").unwrap();
+        assert_eq!(d.final_stage().instructions[0].args, "apk add  curl");
+        assert_eq!(d.final_stage().last("USER").unwrap().line, 4);
     }
 
     #[test]

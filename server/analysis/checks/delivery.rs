@@ -8,8 +8,8 @@
 //! `delivery_ci.rs` (CI presence, actions, token, update bots),
 //! `delivery_deps.rs` (lock files, pins) and `delivery_start.rs` (dev
 //! servers). This module registers them and holds what they share: which
-//! Dockerfiles are
-//! production ones, and how per-file results combine into one verdict.
+//! Dockerfiles are production ones, and how per-file results combine into
+//! one verdict.
 
 use super::{Check, CheckSpec, RawFinding, Verdict};
 use crate::dockerfile::{self, Dockerfile};
