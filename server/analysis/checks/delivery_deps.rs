@@ -59,7 +59,8 @@ fn required_locks(repo: &Repo<'_>, m: &Manifest, uv_project: bool) -> Result<Opt
         "Pipfile" if !m.deps.is_empty() => Some(&["Pipfile.lock"]),
         "Cargo.toml" => {
             let text = read()?;
-            let is_package = text.lines().any(|l| l.trim() == "[package]");
+            // cargo-fuzz crates are built by `cargo fuzz`, which keeps its own lock.
+            let is_package = text.lines().any(|l| l.trim() == "[package]") && !text.contains("cargo-fuzz");
             let binary = repo.file(&join(dir, "src/main.rs")).is_some()
                 || text.lines().any(|l| l.trim() == "[[bin]]")
                 || repo.files().any(|e| e.path.starts_with(&join(dir, "src/bin/")));

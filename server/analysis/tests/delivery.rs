@@ -514,6 +514,7 @@ fn lockfile_present_or_not_needed_passes() {
     let not_needed: &[&[(&str, &str)]] = &[
         &[("package.json", r#"{"scripts":{"lint":"eslint ."}}"#)],
         &[("Cargo.toml", "[package]\nname='lib'\n[dependencies]\nserde='1'\n"), ("src/lib.rs", "")],
+        &[("fuzz/Cargo.toml", "[package]\nname='f'\n[package.metadata]\ncargo-fuzz = true\n[[bin]]\nname='t'\n")],
         &[(
             "pyproject.toml",
             "[project]\nname='lib'\ndependencies=['attrs']\n[build-system]\nrequires=['hatchling']\n",
