@@ -79,8 +79,27 @@ fn line_containing(text: &str, needle: &str) -> u32 {
 }
 
 fn start_commands(repo: &Repo<'_>) -> (Vec<StartCommand>, Vec<String>) {
-    let mut out = Vec::new();
-    let mut errors = Vec::new();
+    let (mut out, errors) = dockerfile_starts(repo);
+    for entry in repo.files().filter(|e| !e.is_test && !e.is_example && !e.is_docs) {
+        let name = entry.file_name();
+        if !matches!(name, "Procfile" | "fly.toml" | "render.yaml" | "railway.json" | "railway.toml") {
+            continue;
+        }
+        let Ok(text) = repo.read_text(entry) else { continue };
+        let path = entry.path.as_str();
+        match name {
+            "Procfile" => out.extend(procfile_starts(path, &text)),
+            "fly.toml" | "railway.toml" => out.extend(toml_starts(path, &text)),
+            "railway.json" => out.extend(railway_json_start(path, &text)),
+            _ => out.extend(render_starts(path, &text)),
+        }
+    }
+    (out, errors)
+}
+
+/// The final stage's CMD (and ENTRYPOINT, joined) of each production Dockerfile.
+fn dockerfile_starts(repo: &Repo<'_>) -> (Vec<StartCommand>, Vec<String>) {
+    let (mut out, mut errors) = (Vec::new(), Vec::new());
     for df in dockerfiles(repo) {
         let d = match df.parsed {
             Ok(d) => d,
@@ -97,82 +116,71 @@ fn start_commands(repo: &Repo<'_>) -> (Vec<StartCommand>, Vec<String>) {
             cmd = cmd.or_else(|| d.stages[i].last("CMD").cloned());
             idx = d.parent_stage(i);
         }
-        let text = [&entry, &cmd].iter().filter_map(|i| i.as_ref()).map(|i| i.command().text()).collect::<Vec<_>>();
+        let text: Vec<String> = [&entry, &cmd].iter().filter_map(|i| i.as_ref()).map(|i| i.command().text()).collect();
         if let Some(at) = cmd.as_ref().or(entry.as_ref()) {
             let source = if cmd.is_some() { "Dockerfile CMD" } else { "Dockerfile ENTRYPOINT" };
             out.push(StartCommand { path: df.entry.path.clone(), line: at.line, source, text: text.join(" ") });
         }
     }
-    for entry in repo.files().filter(|e| !e.is_test && !e.is_example && !e.is_docs) {
-        let name = entry.file_name();
-        if !matches!(name, "Procfile" | "fly.toml" | "render.yaml" | "railway.json" | "railway.toml") {
-            continue;
-        }
-        let Ok(text) = repo.read_text(entry) else { continue };
-        let path = entry.path.clone();
-        match name {
-            "Procfile" => {
-                for (i, l) in text.lines().enumerate() {
-                    if let Some(cmd) = l.trim_start().strip_prefix("web:") {
-                        out.push(StartCommand {
-                            path: path.clone(),
-                            line: i as u32 + 1,
-                            source: "Procfile web",
-                            text: cmd.into(),
-                        });
-                    }
-                }
-            }
-            "fly.toml" | "railway.toml" => {
-                let Ok(doc) = toml::from_str::<toml::Table>(&text) else { continue };
-                let mut cmds: Vec<(String, &'static str)> = Vec::new();
-                if name == "fly.toml" {
-                    for (_, v) in doc.get("processes").and_then(|p| p.as_table()).into_iter().flatten() {
-                        cmds.extend(v.as_str().map(|s| (s.to_string(), "fly.toml process")));
-                    }
-                    if let Some(cmd) = doc.get("experimental").and_then(|e| e.get("cmd")) {
-                        cmds.push((toml_command(cmd), "fly.toml cmd"));
-                    }
-                } else if let Some(cmd) = doc.get("deploy").and_then(|d| d.get("startCommand")).and_then(|c| c.as_str())
-                {
-                    cmds.push((cmd.to_string(), "railway startCommand"));
-                }
-                for (cmd, source) in cmds {
-                    let needle = cmd.split_whitespace().next().unwrap_or(&cmd).to_string();
-                    out.push(StartCommand {
-                        path: path.clone(),
-                        line: line_containing(&text, &needle),
-                        source,
-                        text: cmd,
-                    });
-                }
-            }
-            "railway.json" => {
-                let Ok(v) = serde_json::from_str::<serde_json::Value>(&text) else { continue };
-                if let Some(cmd) = v.pointer("/deploy/startCommand").and_then(|c| c.as_str()) {
-                    let line = line_containing(&text, "startCommand");
-                    out.push(StartCommand { path, line, source: "railway startCommand", text: cmd.into() });
-                }
-            }
-            _ => {
-                let Ok(docs) = crate::ci::parse_yaml(&text) else { continue };
-                for service in docs.iter().flat_map(|d| d.get("services").map(|s| s.items()).unwrap_or(&[])) {
-                    for key in ["startCommand", "dockerCommand"] {
-                        if let Some(n) = service.get(key) {
-                            let text = n.as_str().unwrap_or("").to_string();
-                            out.push(StartCommand {
-                                path: path.clone(),
-                                line: n.line,
-                                source: "render.yaml startCommand",
-                                text,
-                            });
-                        }
-                    }
-                }
-            }
-        }
-    }
     (out, errors)
+}
+
+fn procfile_starts(path: &str, text: &str) -> Vec<StartCommand> {
+    text.lines()
+        .enumerate()
+        .filter_map(|(i, l)| {
+            let cmd = l.trim_start().strip_prefix("web:")?;
+            Some(StartCommand { path: path.into(), line: i as u32 + 1, source: "Procfile web", text: cmd.into() })
+        })
+        .collect()
+}
+
+/// fly.toml `[processes]` and `[experimental] cmd`; railway.toml `[deploy] startCommand`.
+fn toml_starts(path: &str, text: &str) -> Vec<StartCommand> {
+    let Ok(doc) = toml::from_str::<toml::Table>(text) else { return vec![] };
+    let mut cmds: Vec<(String, &'static str)> = Vec::new();
+    if path.ends_with("fly.toml") {
+        for (_, v) in doc.get("processes").and_then(|p| p.as_table()).into_iter().flatten() {
+            cmds.extend(v.as_str().map(|s| (s.to_string(), "fly.toml process")));
+        }
+        if let Some(cmd) = doc.get("experimental").and_then(|e| e.get("cmd")) {
+            cmds.push((toml_command(cmd), "fly.toml cmd"));
+        }
+    } else if let Some(cmd) = doc.get("deploy").and_then(|d| d.get("startCommand")).and_then(|c| c.as_str()) {
+        cmds.push((cmd.to_string(), "railway startCommand"));
+    }
+    cmds.into_iter()
+        .map(|(cmd, source)| {
+            // TOML strings are usually written as-is; else the first word finds the line.
+            let first = cmd.split_whitespace().next().unwrap_or("");
+            let line =
+                if text.contains(cmd.as_str()) { line_containing(text, &cmd) } else { line_containing(text, first) };
+            StartCommand { path: path.into(), line, source, text: cmd }
+        })
+        .collect()
+}
+
+fn railway_json_start(path: &str, text: &str) -> Option<StartCommand> {
+    let v = serde_json::from_str::<serde_json::Value>(text).ok()?;
+    let cmd = v.pointer("/deploy/startCommand")?.as_str()?;
+    let line = line_containing(text, "startCommand");
+    Some(StartCommand { path: path.into(), line, source: "railway startCommand", text: cmd.into() })
+}
+
+/// render.yaml `services[].startCommand` / `dockerCommand`.
+fn render_starts(path: &str, text: &str) -> Vec<StartCommand> {
+    let Ok(docs) = crate::ci::parse_yaml(text) else { return vec![] };
+    let services = docs.iter().flat_map(|d| d.get("services").map(|s| s.items()).unwrap_or(&[]));
+    services
+        .flat_map(|service| {
+            [("startCommand", "render.yaml startCommand"), ("dockerCommand", "render.yaml dockerCommand")]
+                .into_iter()
+                .filter_map(|(key, source)| {
+                    let (k, v) = service.entry(key)?;
+                    Some(StartCommand { path: path.into(), line: k.line, source, text: v.as_str()?.to_string() })
+                })
+        })
+        .collect()
 }
 
 fn toml_command(v: &toml::Value) -> String {
