@@ -146,6 +146,20 @@ impl Dockerfile {
         self.stages[..stage_index].iter().rposition(|s| s.name.as_deref() == Some(image.as_str()))
     }
 
+    /// The last `keyword` instruction in effect in stage `idx`: its own, or
+    /// the one of the earlier stage it is built `FROM` (CMD, USER and
+    /// HEALTHCHECK carry over that way).
+    pub fn inherited(&self, idx: usize, keyword: &str) -> Option<&Instruction> {
+        let mut at = Some(idx);
+        while let Some(i) = at {
+            if let Some(inst) = self.stages[i].last(keyword) {
+                return Some(inst);
+            }
+            at = self.parent_stage(i);
+        }
+        None
+    }
+
     /// The image of a stage with `$ARG`/`${ARG}`/`${ARG:-default}` replaced
     /// by the defaults of the global `ARG`s; `None` when a reference has no
     /// default (the value comes from the build command line).

@@ -5,14 +5,14 @@
 
 use super::{DockerFile, conclude, dockerfiles};
 use crate::checks::{Check, CheckSpec, RawFinding, Verdict};
-use crate::dockerfile::{Dockerfile, Instruction};
+use crate::dockerfile::Dockerfile;
 use crate::manifests::Ecosystem;
 use crate::model::{Category, Evidence, Location, Severity};
 use crate::repo::Repo;
 use regex::Regex;
 use std::sync::LazyLock;
 
-pub(crate) const NO_DOCKERFILE: &str = "no Dockerfile";
+const NO_DOCKERFILE: &str = "no Dockerfile";
 
 pub fn checks() -> Vec<Check> {
     vec![
@@ -56,19 +56,6 @@ fn stable(mut finding: RawFinding, identity: &str) -> RawFinding {
     finding
 }
 
-/// The last instruction `keyword` that applies to stage `idx`, following
-/// `FROM <earlier stage>` to the stage it builds on.
-fn inherited<'d>(d: &'d Dockerfile, idx: usize, keyword: &str) -> Option<&'d Instruction> {
-    let mut at = Some(idx);
-    while let Some(i) = at {
-        if let Some(inst) = d.stages[i].last(keyword) {
-            return Some(inst);
-        }
-        at = d.parent_stage(i);
-    }
-    None
-}
-
 const ROOT_USER: CheckSpec = CheckSpec {
     id: "docker-root-user",
     title: "Container runs as root",
@@ -87,7 +74,7 @@ fn root_user(repo: &Repo<'_>) -> Result<Verdict, String> {
             let stage = d.final_stage();
             let path = &df.entry.path;
             let evidence = format!("{path}: {}", stage.from_text);
-            match inherited(d, last, "USER") {
+            match d.inherited(last, "USER") {
                 Some(user) if is_root(&user.args) => vec![stable(
                     RawFinding::at(
                         Location::at(path, user.line),
@@ -192,7 +179,8 @@ fn healthcheck_missing(repo: &Repo<'_>) -> Result<Verdict, String> {
     per_file(
         repo,
         |df, d| {
-            let has = inherited(d, d.stages.len() - 1, "HEALTHCHECK")
+            let has = d
+                .inherited(d.stages.len() - 1, "HEALTHCHECK")
                 .is_some_and(|h| !h.args.trim().eq_ignore_ascii_case("none"));
             let stage = d.final_stage();
             let path = &df.entry.path;

@@ -108,16 +108,10 @@ fn dockerfile_starts(repo: &Repo<'_>) -> (Vec<StartCommand>, Vec<String>) {
                 continue;
             }
         };
-        // CMD and ENTRYPOINT are inherited from a parent stage.
-        let mut idx = Some(d.stages.len() - 1);
-        let (mut entry, mut cmd) = (None, None);
-        while let Some(i) = idx {
-            entry = entry.or_else(|| d.stages[i].last("ENTRYPOINT").cloned());
-            cmd = cmd.or_else(|| d.stages[i].last("CMD").cloned());
-            idx = d.parent_stage(i);
-        }
-        let text: Vec<String> = [&entry, &cmd].iter().filter_map(|i| i.as_ref()).map(|i| i.command().text()).collect();
-        if let Some(at) = cmd.as_ref().or(entry.as_ref()) {
+        let last = d.stages.len() - 1;
+        let (entry, cmd) = (d.inherited(last, "ENTRYPOINT"), d.inherited(last, "CMD"));
+        let text: Vec<String> = [entry, cmd].iter().flatten().map(|i| i.command().text()).collect();
+        if let Some(at) = cmd.or(entry) {
             let source = if cmd.is_some() { "Dockerfile CMD" } else { "Dockerfile ENTRYPOINT" };
             out.push(StartCommand { path: df.entry.path.clone(), line: at.line, source, text: text.join(" ") });
         }
