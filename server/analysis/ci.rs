@@ -125,12 +125,36 @@ impl MarkedEventReceiver for Builder {
 /// # Errors
 /// The scanner's message and line when the text is not valid YAML.
 pub fn parse_yaml(text: &str) -> Result<Vec<Node>, WorkflowError> {
+    too_deep(text)?;
     let mut builder = Builder::default();
     let mut parser = Parser::new_from_str(text);
     parser
         .load(&mut builder, true)
         .map_err(|e| WorkflowError { line: e.marker().line() as u32, message: e.info().to_string() })?;
     Ok(builder.docs)
+}
+
+/// Block nesting deeper than any real config can have. The YAML parser
+/// recurses once per level and a stack overflow aborts the whole scan (it
+/// cannot be caught), so a hostile `- - - - …` line is refused up front.
+const MAX_NESTING_COLUMNS: usize = 256;
+
+fn too_deep(text: &str) -> Result<(), WorkflowError> {
+    for (i, line) in text.lines().enumerate() {
+        let b = line.as_bytes();
+        let mut indent = 0;
+        while indent < b.len() {
+            match b[indent] {
+                b' ' => indent += 1,
+                b'-' | b'?' if b.get(indent + 1) == Some(&b' ') => indent += 2,
+                _ => break,
+            }
+        }
+        if indent > MAX_NESTING_COLUMNS {
+            return Err(WorkflowError { line: i as u32 + 1, message: "nesting too deep to be a real config".into() });
+        }
+    }
+    Ok(())
 }
 
 /// A step of a job.
@@ -285,5 +309,7 @@ mod tests {
         let err = parse_workflow("on: push\njobs:\n  a:\n    steps: [\n").unwrap_err();
         assert!(err.line >= 4, "{err}");
         assert!(parse_workflow("- a\n- b\n").is_err());
+        let hostile = "- ".repeat(100_000);
+        assert_eq!(parse_yaml(&hostile).unwrap_err().line, 1);
     }
 }
