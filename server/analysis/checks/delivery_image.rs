@@ -4,8 +4,7 @@
 
 use super::docker::per_file;
 use super::{dir_of, join};
-use crate::checks::Verdict;
-use crate::checks::{Check, CheckSpec, RawFinding};
+use crate::checks::{Check, CheckSpec, RawFinding, Verdict};
 use crate::dockerfile::key_values;
 use crate::mask;
 use crate::model::{Category, Location, Severity};
@@ -74,7 +73,7 @@ fn dockerignore_missing(repo: &Repo<'_>) -> Result<Verdict, String> {
                 .into_iter()
                 .collect()
         },
-        |path| format!("{path} copies a filtered context"),
+        |path| format!("{path}: no `COPY .` of an unfiltered context"),
     )
 }
 
