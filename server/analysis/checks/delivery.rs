@@ -29,6 +29,24 @@ mod image;
 #[path = "delivery_start.rs"]
 mod start;
 
+/// The delivery checks in CHECKS.md order (the catalogue sorts by category
+/// only, keeping this order within it).
+const ORDER: &[&str] = &[
+    "ci-missing",
+    "deploy-config-missing",
+    "docker-root-user",
+    "docker-healthcheck-missing",
+    "docker-unpinned-base",
+    "docker-single-stage",
+    "dockerignore-missing",
+    "docker-secret-in-env",
+    "lockfile-missing",
+    "dependencies-unpinned",
+    "dependency-updates-missing",
+    "ci-actions-unpinned",
+    "ci-token-permissions",
+];
+
 /// Every delivery check, plus `dev-server-in-production`.
 pub fn checks() -> Vec<Check> {
     let mut list = ci_checks::checks();
@@ -37,6 +55,7 @@ pub fn checks() -> Vec<Check> {
     list.extend(image::checks());
     list.extend(deps::checks());
     list.extend(start::checks());
+    list.sort_by_key(|c| ORDER.iter().position(|id| *id == c.spec.id).unwrap_or(ORDER.len()));
     list
 }
 
