@@ -3,8 +3,8 @@
 //! files. Everything here works on configuration files read at check time;
 //! there is no per-file analyzer.
 //!
-//! Submodules: `delivery_docker.rs` (user, health check, base pins,
-//! stages), `delivery_image.rs` (.dockerignore, secrets in ENV/ARG),
+//! Submodules: `delivery_docker.rs` (user, base pins, stages),
+//! `delivery_health.rs` (container health checks), `delivery_image.rs` (.dockerignore, secrets in ENV/ARG),
 //! `delivery_ci.rs` (CI presence, actions, token, update bots),
 //! `delivery_deps.rs` (lock files, pins) and `delivery_start.rs` (dev
 //! servers). This module registers them and holds what they share: which
@@ -24,6 +24,8 @@ mod ci_checks;
 mod deps;
 #[path = "delivery_docker.rs"]
 mod docker;
+#[path = "delivery_health.rs"]
+mod health;
 #[path = "delivery_image.rs"]
 mod image;
 #[path = "delivery_start.rs"]
@@ -52,6 +54,7 @@ pub fn checks() -> Vec<Check> {
     let mut list = ci_checks::checks();
     list.push(Check { spec: DEPLOY_CONFIG_MISSING, run: deploy_config_missing });
     list.extend(docker::checks());
+    list.extend(health::checks());
     list.extend(image::checks());
     list.extend(deps::checks());
     list.extend(start::checks());

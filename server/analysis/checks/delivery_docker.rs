@@ -1,6 +1,6 @@
-//! Dockerfile checks on how the image is built and run: its user, health
-//! check, base image pins and multi-stage builds (what goes *into* the
-//! image is in `delivery_image.rs`). Each production Dockerfile is judged
+//! Dockerfile checks on how the image is built and run: its user, base
+//! image pins and multi-stage builds (health checks are in
+//! `delivery_health.rs`, what goes *into* the image in `delivery_image.rs`). Each production Dockerfile is judged
 //! on its own; findings are per file.
 
 use super::{DockerFile, conclude, dockerfiles};
@@ -17,7 +17,6 @@ const NO_DOCKERFILE: &str = "no Dockerfile";
 pub fn checks() -> Vec<Check> {
     vec![
         Check { spec: ROOT_USER, run: root_user },
-        Check { spec: HEALTHCHECK, run: healthcheck_missing },
         Check { spec: UNPINNED_BASE, run: unpinned_base },
         Check { spec: SINGLE_STAGE, run: single_stage },
     ]
@@ -51,7 +50,7 @@ pub(crate) fn per_file(
 
 /// A finding whose identity survives edits of the evidence line (a base
 /// image bump must not make "runs as root" a new finding).
-fn stable(mut finding: RawFinding, identity: &str) -> RawFinding {
+pub(crate) fn stable(mut finding: RawFinding, identity: &str) -> RawFinding {
     finding.identity = identity.to_string();
     finding
 }
@@ -103,101 +102,6 @@ fn root_user(repo: &Repo<'_>) -> Result<Verdict, String> {
 fn is_root(user: &str) -> bool {
     let name = user.trim().trim_matches(['"', '\'']).split(':').next().unwrap_or("");
     name == "root" || name == "0"
-}
-
-const HEALTHCHECK: CheckSpec = CheckSpec {
-    id: "docker-healthcheck-missing",
-    title: "No container health check",
-    category: Category::Delivery,
-    severity: Severity::Low,
-    pass_summary: "the container has a health check",
-    rationale: "Without a health check the orchestrator only knows whether the process exists, not whether it answers: a hung server keeps receiving traffic and is never restarted.",
-    fix: "Add `HEALTHCHECK CMD curl -fsS http://localhost:8000/health || exit 1` to the final stage, or declare the check where the container runs: `healthcheck:` in compose, `[[http_service.checks]]` in fly.toml, `healthCheckPath` in render.yaml, liveness/readiness probes in Kubernetes.",
-};
-
-/// Health checks declared outside the Dockerfile, by file kind.
-fn platform_healthcheck(repo: &Repo<'_>) -> Option<Evidence> {
-    for entry in repo.files().filter(|e| !e.is_test && !e.is_example && !e.is_docs) {
-        let name = entry.file_name();
-        let yaml = name.ends_with(".yml") || name.ends_with(".yaml");
-        let markers: &[&str] = match name {
-            "fly.toml" => {
-                &["[[http_service.checks]]", "[checks", "[[services.http_checks]]", "[[services.tcp_checks]]"]
-            }
-            "render.yaml" => &["healthCheckPath"],
-            "railway.json" | "railway.toml" => &["healthcheckPath"],
-            n if yaml && (n.contains("compose")) => &["healthcheck:"],
-            _ if yaml => &["livenessProbe", "readinessProbe", "startupProbe"],
-            _ => continue,
-        };
-        if entry.size > 512 * 1024 {
-            continue;
-        }
-        let Ok(text) = repo.read_text(entry) else { continue };
-        if markers == ["healthcheck:"] {
-            if let Some(line) = compose_healthcheck(&text) {
-                let at = Location::at(&entry.path, line);
-                return Some(Evidence::new(format!("compose health check at {at}"), Some(at)));
-            }
-            continue;
-        }
-        for (i, line) in text.lines().enumerate() {
-            let t = line.trim_start();
-            if !t.starts_with('#') && markers.iter().any(|m| t.contains(m)) {
-                let at = Location::at(&entry.path, i as u32 + 1);
-                return Some(Evidence::new(format!("health check at {at}"), Some(at)));
-            }
-        }
-    }
-    None
-}
-
-/// The line of a `healthcheck:` on a compose service built from this
-/// repository (`build:`); a check on a database image says nothing about
-/// the app. A compose file that does not parse falls back to any
-/// uncommented `healthcheck:` line.
-fn compose_healthcheck(text: &str) -> Option<u32> {
-    let Ok(docs) = crate::ci::parse_yaml(text) else {
-        let line = text.lines().position(|l| l.trim_start().starts_with("healthcheck:"))?;
-        return Some(line as u32 + 1);
-    };
-    let services = docs.iter().filter_map(|d| d.get("services")).flat_map(|s| s.entries());
-    services.filter(|(_, svc)| svc.get("build").is_some()).find_map(|(_, svc)| {
-        let (key, check) = svc.entry("healthcheck")?;
-        let disabled = check.get("disable").and_then(|d| d.as_str()) == Some("true");
-        (!disabled).then_some(key.line)
-    })
-}
-
-fn healthcheck_missing(repo: &Repo<'_>) -> Result<Verdict, String> {
-    if dockerfiles(repo).is_empty() {
-        return Ok(Verdict::NotApplicable(NO_DOCKERFILE.into()));
-    }
-    if let Some(evidence) = platform_healthcheck(repo) {
-        return Ok(Verdict::Pass(vec![evidence]));
-    }
-    per_file(
-        repo,
-        |df, d| {
-            let has = d
-                .inherited(d.stages.len() - 1, "HEALTHCHECK")
-                .is_some_and(|h| !h.args.trim().eq_ignore_ascii_case("none"));
-            let stage = d.final_stage();
-            let path = &df.entry.path;
-            if has {
-                return vec![];
-            }
-            vec![stable(
-                RawFinding::at(
-                    Location::at(path, stage.line),
-                    format!("{path} has no HEALTHCHECK and no platform health check is configured"),
-                    format!("{path}: {}", stage.from_text),
-                ),
-                "no HEALTHCHECK",
-            )]
-        },
-        |path| format!("HEALTHCHECK in {path}"),
-    )
 }
 
 const UNPINNED_BASE: CheckSpec = CheckSpec {

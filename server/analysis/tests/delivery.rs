@@ -176,6 +176,16 @@ fn healthcheck_missing_fails_without_one_and_passes_with_a_platform_check() {
         Outcome::Fail,
         "a database health check is not the app's"
     );
+    let other_dockerfile = scan_files(&[
+        APP,
+        bare,
+        ("worker/Dockerfile", "FROM python:3.12-slim\nUSER app\n"),
+        (
+            "deploy/compose.yaml",
+            "services:\n  api:\n    build:\n      context: ..\n      dockerfile: ./Dockerfile\n    healthcheck:\n      test: curl -f localhost\n",
+        ),
+    ]);
+    assert_eq!(places(&other_dockerfile, "docker-healthcheck-missing"), vec![at("worker/Dockerfile", 1)]);
     let commented = scan_files(&[APP, bare, ("docker-compose.yml", "services:\n  api:\n    # healthcheck: later\n")]);
     assert_eq!(outcome(&commented, "docker-healthcheck-missing"), Outcome::Fail);
 }
