@@ -73,6 +73,11 @@ fn cell_code(s: &str) -> String {
     code(s).replace('|', "\\|")
 }
 
+/// A lost amount of points as `-12.5`, and `0.0` rather than `-0.0`.
+fn minus(points: f64) -> String {
+    if points > 0.0 { format!("-{points:.1}") } else { "0.0".to_string() }
+}
+
 fn severity_word(s: Severity) -> &'static str {
     match s {
         Severity::Critical => "Critical",
@@ -165,7 +170,10 @@ impl Doc<'_> {
 
     fn strengths(&self, out: &mut String) {
         let _ = writeln!(out, "## Strengths\n");
-        let passing: Vec<&CheckResult> = self.r.checks.iter().filter(|c| c.outcome == Outcome::Pass).collect();
+        // A check that passes only because its findings are suppressed is
+        // an accepted risk, listed under "Suppressed findings", not a strength.
+        let passing: Vec<&CheckResult> =
+            self.r.checks.iter().filter(|c| c.outcome == Outcome::Pass && c.findings.is_empty()).collect();
         if passing.is_empty() {
             let _ = writeln!(out, "No check passes yet.\n");
             return;
@@ -299,12 +307,12 @@ impl Doc<'_> {
         for d in &r.deductions {
             let _ = writeln!(
                 out,
-                "| `{}` | {} | {} | -{:.1} | -{:.1} |",
+                "| `{}` | {} | {} | {} | {} |",
                 d.check_id,
                 d.category.as_str(),
                 d.severity.as_str(),
-                d.points,
-                d.category_points
+                minus(d.points),
+                minus(d.category_points)
             );
         }
         out.push('\n');
