@@ -68,7 +68,7 @@ done
 
 install_tools() {
   echo "== installing reference tools"
-  apt-get install -y ripgrep hyperfine time
+  apt-get install -y ripgrep hyperfine time || { apt-get update && apt-get install -y ripgrep hyperfine time; }
   [ -x "$VENV/bin/pip" ] || python3 -m venv "$VENV"
   "$VENV/bin/pip" install --quiet "semgrep==$SEMGREP_VERSION" "kingfisher-bin==$KINGFISHER_VERSION"
 }

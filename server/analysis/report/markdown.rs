@@ -99,7 +99,8 @@ fn level_word(l: Level) -> &'static str {
 
 impl Doc<'_> {
     fn title(&self, out: &mut String) {
-        let name = self.r.root.trim_end_matches('/').rsplit('/').next().filter(|n| !n.is_empty()).unwrap_or(&self.r.root);
+        let name =
+            self.r.root.trim_end_matches('/').rsplit('/').next().filter(|n| !n.is_empty()).unwrap_or(&self.r.root);
         let _ = writeln!(out, "# Production-readiness audit: {}\n", esc(name));
         let _ = writeln!(
             out,
@@ -130,7 +131,9 @@ impl Doc<'_> {
                 "Nothing critical or high fails; the medium-severity gaps keep it from gold: {}.",
                 self.failing_titles(Severity::Medium).join("; ")
             ),
-            Level::Silver => format!("Nothing of medium severity or above fails, but it is not gold yet ({}).", esc(&r.level_reason)),
+            Level::Silver => {
+                format!("Nothing of medium severity or above fails, but it is not gold yet ({}).", esc(&r.level_reason))
+            }
             Level::Gold => "Nothing of medium severity or above fails and the score is at least 90.".to_string(),
         };
         let _ = writeln!(out, "**{}**, score **{:.1}/100**. {why}\n", level_word(r.level), r.score);
@@ -151,7 +154,8 @@ impl Doc<'_> {
         let _ = writeln!(out, "## Stack\n");
         let mut langs: Vec<(&String, &u32)> = s.languages.iter().collect();
         langs.sort_by(|a, b| b.1.cmp(a.1).then_with(|| a.0.cmp(b.0)));
-        let langs: Vec<String> = langs.iter().map(|(l, n)| format!("{} ({})", esc(l), count(**n as usize, "file"))).collect();
+        let langs: Vec<String> =
+            langs.iter().map(|(l, n)| format!("{} ({})", esc(l), count(**n as usize, "file"))).collect();
         let list = |v: &[String]| v.iter().map(|x| esc(x)).collect::<Vec<_>>();
         let rows = [
             ("Languages", langs),
@@ -241,7 +245,8 @@ impl Doc<'_> {
             let _ = writeln!(out, "{line}");
         }
         if active.len() > FINDINGS_SHOWN {
-            let _ = writeln!(out, "- and {} more (the JSON or SARIF report lists them all)", active.len() - FINDINGS_SHOWN);
+            let _ =
+                writeln!(out, "- and {} more (the JSON or SARIF report lists them all)", active.len() - FINDINGS_SHOWN);
         }
         out.push('\n');
         if let Some(spec) = spec {
@@ -258,8 +263,12 @@ impl Doc<'_> {
         let _ = writeln!(out, "Most points first; each item is one failing check.\n");
         // Deductions are already sorted by points; checks without one
         // (unscored categories) follow in priority order.
-        let mut order: Vec<&CheckResult> =
-            self.r.deductions.iter().filter_map(|d| failing.iter().copied().find(|c| c.check_id == d.check_id)).collect();
+        let mut order: Vec<&CheckResult> = self
+            .r
+            .deductions
+            .iter()
+            .filter_map(|d| failing.iter().copied().find(|c| c.check_id == d.check_id))
+            .collect();
         order.extend(failing.iter().copied().filter(|c| !self.r.deductions.iter().any(|d| d.check_id == c.check_id)));
         for c in order {
             let points = text::points(self.r, &c.check_id);
@@ -303,7 +312,10 @@ impl Doc<'_> {
             return;
         }
         let _ = writeln!(out, "Which checks moved the score, and by how much:\n");
-        let _ = writeln!(out, "| Check | Category | Severity | Overall points | Category points |\n|---|---|---|---:|---:|");
+        let _ = writeln!(
+            out,
+            "| Check | Category | Severity | Overall points | Category points |\n|---|---|---|---:|---:|"
+        );
         for d in &r.deductions {
             let _ = writeln!(
                 out,
@@ -336,7 +348,10 @@ impl Doc<'_> {
             return;
         }
         let _ = writeln!(out, "## Could not run\n");
-        let _ = writeln!(out, "These checks proved nothing either way; they are left out of the scores and keep the level from gold.\n");
+        let _ = writeln!(
+            out,
+            "These checks proved nothing either way; they are left out of the scores and keep the level from gold.\n"
+        );
         for c in errors {
             let why = c.error.as_deref().unwrap_or(&c.summary);
             let _ = writeln!(out, "- **{}** (`{}`): {}", esc(&c.title), c.check_id, esc(why));
@@ -355,8 +370,14 @@ impl Doc<'_> {
         for f in list {
             let Some(s) = &f.suppression else { continue };
             let expires = s.expires.map(|d| d.to_string()).unwrap_or_default();
-            let _ =
-                writeln!(out, "| `{}` | {} | {} | {} | {expires} |", f.check_id, cell_code(&place(f)), esc(&s.source), esc(&s.reason));
+            let _ = writeln!(
+                out,
+                "| `{}` | {} | {} | {} | {expires} |",
+                f.check_id,
+                cell_code(&place(f)),
+                esc(&s.source),
+                esc(&s.reason)
+            );
         }
         out.push('\n');
     }

@@ -111,7 +111,7 @@ fn categories(out: &mut String, r: &Report, p: Paint) {
     if r.categories.is_empty() {
         return;
     }
-    let _ = writeln!(out, "\n{:<15}{:>6}  {:<w$}  {:>9}  {}", "Category", "Score", "", "Passed", "Weight", w = BAR_WIDTH + 2);
+    let _ = writeln!(out, "\n{:<15}{:>6}  {:<w$}  {:>9}  Weight", "Category", "Score", "", "Passed", w = BAR_WIDTH + 2);
     for c in &r.categories {
         let filled = ((c.score / 100.0) * BAR_WIDTH as f64).round().clamp(0.0, BAR_WIDTH as f64) as usize;
         let bar = format!("[{}{}]", "#".repeat(filled), ".".repeat(BAR_WIDTH - filled));
@@ -164,7 +164,11 @@ fn check(out: &mut String, r: &Report, c: &CheckResult, p: Paint) {
 fn tail(out: &mut String, r: &Report, p: Paint) {
     let suppressed = text::suppressed(r).len();
     if suppressed > 0 {
-        let _ = writeln!(out, "\nSuppressed: {} (not counted; reasons in the JSON/Markdown report)", count(suppressed, "finding"));
+        let _ = writeln!(
+            out,
+            "\nSuppressed: {} (not counted; reasons in the JSON/Markdown report)",
+            count(suppressed, "finding")
+        );
     }
     let errors: Vec<&CheckResult> = r.checks.iter().filter(|c| c.outcome == Outcome::Error).collect();
     if !errors.is_empty() {

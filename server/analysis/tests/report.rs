@@ -61,7 +61,13 @@ fn sample() -> Report {
                     reason: "test fixture key, revoked".into(),
                     expires: None,
                 }),
-                ..finding("hardcoded-secret", Severity::Critical, sec, Some(Location::at("tests/keys.py", 3)), "ghp_…(40)")
+                ..finding(
+                    "hardcoded-secret",
+                    Severity::Critical,
+                    sec,
+                    Some(Location::at("tests/keys.py", 3)),
+                    "ghp_…(40)",
+                )
             },
         ],
     );
@@ -92,7 +98,13 @@ fn sample() -> Report {
             reason: "dev settings module".into(),
             expires: NaiveDate::from_ymd_opt(2027, 1, 31),
         }),
-        ..finding("debug-enabled", Severity::High, Category::Security, Some(Location::at("app/dev.py", 2)), "debug=True")
+        ..finding(
+            "debug-enabled",
+            Severity::High,
+            Category::Security,
+            Some(Location::at("app/dev.py", 2)),
+            "debug=True",
+        )
     }];
     let checks = vec![
         failing(
@@ -149,7 +161,10 @@ fn scanned() -> Report {
         ("README.md", "# Acme\n\nAn API.\n\n```sh\npip install -e .\nuvicorn app.main:app\n```\n"),
         ("pyproject.toml", "[project]\nname = \"acme\"\ndependencies = [\"fastapi\", \"uvicorn\"]\n"),
         ("app/__init__.py", ""),
-        ("app/main.py", "from fastapi import FastAPI\n\napp = FastAPI()\n\n@app.get(\"/healthz\")\ndef health():\n    return {\"ok\": True}\n"),
+        (
+            "app/main.py",
+            "from fastapi import FastAPI\n\napp = FastAPI()\n\n@app.get(\"/healthz\")\ndef health():\n    return {\"ok\": True}\n",
+        ),
         ("tests/test_main.py", "def test_ok():\n    assert True\n"),
     ]);
     let options = Options {
@@ -464,7 +479,9 @@ fn markdown_reads_like_an_audit() {
     assert!(md.contains("- **Languages:** python (12 files), javascript (3 files)"));
     assert!(md.contains("- **Deploy targets:** none detected"));
     // strengths grouped by category with their evidence
-    assert!(md.contains("### observability\n\n- **Title of health-endpoint-missing**: health route \\`/healthz\\` (`app/main.py:42`)"));
+    assert!(md.contains(
+        "### observability\n\n- **Title of health-endpoint-missing**: health route \\`/healthz\\` (`app/main.py:42`)"
+    ));
     assert!(md.contains("- **Title of tests-missing**: summary of tests-missing"));
     assert!(!md.contains("- **Title of debug-enabled**"), "a pass by suppression is no strength");
     // gaps: severity headings in order, evidence masked, capped
@@ -479,7 +496,13 @@ fn markdown_reads_like_an_audit() {
     assert!(md.contains("| github | 0.0 | not scored | 0 / 3 |"));
     assert!(md.contains(&format!("| **overall** | **{:.1}** | | |", r.score)));
     let top = &r.deductions[0];
-    assert!(md.contains(&format!("| `{}` | {} | {} | -{:.1} |", top.check_id, top.category.as_str(), top.severity.as_str(), top.points)));
+    assert!(md.contains(&format!(
+        "| `{}` | {} | {} | -{:.1} |",
+        top.check_id,
+        top.category.as_str(),
+        top.severity.as_str(),
+        top.points
+    )));
     // the rest
     assert!(md.contains("- **Title of docker-root-user** (`docker-root-user`): no Dockerfile"));
     assert!(md.contains("- **Title of tests-thin** (`tests-thin`): could not count lines: boom"));
@@ -549,4 +572,3 @@ fn a_scanned_repository_renders_in_every_format_and_gates() {
     assert!(report::gate(&r, None, Some(Level::NotReady)).passed);
     assert!(report::gate(&r, Some(0.0), None).passed);
 }
-
