@@ -5,6 +5,8 @@
 
 use crate::model::Report;
 
+pub use crate::score::SCHEMA_VERSION;
+
 /// The JSON Schema of the report, for callers that publish or serve it.
 pub const SCHEMA: &str = include_str!("schema.json");
 

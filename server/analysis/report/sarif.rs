@@ -128,8 +128,8 @@ fn result(report: &Report, f: &Finding, rule_index: Option<&usize>) -> Value {
         text = format!("{text} (evidence: {})", super::text::one_line(e, 200));
     }
     let (uri, line) = match &f.location {
-        Some(l) => (l.path.clone(), l.line),
-        None => (anchor(report, &f.check_id), None),
+        Some(l) => (uri_path(&l.path), l.line),
+        None => (uri_path(&anchor(report, &f.check_id)), None),
     };
     let mut physical = json!({ "artifactLocation": { "uri": uri, "uriBaseId": "%SRCROOT%" } });
     if let Some(line) = line {
@@ -163,6 +163,21 @@ fn result(report: &Report, f: &Finding, rule_index: Option<&usize>) -> Value {
         r["suppressions"] = json!([sup]);
     }
     r
+}
+
+/// A repo-relative path as a relative URI reference: SARIF requires valid
+/// URIs, so spaces, `#`, `%`, `?` and non-ASCII bytes are percent-encoded;
+/// so is `:`, which would otherwise read as a scheme (`a:b.py`).
+fn uri_path(path: &str) -> String {
+    let mut out = String::with_capacity(path.len());
+    for &b in path.as_bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~/!$&'()*+,;=@".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
 }
 
 /// The file a repository-level finding is pinned to (see the module docs).
@@ -213,6 +228,14 @@ mod tests {
     fn rule_names_are_pascal_case_ids() {
         assert_eq!(pascal("cors-wildcard"), "CorsWildcard");
         assert_eq!(pascal("tests-not-in-ci"), "TestsNotInCi");
+    }
+
+    #[test]
+    fn paths_become_uri_references() {
+        assert_eq!(uri_path("app/main.py"), "app/main.py");
+        assert_eq!(uri_path("docs/my file#1.md"), "docs/my%20file%231.md");
+        assert_eq!(uri_path("a:b/100%.py"), "a%3Ab/100%25.py");
+        assert_eq!(uri_path("café.py"), "caf%C3%A9.py");
     }
 
     #[test]

@@ -368,6 +368,30 @@ fn sarif_results_carry_level_location_fingerprint_and_suppressions() {
 }
 
 #[test]
+fn sarif_paths_are_uri_references() {
+    let odd = failing(
+        check("hardcoded-secret", Category::Secrets, Severity::Critical, Outcome::Fail),
+        vec![finding(
+            "hardcoded-secret",
+            Severity::Critical,
+            Category::Secrets,
+            Some(Location::at("docs/set up#1.md", 4)),
+            "sk_l…(32)",
+        )],
+    );
+    let r = score::finish("/x".into(), Stack::default(), vec![odd], vec![], ScanStats::default());
+    let v = assert_valid_sarif(&r);
+    let uri = &v["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"];
+    assert_eq!(uri, "docs/set%20up%231.md");
+    // no manifest and no known file: repository-level findings fall back to README.md
+    let mut ci = check("ci-missing", Category::Delivery, Severity::High, Outcome::Fail);
+    ci.findings = vec![finding("ci-missing", Severity::High, Category::Delivery, None, "")];
+    let r = score::finish("/x".into(), Stack::default(), vec![ci], vec![], ScanStats::default());
+    let v = assert_valid_sarif(&r);
+    assert_eq!(v["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"], "README.md");
+}
+
+#[test]
 fn sarif_rule_indices_point_at_their_rules() {
     let v = assert_valid_sarif(&scanned());
     let run = &v["runs"][0];
