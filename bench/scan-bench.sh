@@ -23,8 +23,8 @@
 #   -h, --help
 #
 # Environment: CORPUS (default /tmp/readiness-corpus), VENV (default
-# /root/.cache/bench-venv), COMPARE / MAKE_CORPUS (default: the copies beside
-# this script), plus everything compare.sh reads (RG, SEMGREP, KINGFISHER, ...).
+# /root/.cache/bench-venv), COMPARE / MAKE_CORPUS (default: ../shared/bench
+# beside the clone, the baseline's own scripts), plus everything compare.sh reads (RG, SEMGREP, KINGFISHER, ...).
 #
 # Ratios are only meaningful inside one compare.sh run (one tier): the
 # machine is shared, so never divide figures from different runs or days.
@@ -34,8 +34,9 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(cd "$HERE/.." && pwd)
 CORPUS=${CORPUS:-/tmp/readiness-corpus}
 VENV=${VENV:-/root/.cache/bench-venv}
-COMPARE=${COMPARE:-$HERE/compare.sh}
-MAKE_CORPUS=${MAKE_CORPUS:-$HERE/make-corpus.sh}
+SHARED_BENCH=${SHARED_BENCH:-$HERE/../../shared/bench}
+COMPARE=${COMPARE:-$SHARED_BENCH/compare.sh}
+MAKE_CORPUS=${MAKE_CORPUS:-$SHARED_BENCH/make-corpus.sh}
 
 # Versions of the reference tools, as in bench/baseline.md section 5.
 SEMGREP_VERSION=1.182.0
