@@ -21,6 +21,8 @@ pub struct Cli {
 pub enum Command {
     /// Run the dashboard and API server (applies pending migrations first).
     Serve,
+    /// Scan a directory and print its readiness report (no database needed).
+    Scan(crate::scan_cmd::ScanArgs),
     /// Manage the database schema.
     Migrate {
         #[command(subcommand)]
@@ -44,23 +46,38 @@ pub enum MigrateAction {
 
 /// Runs the parsed command line.
 pub async fn run(cli: Cli) -> ExitCode {
-    let settings = match Settings::load(cli.config.as_deref()) {
-        Ok(s) => s,
-        Err(e) => {
-            eprintln!("{e}");
-            return ExitCode::from(2);
-        }
-    };
-    crate::telemetry::init(&settings);
     let result = match cli.command {
-        Command::Serve => serve(settings).await,
-        Command::Migrate { action } => migrate(settings, action).await,
+        // `scan` needs no server configuration: a broken config must not stop it.
+        Command::Scan(args) => return tokio::task::block_in_place(|| crate::scan_cmd::run(args)),
+        Command::Serve => match settings(cli.config.as_deref()) {
+            Ok(s) => serve(s).await,
+            Err(code) => return code,
+        },
+        Command::Migrate { action } => match settings(cli.config.as_deref()) {
+            Ok(s) => migrate(s, action).await,
+            Err(code) => return code,
+        },
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e:#}");
             ExitCode::from(2)
+        }
+    }
+}
+
+/// Loads and validates the configuration, then starts logging; a config
+/// error is printed as one line and becomes exit code 2.
+fn settings(config: Option<&std::path::Path>) -> Result<Settings, ExitCode> {
+    match Settings::load(config) {
+        Ok(s) => {
+            crate::telemetry::init(&s);
+            Ok(s)
+        }
+        Err(e) => {
+            eprintln!("{e}");
+            Err(ExitCode::from(2))
         }
     }
 }

@@ -11,6 +11,7 @@ pub mod cli;
 pub mod config;
 pub mod db;
 pub mod error;
+pub mod scan_cmd;
 pub mod startup;
 pub mod state;
 pub mod telemetry;

@@ -112,3 +112,34 @@ fn migrate_up_status_and_down_on_sqlite() {
     let out = shipshape(dir.path()).args(["migrate", "status"]).output().unwrap();
     assert!(String::from_utf8_lossy(&out.stdout).contains("pending  m20261122_000001_initial"));
 }
+
+#[test]
+fn scan_prints_a_report_writes_formats_and_applies_gates() {
+    let repo = shipshape_testkit::GitRepo::with_files(&[
+        ("README.md", "# demo\n"),
+        ("app/main.py", "from fastapi import FastAPI\napp = FastAPI()\n"),
+    ]);
+    let dir = tempfile::tempdir().unwrap();
+    let out = shipshape(dir.path()).arg("scan").arg(repo.path()).output().unwrap();
+    let table = String::from_utf8_lossy(&out.stdout);
+    assert!(table.contains("tests-missing"), "the table lists failing checks: {table}");
+    assert_eq!(out.status.code(), Some(0), "no gate given: exit 0");
+
+    let json_path = dir.path().join("report.json");
+    let (code, err) = run(shipshape(dir.path()).arg("scan").arg(repo.path()).args(["--format", "json", "--output"]).arg(&json_path));
+    assert_eq!(code, 0, "{err}");
+    let report: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&json_path).unwrap()).unwrap();
+    assert_eq!(report["level"], "not-ready", "no tests is a critical failure");
+
+    let (code, err) = run(shipshape(dir.path()).arg("scan").arg(repo.path()).args(["--format", "sarif", "--fail-on", "bronze"]));
+    assert_eq!(code, 1, "a not-ready repo fails `--fail-on bronze`: {err}");
+    assert!(err.contains("gate failed"), "{err}");
+    let (code, _) = run(shipshape(dir.path()).arg("scan").arg(repo.path()).args(["--fail-under", "1"]));
+    assert_eq!(code, 0);
+
+    let (code, err) = run(shipshape(dir.path()).args(["scan", "/no/such/dir"]));
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("/no/such/dir"), "{err}");
+    let (code, _) = run(shipshape(dir.path()).arg("scan").arg(repo.path()).args(["--format", "yaml"]));
+    assert_eq!(code, 2, "clap rejects an unknown format");
+}
