@@ -1,0 +1,105 @@
+//! Settings modules and config classes: `DEBUG = True` and `debug: bool =
+//! True` (`debug-enabled`), Django's security middleware and `SECURE_*`
+//! settings (signals for `security-headers-missing`) and weak
+//! `PASSWORD_HASHERS` (`weak-password-hash`).
+//!
+//! Files or classes meant for development (`settings/dev.py`,
+//! `local_settings.py`, `class TestingConfig`) are skipped: debug there is
+//! the point.
+
+use super::secret_default::{class_fields, field_default, is_config_class};
+use super::syntax::{Ctx, arg, is_dev_name, last};
+use crate::engine::{FileOutput, Hit};
+use crate::python;
+use tree_sitter::Node;
+
+/// Django hashers that store fast, unsalted or salted digests.
+const WEAK_DJANGO_HASHERS: &[&str] =
+    &["MD5PasswordHasher", "UnsaltedMD5PasswordHasher", "SHA1PasswordHasher", "UnsaltedSHA1PasswordHasher"];
+
+pub(super) fn analyze(cx: &Ctx<'_>, out: &mut FileOutput) {
+    if cx.settings_module && !cx.dev_config {
+        module_settings(cx, out);
+    }
+    for class in &cx.classes {
+        config_class(cx, *class, out);
+    }
+}
+
+fn module_settings(cx: &Ctx<'_>, out: &mut FileOutput) {
+    for (name, value, assign) in cx.module_assignments() {
+        match name {
+            "DEBUG" if !cx.env_guarded(assign) => {
+                if value.kind() == "true" {
+                    let msg = "DEBUG = True in a settings module: tracebacks and settings leak to visitors";
+                    out.hit(Hit::new("debug-enabled", python::line(assign), msg, cx.snippet(assign)));
+                } else if truthy_env_default(cx, value) {
+                    let msg = "DEBUG is on whenever the environment variable is missing";
+                    out.hit(Hit::new("debug-enabled", python::line(assign), msg, cx.snippet(assign)));
+                }
+            }
+            "MIDDLEWARE" | "MIDDLEWARE_CLASSES" => {
+                for entry in cx.string_list(value).unwrap_or_default() {
+                    if entry == "django.middleware.security.SecurityMiddleware" {
+                        out.signal("django-security-middleware", python::line(assign), entry);
+                    } else if entry.starts_with("csp.middleware") {
+                        out.signal("security-headers", python::line(assign), entry);
+                    }
+                }
+            }
+            "PASSWORD_HASHERS" => {
+                let first = cx.string_list(value).and_then(|l| l.into_iter().next());
+                if let Some(h) = first.filter(|h| WEAK_DJANGO_HASHERS.contains(&last(h))) {
+                    let msg = format!("new passwords are hashed with {}", last(&h));
+                    out.hit(Hit::new("weak-password-hash", python::line(assign), msg, cx.snippet(assign)));
+                }
+            }
+            n if n.starts_with("SECURE_") => out.signal("django-secure-setting", python::line(assign), n),
+            n if n.starts_with("CSP_") || n == "X_FRAME_OPTIONS" => {
+                out.signal("security-headers", python::line(assign), n)
+            }
+            _ => {}
+        }
+    }
+}
+
+/// An env lookup of a DEBUG-like key whose default is on:
+/// `env.bool("DEBUG", default=True)`, `os.getenv("DEBUG", "True") == "True"`.
+fn truthy_env_default(cx: &Ctx<'_>, value: Node<'_>) -> bool {
+    let mut found = false;
+    python::walk(value, |n| {
+        if n.kind() != "call" || found {
+            return;
+        }
+        let name = python::call_name(n, cx.src).unwrap_or_default();
+        let reads_env = matches!(last(&name), "getenv" | "get" | "config" | "bool" | "env");
+        let key = arg(n, 0, "key", cx.src).and_then(|k| python::string_value(k, cx.src)).unwrap_or_default();
+        if !reads_env || !key.to_ascii_uppercase().contains("DEBUG") {
+            return;
+        }
+        let default = python::keyword_arg(n, "default", cx.src)
+            .or_else(|| matches!(last(&name), "getenv" | "get").then(|| python::positional_args(n).get(1).copied())?);
+        found = default.is_some_and(|d| {
+            d.kind() == "true"
+                || python::string_value(d, cx.src)
+                    .is_some_and(|s| matches!(s.to_ascii_lowercase().as_str(), "true" | "1" | "yes" | "on"))
+        });
+    });
+    found
+}
+
+/// `debug: bool = True` in a pydantic settings class, `DEBUG = True` in a
+/// Flask config class that is not the development one.
+fn config_class<'a>(cx: &Ctx<'a>, class: Node<'a>, out: &mut FileOutput) {
+    let name = class.child_by_field_name("name").map(|n| cx.text(n)).unwrap_or("");
+    if !is_config_class(cx, class) || is_dev_name(name) {
+        return;
+    }
+    for (field, value) in class_fields(cx, class) {
+        if field.eq_ignore_ascii_case("debug") && field_default(cx, value).kind() == "true" {
+            let msg = format!("{name}.{field} defaults to True: debug is on unless the environment turns it off");
+            let assign = value.parent().unwrap_or(value);
+            out.hit(Hit::new("debug-enabled", python::line(value), msg, cx.snippet(assign)));
+        }
+    }
+}
