@@ -24,7 +24,7 @@ const CLOCK_CALLS: &[&str] = &["time.time", "time.monotonic", "monotonic", "date
 /// Evidence of a size check around an upload read.
 static SIZE_CHECK: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
-        r"(?i-u)(\.size\b|content[-_]length|\blen\([^)]*\)\s*[<>]|[<>]=?\s*len\(|\.tell\(\)|max_(upload|file|content|body)_?(size|bytes|length|mb))",
+        r"(?i)(\.size(?-u:\b)|content[-_]length|(?-u:\b)len\([^)]*\)\s*[<>]|[<>]=?\s*len\(|\.tell\(\)|max_(upload|file|content|body)_?(size|bytes|length|mb))",
     )
     .unwrap()
 });

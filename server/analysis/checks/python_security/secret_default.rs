@@ -38,7 +38,7 @@ static NOT_SECRET_SUFFIX: LazyLock<Regex> = LazyLock::new(|| {
 
 static PLACEHOLDER: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
-        r"(?i-u)^(change[-_ .]?(me|it|this)|.*change[-_ ]?in[-_ ]?prod.*|your[-_ ].*|.*[-_ ]here|x{3,}|\*+|secret|password|dev|development|test|default|insecure.*|placeholder|replace[-_ ]?me|todo|super[-_ ]?secret.*|my[-_ ]?secret.*|secret[-_ ]?key|<.*>|\$\{.*\})$",
+        r"(?i)^(change[-_ .]?(me|it|this)|.*change[-_ ]?in[-_ ]?prod.*|your[-_ ].*|.*[-_ ]here|x{3,}|\*+|secret|password|dev|development|test|default|insecure.*|placeholder|replace[-_ ]?me|todo|super[-_ ]?secret.*|my[-_ ]?secret.*|secret[-_ ]?key|<.*>|\$\{.*\})$",
     )
     .unwrap()
 });
