@@ -139,11 +139,7 @@ fn django_cors_allow_all_fails_critical_with_credentials() {
 #[test]
 fn cors_in_a_test_file_or_docstring_does_not_fire() {
     let main = "\"\"\"Set allow_origins=[\"*\"] for CORSMiddleware? No.\"\"\"\nfrom fastapi import FastAPI\napp = FastAPI(docs_url=None, openapi_url=None)\n";
-    let r = scan_files(&[
-        ("requirements.txt", "fastapi\n"),
-        ("app/main.py", main),
-        ("tests/test_cors.py", CORS_STAR),
-    ]);
+    let r = scan_files(&[("requirements.txt", "fastapi\n"), ("app/main.py", main), ("tests/test_cors.py", CORS_STAR)]);
     assert_passes(&r, "cors-wildcard");
     assert_passes(&r, "cors-duplicate");
 }
@@ -181,7 +177,9 @@ admin.add_middleware(CORSMiddleware, allow_origins=settings.origins)
 fn debug_enabled_fastapi_and_flask_run() {
     let r = fastapi("from fastapi import FastAPI\napp = FastAPI(\n    title=\"x\",\n    debug=True,\n)\n");
     assert_fails_at(&r, "debug-enabled", "app/main.py", 4);
-    let r = flask("from flask import Flask\napp = Flask(__name__)\n\nif __name__ == \"__main__\":\n    app.run(host=\"0.0.0.0\", debug=True)\n");
+    let r = flask(
+        "from flask import Flask\napp = Flask(__name__)\n\nif __name__ == \"__main__\":\n    app.run(host=\"0.0.0.0\", debug=True)\n",
+    );
     assert_fails_at(&r, "debug-enabled", "app.py", 5);
 }
 
@@ -200,8 +198,14 @@ fn django_debug_true_fails_but_not_in_dev_settings_or_from_env() {
     assert_fails_at(&r, "debug-enabled", "mysite/settings.py", 3);
     let r = scan_files(&[
         ("requirements.txt", "django\n"),
-        ("mysite/settings/base.py", "import os\nDEBUG = os.getenv('DJANGO_DEBUG') == '1'\nSECRET_KEY = os.environ['SECRET_KEY']\n"),
-        ("mysite/settings/dev.py", "from .base import *\nDEBUG = True\nSECRET_KEY = 'dev-only'\nALLOWED_HOSTS = ['*']\n"),
+        (
+            "mysite/settings/base.py",
+            "import os\nDEBUG = os.getenv('DJANGO_DEBUG') == '1'\nSECRET_KEY = os.environ['SECRET_KEY']\n",
+        ),
+        (
+            "mysite/settings/dev.py",
+            "from .base import *\nDEBUG = True\nSECRET_KEY = 'dev-only'\nALLOWED_HOSTS = ['*']\n",
+        ),
     ]);
     assert_passes(&r, "debug-enabled");
     assert_passes(&r, "insecure-default-secret");
@@ -255,14 +259,19 @@ fn security_headers_missing_then_set_by_middleware_or_proxy() {
     let r = scan_files(&[
         ("requirements.txt", "fastapi\n"),
         ("app/main.py", plain),
-        ("deploy/nginx/site.conf", "server {\n  add_header Strict-Transport-Security \"max-age=63072000\" always;\n}\n"),
+        (
+            "deploy/nginx/site.conf",
+            "server {\n  add_header Strict-Transport-Security \"max-age=63072000\" always;\n}\n",
+        ),
     ]);
     assert_passes(&r, "security-headers-missing");
 }
 
 #[test]
 fn security_headers_a_comment_does_not_count_but_django_security_settings_do() {
-    let r = fastapi("from fastapi import FastAPI\n# TODO: add Strict-Transport-Security\napp = FastAPI(openapi_url=None)\n");
+    let r = fastapi(
+        "from fastapi import FastAPI\n# TODO: add Strict-Transport-Security\napp = FastAPI(openapi_url=None)\n",
+    );
     assert_eq!(outcome(&r, "security-headers-missing"), Outcome::Fail);
     let s = "import os\nSECRET_KEY = os.environ['SECRET_KEY']\nDEBUG = False\nMIDDLEWARE = [\n    'django.middleware.security.SecurityMiddleware',\n]\nSECURE_HSTS_SECONDS = 31536000\n";
     let r = scan_files(&[("requirements.txt", "django\n"), ("proj/settings.py", s)]);
@@ -345,7 +354,9 @@ fn localhost_only_hosts_fail_unless_env_or_another_settings_file_replaces_them()
     assert_fails_at(&r, "localhost-in-config", "proj/settings.py", 4);
     assert_passes(&r, "allowed-hosts-wildcard");
 
-    let env = format!("{s}if os.getenv(\"ALLOWED_HOSTS\"):\n    ALLOWED_HOSTS = os.environ[\"ALLOWED_HOSTS\"].split(\",\")\n");
+    let env = format!(
+        "{s}if os.getenv(\"ALLOWED_HOSTS\"):\n    ALLOWED_HOSTS = os.environ[\"ALLOWED_HOSTS\"].split(\",\")\n"
+    );
     let r = scan_files(&[("requirements.txt", "django\n"), ("proj/settings.py", &env)]);
     assert_passes(&r, "localhost-in-config");
 
@@ -398,9 +409,13 @@ def reset_password(token: str) -> str:
 
 #[test]
 fn weak_password_hash_md5_of_password_and_passlib_md5_crypt() {
-    let r = flask("import hashlib\nfrom flask import Flask\napp = Flask(__name__)\nstored = hashlib.md5(request_password.encode()).hexdigest()\n");
+    let r = flask(
+        "import hashlib\nfrom flask import Flask\napp = Flask(__name__)\nstored = hashlib.md5(request_password.encode()).hexdigest()\n",
+    );
     assert_fails_at(&r, "weak-password-hash", "app.py", 4);
-    let r = flask("from flask import Flask\nfrom passlib.context import CryptContext\napp = Flask(__name__)\nctx = CryptContext(schemes=[\"md5_crypt\"])\n");
+    let r = flask(
+        "from flask import Flask\nfrom passlib.context import CryptContext\napp = Flask(__name__)\nctx = CryptContext(schemes=[\"md5_crypt\"])\n",
+    );
     assert_fails_at(&r, "weak-password-hash", "app.py", 4);
 }
 
@@ -467,8 +482,7 @@ def d(cur, name):
     cur.execute(\"SELECT * FROM users WHERE name = '\" + name + \"'\")
 ";
     let r = fastapi(src);
-    let lines: Vec<u32> =
-        findings(&r, "sql-injection-risk").iter().filter_map(|f| f.location.as_ref()?.line).collect();
+    let lines: Vec<u32> = findings(&r, "sql-injection-risk").iter().filter_map(|f| f.location.as_ref()?.line).collect();
     assert_eq!(lines, vec![6, 10, 13, 16]);
 }
 
@@ -549,7 +563,10 @@ async def upload(file: UploadFile = File(...)):
 fn flask_upload_needs_max_content_length() {
     let src = "from flask import Flask, request\napp = Flask(__name__)\n\n@app.post(\"/up\")\ndef up():\n    f = request.files[\"file\"]\n    return f.filename\n";
     assert_fails_at(&flask(src), "upload-unbounded", "app.py", 6);
-    let ok = src.replace("app = Flask(__name__)\n", "app = Flask(__name__)\napp.config[\"MAX_CONTENT_LENGTH\"] = 16 * 1024 * 1024\n");
+    let ok = src.replace(
+        "app = Flask(__name__)\n",
+        "app = Flask(__name__)\napp.config[\"MAX_CONTENT_LENGTH\"] = 16 * 1024 * 1024\n",
+    );
     assert_passes(&flask(&ok), "upload-unbounded");
 }
 
@@ -612,4 +629,3 @@ HELP = 'use os.getenv(\"SECRET_KEY\", \"dev\") locally'
     ]);
     assert_passes(&r, "insecure-default-secret");
 }
-

@@ -14,9 +14,8 @@ use std::collections::BTreeSet;
 use std::sync::LazyLock;
 use tree_sitter::Node;
 
-const FAST_DIGESTS: &[&str] = &[
-    "md5", "sha1", "sha224", "sha256", "sha384", "sha512", "sha3_256", "sha3_512", "blake2b", "blake2s",
-];
+const FAST_DIGESTS: &[&str] =
+    &["md5", "sha1", "sha224", "sha256", "sha384", "sha512", "sha3_256", "sha3_512", "blake2b", "blake2s"];
 
 /// passlib schemes that are fast or unsalted digests.
 const WEAK_PASSLIB: &[&str] = &[
@@ -34,7 +33,8 @@ const WEAK_PASSLIB: &[&str] = &[
     "apr_md5_crypt",
 ];
 
-static PASSWORD: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(?i-u)(password|passwd|passphrase|pwd|\bpw\b)").unwrap());
+static PASSWORD: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(?i-u)(password|passwd|passphrase|pwd|\bpw\b)").unwrap());
 static NOT_PASSWORD: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"(?i-u)(token|reset|otp|nonce|email|cache|etag|file|url|key|code|session)").unwrap());
 static HASHER_FN: LazyLock<Regex> = LazyLock::new(|| {
@@ -142,7 +142,10 @@ fn passlib(cx: &Ctx<'_>, call: Node<'_>, name: &str, out: &mut FileOutput) {
             .and_then(|l| l.into_iter().next())
             .filter(|s| WEAK_PASSLIB.contains(&s.as_str()))
     } else {
-        name.split('.').find(|p| WEAK_PASSLIB.contains(p)).filter(|_| matches!(last(name), "hash" | "encrypt")).map(String::from)
+        name.split('.')
+            .find(|p| WEAK_PASSLIB.contains(p))
+            .filter(|_| matches!(last(name), "hash" | "encrypt"))
+            .map(String::from)
     };
     if let Some(s) = scheme {
         let msg = format!("passwords are hashed with the passlib scheme {s}: use bcrypt or argon2");
@@ -220,9 +223,7 @@ fn tls_call(cx: &Ctx<'_>, call: Node<'_>, name: &str, seen: &mut BTreeSet<u32>, 
         .iter()
         .filter_map(|kw| python::keyword_arg(call, kw, cx.src))
         .find(|v| v.kind() == "false")
-        .or_else(|| {
-            python::keyword_arg(call, "ssl", cx.src).filter(|v| v.kind() == "false" && cx.imports("aiohttp"))
-        })
+        .or_else(|| python::keyword_arg(call, "ssl", cx.src).filter(|v| v.kind() == "false" && cx.imports("aiohttp")))
         .or_else(|| {
             python::keyword_arg(call, "cert_reqs", cx.src)
                 .filter(|v| python::string_value(*v, cx.src).is_some_and(|s| s == "CERT_NONE"))

@@ -36,8 +36,10 @@ const SQL_SINKS: &[&str] = &[
 ];
 
 static SQL_WORDS: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i-u)\b(select|insert|update|delete|drop|alter|create|truncate|merge|pragma|where|values|order by|limit)\b")
-        .unwrap()
+    Regex::new(
+        r"(?i-u)\b(select|insert|update|delete|drop|alter|create|truncate|merge|pragma|where|values|order by|limit)\b",
+    )
+    .unwrap()
 });
 
 pub(super) fn analyze(cx: &Ctx<'_>, out: &mut FileOutput) {
@@ -197,7 +199,8 @@ fn is_placeholder_join(cx: &Ctx<'_>, node: Node<'_>) -> bool {
 }
 
 fn flatten_plus(node: Node<'_>) -> Vec<Node<'_>> {
-    let is_plus = node.kind() == "binary_operator" && node.child_by_field_name("operator").is_some_and(|o| o.kind() == "+");
+    let is_plus =
+        node.kind() == "binary_operator" && node.child_by_field_name("operator").is_some_and(|o| o.kind() == "+");
     if !is_plus {
         return vec![node];
     }
@@ -215,8 +218,17 @@ fn looks_like_sql(cx: &Ctx<'_>, node: Node<'_>) -> bool {
 /// `jsonpickle.decode`, `eval`/`exec` — on input that is not a constant.
 fn deserialization(cx: &Ctx<'_>, call: Node<'_>, name: &str, out: &mut FileOutput) {
     let what = match name {
-        "pickle.loads" | "pickle.load" | "cPickle.loads" | "cPickle.load" | "_pickle.loads" | "dill.loads"
-        | "dill.load" | "marshal.loads" | "marshal.load" | "jsonpickle.decode" | "yaml.unsafe_load"
+        "pickle.loads"
+        | "pickle.load"
+        | "cPickle.loads"
+        | "cPickle.load"
+        | "_pickle.loads"
+        | "dill.loads"
+        | "dill.load"
+        | "marshal.loads"
+        | "marshal.load"
+        | "jsonpickle.decode"
+        | "yaml.unsafe_load"
         | "yaml.unsafe_load_all" => name.to_string(),
         "loads" | "load" if cx.imports("pickle") && !cx.imports("json") => name.to_string(),
         "yaml.load" | "yaml.load_all" => {

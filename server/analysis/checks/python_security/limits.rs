@@ -108,9 +108,8 @@ fn hand_written(cx: &Ctx<'_>, assign: Node<'_>, out: &mut FileOutput) {
     let name = match left.kind() {
         "identifier" if python::is_module_level(assign) => cx.text(left),
         "attribute" if cx.text(left).starts_with("self.") => {
-            let in_limiter_class = class_of(assign).is_some_and(|c| {
-                c.child_by_field_name("name").is_some_and(|n| LIMITER_NAME.is_match(cx.text(n)))
-            });
+            let in_limiter_class = class_of(assign)
+                .is_some_and(|c| c.child_by_field_name("name").is_some_and(|n| LIMITER_NAME.is_match(cx.text(n))));
             if !in_limiter_class && !LIMITER_NAME.is_match(cx.text(left)) {
                 return;
             }
@@ -130,8 +129,7 @@ fn hand_written(cx: &Ctx<'_>, assign: Node<'_>, out: &mut FileOutput) {
     let attr = name.trim_start_matches("self.");
     let used_with_clock = cx.functions.iter().any(|f| {
         let text = cx.text(*f);
-        text.contains(attr)
-            && cx.calls.iter().any(|(c, n)| CLOCK_CALLS.contains(&n.as_str()) && Ctx::within(*c, *f))
+        text.contains(attr) && cx.calls.iter().any(|(c, n)| CLOCK_CALLS.contains(&n.as_str()) && Ctx::within(*c, *f))
     });
     if used_with_clock {
         out.signal("rate-limiter", python::line(assign), format!("hand-written limiter `{name}`"));

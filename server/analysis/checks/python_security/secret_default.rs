@@ -97,7 +97,9 @@ fn env_call(cx: &Ctx<'_>, call: Node<'_>, name: &str, out: &mut FileOutput) {
         let Some(args) = call.child_by_field_name("arguments") else { return };
         let mut c = args.walk();
         for kw in args.named_children(&mut c).filter(|a| a.kind() == "keyword_argument") {
-            let (Some(k), Some(v)) = (kw.child_by_field_name("name"), kw.child_by_field_name("value")) else { continue };
+            let (Some(k), Some(v)) = (kw.child_by_field_name("name"), kw.child_by_field_name("value")) else {
+                continue;
+            };
             if v.kind() == "tuple" && is_secret_name(cx.text(k)) {
                 if let Some(default) = v.named_child(1) {
                     literal(cx, cx.text(k), default, "has a literal default in environ.Env", out);

@@ -143,8 +143,7 @@ impl<'a> Ctx<'a> {
         by_call
             || self.assigns.iter().any(|a| {
                 a.child_by_field_name("left").is_some_and(|l| {
-                    l.kind() == "subscript"
-                        && l.child_by_field_name("value").is_some_and(|v| self.text(v) == name)
+                    l.kind() == "subscript" && l.child_by_field_name("value").is_some_and(|v| self.text(v) == name)
                 })
             })
     }
