@@ -30,18 +30,21 @@ pub(super) fn analyze(cx: &Ctx<'_>, out: &mut FileOutput) {
                 constructor(cx, call, name, out)
             }
             "run" if flask => {
-                if let Some(d) = python::keyword_arg(call, "debug", cx.src).filter(|d| d.kind() == "true") {
-                    if !cx.env_guarded(call) {
-                        let msg = "the app runs with debug=True: the Werkzeug debugger executes code sent to it";
-                        out.hit(Hit::new("debug-enabled", python::line(d), msg, cx.snippet(call)));
-                    }
+                if let Some(d) = python::keyword_arg(call, "debug", cx.src).filter(|d| d.kind() == "true")
+                    && !cx.env_guarded(call)
+                {
+                    let msg = "the app runs with debug=True: the Werkzeug debugger executes code sent to it";
+                    out.hit(Hit::new("debug-enabled", python::line(d), msg, cx.snippet(call)));
                 }
             }
-            "update" if flask && name.ends_with("config.update") => {
-                if is_true(python::keyword_arg(call, "DEBUG", cx.src)) && !cx.env_guarded(call) {
-                    let msg = "DEBUG is set to True in the app config";
-                    out.hit(Hit::new("debug-enabled", python::line(call), msg, cx.snippet(call)));
-                }
+            "update"
+                if flask
+                    && name.ends_with("config.update")
+                    && is_true(python::keyword_arg(call, "DEBUG", cx.src))
+                    && !cx.env_guarded(call) =>
+            {
+                let msg = "DEBUG is set to True in the app config";
+                out.hit(Hit::new("debug-enabled", python::line(call), msg, cx.snippet(call)));
             }
             "with_ui" | "get_swaggerui_blueprint" => swagger(cx, call, out),
             "as_view" if name.contains("SpectacularSwaggerView") || name.contains("SpectacularRedocView") => {

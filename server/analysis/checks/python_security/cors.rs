@@ -103,19 +103,19 @@ fn assigned_to(cx: &Ctx<'_>, call: Node<'_>) -> Option<String> {
 fn starlette_cors(cx: &Ctx<'_>, call: Node<'_>, app: &str, out: &mut FileOutput) {
     out.signal("cors-middleware", python::line(call), app);
     let creds = is_true(python::keyword_arg(call, "allow_credentials", cx.src));
-    if let Some(origins) = python::keyword_arg(call, "allow_origins", cx.src) {
-        if let Some(list) = cx.string_list(origins) {
-            if list.iter().any(|o| o == "*") {
-                wildcard(cx, origins, "allow_origins", creds, out);
-            } else if all_local(&list) {
-                localhost(cx, origins, "allow_origins", out);
-            }
+    if let Some(origins) = python::keyword_arg(call, "allow_origins", cx.src)
+        && let Some(list) = cx.string_list(origins)
+    {
+        if list.iter().any(|o| o == "*") {
+            wildcard(cx, origins, "allow_origins", creds, out);
+        } else if all_local(&list) {
+            localhost(cx, origins, "allow_origins", out);
         }
     }
-    if let Some(re) = python::keyword_arg(call, "allow_origin_regex", cx.src) {
-        if python::string_value(cx.resolve(re), cx.src).is_some_and(|r| regex_matches_any(&r)) {
-            wildcard(cx, re, "allow_origin_regex", creds, out);
-        }
+    if let Some(re) = python::keyword_arg(call, "allow_origin_regex", cx.src)
+        && python::string_value(cx.resolve(re), cx.src).is_some_and(|r| regex_matches_any(&r))
+    {
+        wildcard(cx, re, "allow_origin_regex", creds, out);
     }
 }
 
@@ -159,7 +159,7 @@ fn flask_cors(cx: &Ctx<'_>, call: Node<'_>, out: &mut FileOutput) {
 
 fn check_origin_list(cx: &Ctx<'_>, origins: Node<'_>, what: &str, creds: bool, out: &mut FileOutput) {
     if let Some(list) = cx.string_list(origins) {
-        if list.iter().any(|o| o == "*" || o == ".*" || o == r".*") {
+        if list.iter().any(|o| o == "*" || o == ".*") {
             wildcard(cx, origins, what, creds, out);
         } else if all_local(&list) {
             localhost(cx, origins, what, out);

@@ -172,10 +172,10 @@ fn jwt_decode(cx: &Ctx<'_>, call: Node<'_>, out: &mut FileOutput) {
             }
         }
     }
-    if let Some(algs) = python::keyword_arg(call, "algorithms", cx.src) {
-        if cx.string_list(algs).is_some_and(|l| l.iter().any(|a| a.eq_ignore_ascii_case("none"))) {
-            problem = Some((algs, "the \"none\" algorithm is accepted"));
-        }
+    if let Some(algs) = python::keyword_arg(call, "algorithms", cx.src)
+        && cx.string_list(algs).is_some_and(|l| l.iter().any(|a| a.eq_ignore_ascii_case("none")))
+    {
+        problem = Some((algs, "the \"none\" algorithm is accepted"));
     }
     if let Some((node, why)) = problem {
         let msg = format!("JWT decoded without verification: {why}");
@@ -190,10 +190,10 @@ fn option_entries<'t>(cx: &Ctx<'_>, opts: Node<'t>) -> Vec<(String, Node<'t>)> {
     match opts.kind() {
         "dictionary" => {
             for p in opts.named_children(&mut c).filter(|p| p.kind() == "pair") {
-                if let (Some(k), Some(val)) = (p.child_by_field_name("key"), p.child_by_field_name("value")) {
-                    if let Some(k) = python::string_value(k, cx.src) {
-                        v.push((k, val));
-                    }
+                if let (Some(k), Some(val)) = (p.child_by_field_name("key"), p.child_by_field_name("value"))
+                    && let Some(k) = python::string_value(k, cx.src)
+                {
+                    v.push((k, val));
                 }
             }
         }

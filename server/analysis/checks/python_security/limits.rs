@@ -68,10 +68,10 @@ pub(super) fn analyze(cx: &Ctx<'_>, out: &mut FileOutput) {
         }
         hand_written(cx, *a, out);
     }
-    if cx.imports("flask") {
-        if let Some(files) = cx.attributes.iter().find(|a| cx.text(**a) == "request.files") {
-            out.signal("flask-upload", python::line(*files), "request.files");
-        }
+    if cx.imports("flask")
+        && let Some(files) = cx.attributes.iter().find(|a| cx.text(**a) == "request.files")
+    {
+        out.signal("flask-upload", python::line(*files), "request.files");
     }
     for f in &cx.functions {
         fastapi_upload(cx, *f, out);

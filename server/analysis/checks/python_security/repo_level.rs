@@ -174,10 +174,10 @@ pub(super) fn upload_unbounded(repo: &Repo<'_>) -> Result<Verdict, String> {
     }
     let capped = repo.signal_evidence("body-size-limit", "request body size limit");
     let mut findings: Vec<RawFinding> = Vec::new();
-    if capped.is_none() {
-        if let Verdict::Fail(f) = from_hits(repo, "upload-unbounded", true, "", vec![])? {
-            findings = f;
-        }
+    if capped.is_none()
+        && let Verdict::Fail(f) = from_hits(repo, "upload-unbounded", true, "", vec![])?
+    {
+        findings = f;
     }
     if !repo.has_signal("max-content-length") {
         for (e, s) in repo.signals("flask-upload") {

@@ -100,10 +100,11 @@ fn env_call(cx: &Ctx<'_>, call: Node<'_>, name: &str, out: &mut FileOutput) {
             let (Some(k), Some(v)) = (kw.child_by_field_name("name"), kw.child_by_field_name("value")) else {
                 continue;
             };
-            if v.kind() == "tuple" && is_secret_name(cx.text(k)) {
-                if let Some(default) = v.named_child(1) {
-                    literal(cx, cx.text(k), default, "has a literal default in environ.Env", out);
-                }
+            if v.kind() == "tuple"
+                && is_secret_name(cx.text(k))
+                && let Some(default) = v.named_child(1)
+            {
+                literal(cx, cx.text(k), default, "has a literal default in environ.Env", out);
             }
         }
     }
@@ -118,10 +119,10 @@ fn or_fallback(cx: &Ctx<'_>, op: Node<'_>, out: &mut FileOutput) {
         return;
     }
     let name = python::call_name(left, cx.src).unwrap_or_default();
-    if let Some((key, None)) = env_lookup(cx, left, &name) {
-        if is_secret_name(&key) {
-            literal(cx, &key, right, "falls back to a literal when the environment variable is missing", out);
-        }
+    if let Some((key, None)) = env_lookup(cx, left, &name)
+        && is_secret_name(&key)
+    {
+        literal(cx, &key, right, "falls back to a literal when the environment variable is missing", out);
     }
 }
 
@@ -165,10 +166,11 @@ pub(super) fn class_fields<'a>(cx: &Ctx<'a>, class: Node<'a>) -> Vec<(&'a str, N
 
 /// The default inside `Field("…")` / `Field(default="…")`, else the value itself.
 pub(super) fn field_default<'t>(cx: &Ctx<'_>, value: Node<'t>) -> Node<'t> {
-    if value.kind() == "call" && python::call_name(value, cx.src).is_some_and(|n| last(&n) == "Field") {
-        if let Some(d) = arg(value, 0, "default", cx.src) {
-            return d;
-        }
+    if value.kind() == "call"
+        && python::call_name(value, cx.src).is_some_and(|n| last(&n) == "Field")
+        && let Some(d) = arg(value, 0, "default", cx.src)
+    {
+        return d;
     }
     value
 }
@@ -185,10 +187,10 @@ fn app_attribute(cx: &Ctx<'_>, assign: Node<'_>, out: &mut FileOutput) {
         }
         _ => None,
     };
-    if let Some(key) = key.filter(|k| k == "secret_key" || (left.kind() == "subscript" && is_secret_name(k))) {
-        if !cx.env_guarded(assign) {
-            literal(cx, &key, right, "is set to a literal in code", out);
-        }
+    if let Some(key) = key.filter(|k| k == "secret_key" || (left.kind() == "subscript" && is_secret_name(k)))
+        && !cx.env_guarded(assign)
+    {
+        literal(cx, &key, right, "is set to a literal in code", out);
     }
 }
 
