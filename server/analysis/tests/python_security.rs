@@ -629,3 +629,41 @@ HELP = 'use os.getenv(\"SECRET_KEY\", \"dev\") locally'
     ]);
     assert_passes(&r, "insecure-default-secret");
 }
+
+// ---------- scopes, conditions and near-misses ----------
+
+#[test]
+fn dev_only_cors_and_function_scoped_settings_do_not_fire() {
+    let src = "from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+from .config import settings
+app = FastAPI(openapi_url=None)
+if settings.DEBUG:
+    app.add_middleware(CORSMiddleware, allow_origins=[\"*\"])
+";
+    assert_passes(&fastapi(src), "cors-wildcard");
+    let s = "import os\nSECRET_KEY = os.environ['SECRET_KEY']\nDEBUG = False\nALLOWED_HOSTS = os.environ['H'].split(',')\n\ndef for_tests():\n    DEBUG = True\n    SECRET_KEY = 'abc123'\n    return DEBUG, SECRET_KEY\n";
+    let r = scan_files(&[("requirements.txt", "django\n"), ("proj/settings.py", s)]);
+    assert_passes(&r, "debug-enabled");
+    assert_passes(&r, "insecure-default-secret");
+}
+
+#[test]
+fn env_defaults_that_are_not_secrets_do_not_fire() {
+    let src = "import os
+from fastapi import FastAPI
+app = FastAPI(openapi_url=None)
+workdir = os.getenv(\"PWD\", \"/app\")
+creds = os.getenv(\"GOOGLE_APPLICATION_CREDENTIALS\", \"credentials.json\")
+tok = os.getenv(\"TOKENIZER_NAME\", \"cl100k_base\")
+issuer = os.getenv(\"JWT_ISSUER\", \"orders-api\")
+store = os.getenv(\"SESSION_STORE\", \"redis\")
+";
+    assert_passes(&fastapi(src), "insecure-default-secret");
+}
+
+#[test]
+fn hashing_a_reset_token_is_not_a_password_hash() {
+    let src = "import hashlib\nfrom fastapi import FastAPI\napp = FastAPI(openapi_url=None)\ndigest = hashlib.sha256(user.password_reset_token.encode()).hexdigest()\n";
+    assert_passes(&fastapi(src), "weak-password-hash");
+}

@@ -102,6 +102,9 @@ fn assigned_to(cx: &Ctx<'_>, call: Node<'_>) -> Option<String> {
 
 fn starlette_cors(cx: &Ctx<'_>, call: Node<'_>, app: &str, out: &mut FileOutput) {
     out.signal("cors-middleware", python::line(call), app);
+    if cx.env_guarded(call) {
+        return; // `if settings.DEBUG:` — a development-only policy
+    }
     let creds = is_true(python::keyword_arg(call, "allow_credentials", cx.src));
     if let Some(origins) = python::keyword_arg(call, "allow_origins", cx.src)
         && let Some(list) = cx.string_list(origins)
@@ -124,6 +127,9 @@ fn flask_cors(cx: &Ctx<'_>, call: Node<'_>, out: &mut FileOutput) {
     let app = python::positional_args(call).first().map(|a| cx.text(*a).to_string());
     let app = app.or_else(|| assigned_to(cx, call)).unwrap_or_default();
     out.signal("cors-middleware", python::line(call), app);
+    if cx.env_guarded(call) {
+        return;
+    }
     let creds = is_true(python::keyword_arg(call, "supports_credentials", cx.src));
     if let Some(origins) = python::keyword_arg(call, "origins", cx.src) {
         check_origin_list(cx, origins, "origins", creds, out);

@@ -37,6 +37,8 @@ static PASSWORD: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"(?i-u)(password|passwd|passphrase|pwd|\bpw\b)").unwrap());
 static NOT_PASSWORD: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"(?i-u)(token|reset|otp|nonce|email|cache|etag|file|url|key|code|session)").unwrap());
+/// `password_reset_token` names a token, not a password.
+static RESET_TOKEN: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(?i-u)(token|reset|otp|nonce)").unwrap());
 static HASHER_FN: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?i-u)((hash|verify|check|encrypt|encode|make|set|compare)_?(password|passwd|pwd|pw)|(password|pwd)_?(hash|digest))")
         .unwrap()
@@ -102,7 +104,7 @@ fn weak_hash(cx: &Ctx<'_>, call: Node<'_>, name: &str, out: &mut FileOutput) {
         return;
     }
     let args = call.child_by_field_name("arguments").map(|a| cx.text(a)).unwrap_or("");
-    let mut hashed = PASSWORD.is_match(args);
+    let mut hashed = PASSWORD.is_match(args) && !RESET_TOKEN.is_match(args);
     if !hashed && args.trim_matches(['(', ')', ' ']).is_empty() {
         // `h = hashlib.sha256(); h.update(password.encode())`
         hashed = updated_with_password(cx, call);

@@ -25,7 +25,7 @@ use tree_sitter::Node;
 const ID: &str = "insecure-default-secret";
 
 static SECRET_NAME: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i-u)(secret|jwt|token|passw|pwd|api_?key|apikey|private_?key|signing|session|credential)").unwrap()
+    Regex::new(r"(?i-u)(secret|jwt|token|passw|pwd|api_?key|apikey|private_?key|signing|session_?key|credential|encryption_?key|fernet_?key)").unwrap()
 });
 
 /// Names that contain a secret word but hold a setting *about* the secret.
@@ -66,7 +66,10 @@ pub(super) fn analyze(cx: &Ctx<'_>, out: &mut FileOutput) {
 /// True for names such as `SECRET_KEY`, `jwt_secret`, `DB_PASSWORD`, but not
 /// `ACCESS_TOKEN_EXPIRE_MINUTES` or `JWT_ALGORITHM`.
 pub(super) fn is_secret_name(name: &str) -> bool {
-    SECRET_NAME.is_match(name) && !NOT_SECRET_SUFFIX.is_match(name)
+    let lower = name.to_ascii_lowercase();
+    // `PWD` is the working directory; a tokenizer is not a token.
+    let not_secret = matches!(lower.as_str(), "pwd" | "oldpwd") || lower.contains("tokeniz");
+    SECRET_NAME.is_match(name) && !NOT_SECRET_SUFFIX.is_match(name) && !not_secret
 }
 
 /// What the env lookup call is, if it is one: reads `NAME` with an optional default.
@@ -201,7 +204,8 @@ fn literal(cx: &Ctx<'_>, name: &str, value: Node<'_>, why: &str, out: &mut FileO
     let not_a_secret = t.is_empty()
         || t.chars().all(|c| c.is_ascii_digit())
         || matches!(t.to_ascii_lowercase().as_str(), "true" | "false" | "none" | "null")
-        || regex_is_algorithm(t);
+        || regex_is_algorithm(t)
+        || looks_like_path_or_url(t);
     if not_a_secret {
         return;
     }
@@ -210,6 +214,14 @@ fn literal(cx: &Ctx<'_>, name: &str, value: Node<'_>, why: &str, out: &mut FileO
     let hit = Hit::new(ID, python::line(value), msg, format!("{name} default {shown}"))
         .with_identity(format!("{name} {}", mask::secret_identity(&v)));
     out.hit(hit);
+}
+
+/// A default such as `/run/secrets/key`, `credentials.json` or `https://…`
+/// names where the secret lives; it is not the secret.
+fn looks_like_path_or_url(v: &str) -> bool {
+    let lower = v.to_ascii_lowercase();
+    ["/", "./", "../", "~/", "http://", "https://"].iter().any(|p| lower.starts_with(p))
+        || [".json", ".pem", ".key", ".crt", ".txt", ".yaml", ".yml", ".p12"].iter().any(|e| lower.ends_with(e))
 }
 
 fn regex_is_algorithm(v: &str) -> bool {
@@ -225,9 +237,13 @@ mod tests {
         for n in ["SECRET_KEY", "jwt_secret_key", "DB_PASSWORD", "GITHUB_TOKEN", "api_key", "SESSION_SECRET"] {
             assert!(is_secret_name(n), "{n}");
         }
-        for n in ["ACCESS_TOKEN_EXPIRE_MINUTES", "JWT_ALGORITHM", "TOKEN_URL", "SESSION_COOKIE_NAME", "DEBUG"] {
+        for n in ["ACCESS_TOKEN_EXPIRE_MINUTES", "JWT_ALGORITHM", "TOKEN_URL", "SESSION_COOKIE_NAME", "DEBUG", "PWD"] {
             assert!(!is_secret_name(n), "{n}");
         }
+        for n in ["session_store", "tokenizer_name", "SESSION_TYPE", "GOOGLE_CREDENTIALS_FILE"] {
+            assert!(!is_secret_name(n), "{n}");
+        }
+        assert!(looks_like_path_or_url("credentials.json"));
         assert!(PLACEHOLDER.is_match("changeme"));
         assert!(PLACEHOLDER.is_match("your-secret-key-here"));
         assert!(!PLACEHOLDER.is_match("8f2a9c1d7e"));
