@@ -29,6 +29,7 @@ use repo_level::{NO_PY_WEB, python_web};
 /// Runs every rule over one parsed application file.
 pub fn analyze(file: &PyFile<'_>, out: &mut FileOutput) {
     let cx = syntax::Ctx::new(file);
+    let first_hit = out.hits.len();
     cors::analyze(&cx, out);
     settings::analyze(&cx, out);
     app::analyze(&cx, out);
@@ -36,6 +37,7 @@ pub fn analyze(file: &PyFile<'_>, out: &mut FileOutput) {
     crypto::analyze(&cx, out);
     injection::analyze(&cx, out);
     secret_default::analyze(&cx, out);
+    settings::mark_assignments(&cx, first_hit, out);
 }
 
 /// A check that fails with its per-file hits when a Python web framework is present.
@@ -46,6 +48,13 @@ fn code_check(spec: CheckSpec, run: super::CheckFn) -> Check {
 macro_rules! hits_of {
     ($id:literal) => {
         |repo: &Repo<'_>| from_hits(repo, $id, python_web(repo), NO_PY_WEB, vec![])
+    };
+}
+
+/// Like `hits_of!`, for checks that Django settings files can override.
+macro_rules! settings_hits_of {
+    ($id:literal) => {
+        |repo: &Repo<'_>| repo_level::settings_aware(repo, $id)
     };
 }
 
@@ -73,7 +82,7 @@ pub fn checks() -> Vec<Check> {
                 "With `*` origins any website a user visits can call the API from their browser and read the answers. Together with credentials (cookies, auth headers) that is account takeover from a link; this finding is then critical.",
                 "List the front-end origins explicitly, read them from configuration (`allow_origins=settings.cors_origins`, `CORS_ALLOWED_ORIGINS` from env), and only allow credentials for those origins.",
             ),
-            hits_of!("cors-wildcard"),
+            settings_hits_of!("cors-wildcard"),
         ),
         code_check(
             spec(
@@ -97,7 +106,7 @@ pub fn checks() -> Vec<Check> {
                 "Debug mode shows stack traces, settings and sometimes an interactive console (Werkzeug's debugger runs arbitrary code) to anyone who triggers an error. A default of on means a missing env var in production turns it on.",
                 "Default debug to off and read it from the environment: `DEBUG = os.getenv(\"DEBUG\") == \"1\"`, `debug: bool = False`, `FastAPI(debug=settings.debug)`; never pass `debug=True` to `app.run` in code that production runs.",
             ),
-            hits_of!("debug-enabled"),
+            settings_hits_of!("debug-enabled"),
         ),
         code_check(
             spec(
@@ -157,7 +166,7 @@ pub fn checks() -> Vec<Check> {
                 "Accepting any Host header enables host-header injection: password-reset links and absolute URLs can be made to point at an attacker's domain, and caches can be poisoned.",
                 "List the real hostnames, read from the environment: `ALLOWED_HOSTS = os.environ[\"ALLOWED_HOSTS\"].split(\",\")`, `TrustedHostMiddleware(allowed_hosts=settings.allowed_hosts)`.",
             ),
-            hits_of!("allowed-hosts-wildcard"),
+            settings_hits_of!("allowed-hosts-wildcard"),
         ),
         code_check(
             spec(
@@ -241,7 +250,7 @@ pub fn checks() -> Vec<Check> {
                 "A literal fallback such as `os.getenv(\"SECRET_KEY\", \"dev\")` means a deploy that forgets the variable runs with a key printed in the repository: anyone can sign sessions and tokens.",
                 "Read the secret without a default and fail at startup when it is missing: `SECRET_KEY = os.environ[\"SECRET_KEY\"]`, a pydantic field with no default, or raise if `os.getenv` returns None.",
             ),
-            hits_of!("insecure-default-secret"),
+            settings_hits_of!("insecure-default-secret"),
         ),
         code_check(
             spec(
@@ -253,7 +262,7 @@ pub fn checks() -> Vec<Check> {
                 "A literal list of localhost or example.com origins/hosts means the deployed app either rejects its real front end or gets patched to `*` in a hurry.",
                 "Read allowed origins and hosts from the environment (`CORS_ORIGINS`, `ALLOWED_HOSTS`) and keep localhost only as a development default.",
             ),
-            repo_level::localhost_in_config,
+            settings_hits_of!("localhost-in-config"),
         ),
     ]
 }

@@ -667,3 +667,44 @@ fn hashing_a_reset_token_is_not_a_password_hash() {
     let src = "import hashlib\nfrom fastapi import FastAPI\napp = FastAPI(openapi_url=None)\ndigest = hashlib.sha256(user.password_reset_token.encode()).hexdigest()\n";
     assert_passes(&fastapi(src), "weak-password-hash");
 }
+
+#[test]
+fn base_settings_overridden_by_production_settings_do_not_fire() {
+    let base = "import environ\nenv = environ.Env()\nSECRET_KEY = \"=ug_ucl@yi6^mrcjyz%(u0%&g2adt#bz3@yos%#@*t#t!ypx=a\"\nDEBUG = env.bool(\"DJANGO_DEBUG\", default=True)\nALLOWED_HOSTS = [\"*\"]\nCORS_ALLOW_ALL_ORIGINS = True\n";
+    let prod = "from .base import *\nDEBUG = env.bool(\"DJANGO_DEBUG\", default=False)\nSECRET_KEY = env(\"SECRET_KEY\")\nALLOWED_HOSTS = env.list(\"ALLOWED_HOSTS\", default=[])\nCORS_ALLOW_ALL_ORIGINS = False\n";
+    let only_base = scan_files(&[("requirements.txt", "django\n"), ("config/django/base.py", base)]);
+    let with_prod = scan_files(&[
+        ("requirements.txt", "django\n"),
+        ("config/django/base.py", base),
+        ("config/django/production.py", prod),
+    ]);
+    for id in ["debug-enabled", "insecure-default-secret", "allowed-hosts-wildcard", "cors-wildcard"] {
+        assert_eq!(outcome(&only_base, id), Outcome::Fail, "{id} fails with base settings only");
+        assert_passes(&with_prod, id);
+    }
+}
+
+#[test]
+#[ignore = "manual: scans PYSEC_SCAN_DIR"]
+fn zz_scan_dir() {
+    let dir = std::env::var("PYSEC_SCAN_DIR").unwrap();
+    let r = analyze(std::path::Path::new(&dir), &Options::default()).unwrap();
+    for c in &r.checks {
+        if c.category == shipshape_analysis::Category::Security
+            || ["insecure-default-secret", "localhost-in-config"].contains(&c.check_id.as_str())
+        {
+            println!("{:28} {:?} {}", c.check_id, c.outcome, c.summary);
+            for f in &c.findings {
+                println!(
+                    "    {} {:?} {}",
+                    f.location.as_ref().map(|l| l.to_string()).unwrap_or_default(),
+                    f.severity,
+                    f.evidence
+                );
+            }
+        }
+    }
+    for n in &r.notes {
+        println!("NOTE {} {}", n.path, n.message);
+    }
+}

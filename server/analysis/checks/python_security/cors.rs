@@ -205,8 +205,6 @@ fn django(cx: &Ctx<'_>, out: &mut FileOutput) {
     for a in cx.assigns.iter().filter(|a| python::is_module_level(**a)) {
         if let Some(name) = cx.target_name(*a).filter(|n| DJANGO_HOST_SETTINGS.contains(n)) {
             *host_assignments.entry(name).or_default() += 1;
-            // Lets the check see that another settings file overrides this one.
-            out.signal("django-host-setting", python::line(*a), name);
         }
     }
     for (name, value, assign) in cx.module_assignments() {

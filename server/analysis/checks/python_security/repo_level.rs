@@ -3,7 +3,6 @@
 //! `rate-limit-missing`, `rate-limit-in-memory`, `cors-duplicate`,
 //! `upload-unbounded`, `localhost-in-config`).
 
-use super::cors::DJANGO_HOST_SETTINGS;
 use crate::checks::{RawFinding, Verdict, from_hits};
 use crate::model::{Evidence, Location};
 use crate::repo::Repo;
@@ -52,7 +51,9 @@ pub(super) fn security_headers(repo: &Repo<'_>) -> Result<Verdict, String> {
         .signal_evidence("security-headers", "security headers set")
         .or_else(|| {
             let both = repo.has_signal("django-security-middleware") && repo.has_signal("django-secure-setting");
-            both.then(|| repo.signal_evidence("django-secure-setting", "Django SecurityMiddleware with")).flatten()
+            let (e, s) = repo.signals("django-secure-setting").next().filter(|_| both)?;
+            let msg = format!("Django SecurityMiddleware with {} at {}:{}", s.detail, e.path, s.line);
+            Some(Evidence::new(msg, Some(Location::at(&e.path, s.line))))
         })
         .or_else(|| HEADER_DEPS.iter().find_map(|d| repo.dependency_evidence(d)))
         .or_else(|| {
@@ -196,18 +197,27 @@ pub(super) fn upload_unbounded(repo: &Repo<'_>) -> Result<Verdict, String> {
     }
 }
 
-/// Django host lists that another settings file (say `prod.py`) assigns again are replaced there.
-pub(super) fn localhost_in_config(repo: &Repo<'_>) -> Result<Verdict, String> {
-    let verdict = from_hits(repo, "localhost-in-config", python_web(repo), NO_PY_WEB, vec![])?;
+/// Runs a per-file check, then drops findings on a Django setting that
+/// another (non-development) settings file of the same service assigns
+/// safely: `settings/base.py` with `DEBUG = True` and `settings/production.py`
+/// with `DEBUG = env.bool("DEBUG", default=False)` is the usual layout, and
+/// production runs the second.
+pub(super) fn settings_aware(repo: &Repo<'_>, id: &str) -> Result<Verdict, String> {
+    let verdict = from_hits(repo, id, python_web(repo), NO_PY_WEB, vec![])?;
     let Verdict::Fail(findings) = verdict else { return Ok(verdict) };
-    let kept: Vec<RawFinding> = findings
-        .into_iter()
-        .filter(|f| {
-            let setting = f.evidence.split_once(" = ").map(|(n, _)| n.trim()).unwrap_or("");
-            let path = f.location.as_ref().map(|l| l.path.as_str()).unwrap_or("");
-            !(DJANGO_HOST_SETTINGS.contains(&setting)
-                && repo.signals("django-host-setting").any(|(e, s)| s.detail == setting && e.path != path))
-        })
-        .collect();
+    let kept: Vec<RawFinding> = findings.into_iter().filter(|f| !overridden(repo, f)).collect();
     Ok(if kept.is_empty() { Verdict::Pass(vec![]) } else { Verdict::Fail(kept) })
+}
+
+fn overridden(repo: &Repo<'_>, finding: &RawFinding) -> bool {
+    let Some(Location { path, line: Some(line) }) = &finding.location else { return false };
+    let flagged = repo.signals("django-setting-flagged").find_map(|(e, s)| {
+        let (name, end) = s.detail.split_once(':')?;
+        let end: u32 = end.parse().ok()?;
+        (e.path == *path && (s.line..=end).contains(line)).then_some(name)
+    });
+    let Some(name) = flagged else { return false };
+    let root = service_root(repo, path);
+    repo.signals("django-setting-safe")
+        .any(|(e, s)| s.detail == name && e.path != *path && service_root(repo, &e.path) == root)
 }

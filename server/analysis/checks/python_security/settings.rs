@@ -63,6 +63,34 @@ fn module_settings(cx: &Ctx<'_>, out: &mut FileOutput) {
     }
 }
 
+/// Settings whose module-level assignment another settings file may override.
+fn overridable(name: &str) -> bool {
+    matches!(name, "DEBUG" | "SECRET_KEY" | "CORS_ALLOW_ALL_ORIGINS" | "CORS_ORIGIN_ALLOW_ALL")
+        || super::cors::DJANGO_HOST_SETTINGS.contains(&name)
+        || super::secret_default::is_secret_name(name)
+}
+
+/// After the rules ran: marks each overridable module-level setting as
+/// flagged (some hit of this file lies on it; detail `NAME:last_line`) or
+/// safe, so the checks can drop a base-settings finding that a production
+/// settings file replaces.
+pub(super) fn mark_assignments(cx: &Ctx<'_>, first_hit: usize, out: &mut FileOutput) {
+    if !cx.settings_module || cx.dev_config {
+        return;
+    }
+    for (name, _, assign) in cx.module_assignments() {
+        if !overridable(name) {
+            continue;
+        }
+        let (start, end) = (python::line(assign), assign.end_position().row as u32 + 1);
+        if out.hits[first_hit..].iter().any(|h| (start..=end).contains(&h.line)) {
+            out.signal("django-setting-flagged", start, format!("{name}:{end}"));
+        } else {
+            out.signal("django-setting-safe", start, name);
+        }
+    }
+}
+
 /// An env lookup of a DEBUG-like key whose default is on:
 /// `env.bool("DEBUG", default=True)`, `os.getenv("DEBUG", "True") == "True"`.
 fn truthy_env_default(cx: &Ctx<'_>, value: Node<'_>) -> bool {
