@@ -685,6 +685,26 @@ fn base_settings_overridden_by_production_settings_do_not_fire() {
 }
 
 #[test]
+fn project_env_helpers_count_as_env_reads() {
+    let s = "import os\n\ndef envbool(s, default):\n    return os.getenv(s, default=default) == \"True\"\n\ndef envsecret(s, default):\n    return os.getenv(s, default)\n\nSECRET_KEY = envsecret(\"SECRET_KEY\", \"---\")\nDEBUG = envbool(\"DEBUG\", \"True\")\nALLOWED_HOSTS = [os.environ[\"SITE_DOMAIN\"]]\n";
+    let r = scan_files(&[("requirements.txt", "django\n"), ("hc/settings.py", s)]);
+    assert_fails_at(&r, "debug-enabled", "hc/settings.py", 10);
+    assert_fails_at(&r, "insecure-default-secret", "hc/settings.py", 9);
+}
+
+#[test]
+fn empty_openapi_url_disables_docs_and_alembic_revisions_are_skipped() {
+    let rev = "from alembic import op\nrevision = \"b0b\"\ndown_revision = \"a0a\"\n\ndef upgrade():\n    conn = op.get_bind()\n    for r in conn.execute(\"select id, slug from org\"):\n        conn.execute(f\"update org set slug = '{r[1]}' where id = {r[0]}\")\n";
+    let r = scan_files(&[
+        ("requirements.txt", "fastapi\n"),
+        ("app/main.py", "from fastapi import FastAPI\napp = FastAPI(openapi_url=\"\")\n"),
+        ("app/database/revisions/versions/2021_b0b.py", rev),
+    ]);
+    assert_passes(&r, "api-docs-exposed");
+    assert_passes(&r, "sql-injection-risk");
+}
+
+#[test]
 #[ignore = "manual: scans PYSEC_SCAN_DIR"]
 fn zz_scan_dir() {
     let dir = std::env::var("PYSEC_SCAN_DIR").unwrap();

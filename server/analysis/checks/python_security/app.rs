@@ -85,8 +85,11 @@ fn constructor(cx: &Ctx<'_>, call: Node<'_>, name: &str, out: &mut FileOutput) {
     if last(name) != "FastAPI" || has_splat(call) {
         return;
     }
-    // Enabled: absent (the default) or a string literal.
-    let enabled = |kw: &str| python::keyword_arg(call, kw, cx.src).is_none_or(|v| v.kind() == "string");
+    // Enabled: absent (the default) or a non-empty string literal (FastAPI treats "" as off).
+    let enabled = |kw: &str| {
+        python::keyword_arg(call, kw, cx.src)
+            .is_none_or(|v| v.kind() == "string" && python::string_value(v, cx.src).is_none_or(|s| !s.is_empty()))
+    };
     if enabled("openapi_url") && (enabled("docs_url") || enabled("redoc_url")) {
         let msg = "the FastAPI app serves /docs and /openapi.json in every environment";
         out.hit(Hit::new("api-docs-exposed", python::line(call), msg, cx.snippet(call)));

@@ -72,24 +72,8 @@ pub(super) fn is_secret_name(name: &str) -> bool {
     SECRET_NAME.is_match(name) && !NOT_SECRET_SUFFIX.is_match(name) && !not_secret
 }
 
-/// What the env lookup call is, if it is one: reads `NAME` with an optional default.
-fn env_lookup<'t>(cx: &Ctx<'_>, call: Node<'t>, name: &str) -> Option<(String, Option<Node<'t>>)> {
-    let key = |c: Node<'t>| arg(c, 0, "key", cx.src).and_then(|k| python::string_value(k, cx.src));
-    let is_os_env = matches!(name, "os.getenv" | "getenv")
-        || (name.ends_with("environ.get") || name.ends_with("environ.setdefault"));
-    if is_os_env {
-        return Some((key(call)?, arg(call, 1, "default", cx.src)));
-    }
-    let decouple = cx.imports("decouple") && matches!(name, "config" | "decouple.config");
-    let environ = cx.imports("environ") && (name == "env" || name.starts_with("env."));
-    if decouple || environ {
-        return Some((key(call)?, python::keyword_arg(call, "default", cx.src)));
-    }
-    None
-}
-
 fn env_call(cx: &Ctx<'_>, call: Node<'_>, name: &str, out: &mut FileOutput) {
-    if let Some((key, Some(default))) = env_lookup(cx, call, name) {
+    if let Some((key, Some(default))) = cx.env_read(call, name) {
         if is_secret_name(&key) {
             literal(cx, &key, default, "falls back to a literal when the environment variable is missing", out);
         }
@@ -122,7 +106,7 @@ fn or_fallback(cx: &Ctx<'_>, op: Node<'_>, out: &mut FileOutput) {
         return;
     }
     let name = python::call_name(left, cx.src).unwrap_or_default();
-    if let Some((key, None)) = env_lookup(cx, left, &name)
+    if let Some((key, None)) = cx.env_read(left, &name)
         && is_secret_name(&key)
     {
         literal(cx, &key, right, "falls back to a literal when the environment variable is missing", out);

@@ -8,7 +8,7 @@
 //! the point.
 
 use super::secret_default::{class_fields, field_default, is_config_class};
-use super::syntax::{Ctx, arg, is_dev_name, last};
+use super::syntax::{Ctx, is_dev_name, last};
 use crate::engine::{FileOutput, Hit};
 use crate::python;
 use tree_sitter::Node;
@@ -100,13 +100,10 @@ fn truthy_env_default(cx: &Ctx<'_>, value: Node<'_>) -> bool {
             return;
         }
         let name = python::call_name(n, cx.src).unwrap_or_default();
-        let reads_env = matches!(last(&name), "getenv" | "get" | "config" | "bool" | "env");
-        let key = arg(n, 0, "key", cx.src).and_then(|k| python::string_value(k, cx.src)).unwrap_or_default();
-        if !reads_env || !key.to_ascii_uppercase().contains("DEBUG") {
+        let Some((key, default)) = cx.env_read(n, &name) else { return };
+        if !key.to_ascii_uppercase().contains("DEBUG") {
             return;
         }
-        let default = python::keyword_arg(n, "default", cx.src)
-            .or_else(|| matches!(last(&name), "getenv" | "get").then(|| python::positional_args(n).get(1).copied())?);
         found = default.is_some_and(|d| {
             d.kind() == "true"
                 || python::string_value(d, cx.src)

@@ -209,6 +209,37 @@ impl<'a> Ctx<'a> {
         false
     }
 
+    /// An environment read: `os.getenv("KEY", default)`, `os.environ.get`,
+    /// `os.environ.setdefault`, python-decouple `config("KEY", default=…)`,
+    /// django-environ `env("KEY", default=…)`/`env.bool(…)`, or a project
+    /// helper named like one (`envbool("DEBUG", "True")`, `get_env("KEY", "x")`)
+    /// whose key is an UPPER_CASE variable name. Returns the key and the
+    /// default, if one is given.
+    pub fn env_read<'t>(&self, call: Node<'t>, name: &str) -> Option<(String, Option<Node<'t>>)> {
+        let key = arg(call, 0, "key", self.src).and_then(|k| python::string_value(k, self.src))?;
+        let is_os_env = matches!(name, "os.getenv" | "getenv")
+            || name.ends_with("environ.get")
+            || name.ends_with("environ.setdefault");
+        if is_os_env {
+            return Some((key, arg(call, 1, "default", self.src)));
+        }
+        let decouple = self.imports("decouple") && matches!(name, "config" | "decouple.config");
+        let environ = self.imports("environ") && (name == "env" || name.starts_with("env."));
+        if decouple || environ {
+            return Some((key, python::keyword_arg(call, "default", self.src)));
+        }
+        let helper = last(name).to_ascii_lowercase().contains("env")
+            && !key.is_empty()
+            && key.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_');
+        helper.then(|| (key, arg(call, 1, "default", self.src)))
+    }
+
+    /// An Alembic revision file (`from alembic import op` and a module-level
+    /// `down_revision`), wherever it lives: migrations are not app code.
+    pub fn is_alembic_revision(&self) -> bool {
+        self.imports("alembic") && self.module_assignments().any(|(n, _, _)| n == "down_revision")
+    }
+
     /// True if `inner` lies inside `outer`.
     pub fn within(inner: Node<'_>, outer: Node<'_>) -> bool {
         outer.start_byte() <= inner.start_byte() && inner.end_byte() <= outer.end_byte()
