@@ -705,6 +705,33 @@ fn empty_openapi_url_disables_docs_and_alembic_revisions_are_skipped() {
 }
 
 #[test]
+fn decouple_and_environ_defaults_fire() {
+    let s = "from decouple import config\nDEBUG = config(\"DEBUG\", default=False, cast=bool)\nSECRET_KEY = config(\n    \"SECRET_KEY\",\n    default=\"k3y-0f-th3-d4y-9f8e7d6c\",\n)\nALLOWED_HOSTS = config(\"ALLOWED_HOSTS\").split(\",\")\n";
+    let r = scan_files(&[("requirements.txt", "django\npython-decouple\n"), ("proj/settings.py", s)]);
+    assert_fails_at(&r, "insecure-default-secret", "proj/settings.py", 5);
+    assert_passes(&r, "debug-enabled");
+}
+
+#[test]
+fn hashlib_new_md5_on_a_password_fires() {
+    let src = "import hashlib\nfrom fastapi import FastAPI\napp = FastAPI(openapi_url=None)\n\ndef store(user, password):\n    user.pw = hashlib.new(\"md5\", password.encode()).hexdigest()\n";
+    assert_fails_at(&fastapi(src), "weak-password-hash", "app/main.py", 6);
+}
+
+#[test]
+fn cors_in_the_middleware_list_and_add_middleware_is_a_duplicate() {
+    let src = "from fastapi import FastAPI
+from fastapi.middleware import Middleware
+from fastapi.middleware.cors import CORSMiddleware
+from .config import settings
+app = FastAPI(openapi_url=None, middleware=[Middleware(CORSMiddleware, allow_origins=settings.origins)])
+app.add_middleware(CORSMiddleware, allow_origins=settings.origins)
+";
+    let f = assert_fails_at(&fastapi(src), "cors-duplicate", "app/main.py", 6);
+    assert!(f.message.contains("app/main.py:5"), "{}", f.message);
+}
+
+#[test]
 #[ignore = "manual: scans PYSEC_SCAN_DIR"]
 fn zz_scan_dir() {
     let dir = std::env::var("PYSEC_SCAN_DIR").unwrap();

@@ -198,15 +198,26 @@ fn is_placeholder_join(cx: &Ctx<'_>, node: Node<'_>) -> bool {
         && ["\"?\"", "'?'", "\"%s\"", "'%s'", "[\"?\"]", "['?']"].iter().any(|p| cx.text(node).contains(p))
 }
 
+/// The operands of a chain of `+`, left to right. Iterative and capped: a
+/// generated file can hold a chain thousands of operands deep.
 fn flatten_plus(node: Node<'_>) -> Vec<Node<'_>> {
-    let is_plus =
-        node.kind() == "binary_operator" && node.child_by_field_name("operator").is_some_and(|o| o.kind() == "+");
-    if !is_plus {
-        return vec![node];
+    let is_plus = |n: Node<'_>| {
+        n.kind() == "binary_operator" && n.child_by_field_name("operator").is_some_and(|o| o.kind() == "+")
+    };
+    let mut parts = Vec::new();
+    let mut stack = vec![node];
+    while let Some(n) = stack.pop() {
+        if parts.len() + stack.len() > 256 {
+            break;
+        }
+        if is_plus(n) {
+            stack.extend(n.child_by_field_name("right"));
+            stack.extend(n.child_by_field_name("left"));
+        } else {
+            parts.push(n);
+        }
     }
-    let mut v = node.child_by_field_name("left").map(flatten_plus).unwrap_or_default();
-    v.extend(node.child_by_field_name("right").map(flatten_plus).unwrap_or_default());
-    v
+    parts
 }
 
 /// The literal text of a string (f-string parts included) reads like SQL.
