@@ -620,6 +620,7 @@ if not JWT_SECRET:
 ALGORITHM = os.getenv(\"JWT_ALGORITHM\", \"HS256\")
 EXPIRE = int(os.getenv(\"ACCESS_TOKEN_EXPIRE_MINUTES\", \"30\"))
 # SECRET_KEY = os.getenv(\"SECRET_KEY\", \"dev\")
+DEV_KEY = os.getenv(\"SIGNING_KEY\", \"dev\") if settings.DEBUG else os.environ[\"SIGNING_KEY\"]
 HELP = 'use os.getenv(\"SECRET_KEY\", \"dev\") locally'
 ";
     let r = scan_files(&[

@@ -74,7 +74,8 @@ pub(super) fn is_secret_name(name: &str) -> bool {
 
 fn env_call(cx: &Ctx<'_>, call: Node<'_>, name: &str, out: &mut FileOutput) {
     if let Some((key, Some(default))) = cx.env_read(call, name) {
-        if is_secret_name(&key) {
+        // A fallback chosen only in development (`… if settings.DEBUG else os.environ[…]`) is deliberate.
+        if is_secret_name(&key) && !cx.env_guarded(call) {
             literal(cx, &key, default, "falls back to a literal when the environment variable is missing", out);
         }
         return;
@@ -108,6 +109,7 @@ fn or_fallback(cx: &Ctx<'_>, op: Node<'_>, out: &mut FileOutput) {
     let name = python::call_name(left, cx.src).unwrap_or_default();
     if let Some((key, None)) = cx.env_read(left, &name)
         && is_secret_name(&key)
+        && !cx.env_guarded(op)
     {
         literal(cx, &key, right, "falls back to a literal when the environment variable is missing", out);
     }
@@ -188,14 +190,14 @@ fn literal(cx: &Ctx<'_>, name: &str, value: Node<'_>, why: &str, out: &mut FileO
     let not_a_secret = t.is_empty()
         || t.chars().all(|c| c.is_ascii_digit())
         || matches!(t.to_ascii_lowercase().as_str(), "true" | "false" | "none" | "null")
-        || regex_is_algorithm(t)
+        || is_algorithm_name(t)
         || looks_like_path_or_url(t);
     if not_a_secret {
         return;
     }
     let shown = if PLACEHOLDER.is_match(t) { format!("\"{v}\"") } else { mask::mask(&v) };
     let msg = format!("{name} {why}");
-    let hit = Hit::new(ID, python::line(value), msg, format!("{name} default {shown}"))
+    let hit = Hit::new(ID, python::line(value), msg, format!("{name} = {shown}"))
         .with_identity(format!("{name} {}", mask::secret_identity(&v)));
     out.hit(hit);
 }
@@ -208,7 +210,7 @@ fn looks_like_path_or_url(v: &str) -> bool {
         || [".json", ".pem", ".key", ".crt", ".txt", ".yaml", ".yml", ".p12"].iter().any(|e| lower.ends_with(e))
 }
 
-fn regex_is_algorithm(v: &str) -> bool {
+fn is_algorithm_name(v: &str) -> bool {
     matches!(v, "HS256" | "HS384" | "HS512" | "RS256" | "RS384" | "RS512" | "ES256" | "ES384" | "EdDSA")
 }
 
