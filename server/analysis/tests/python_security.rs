@@ -733,26 +733,14 @@ app.add_middleware(CORSMiddleware, allow_origins=settings.origins)
 }
 
 #[test]
-#[ignore = "manual: scans PYSEC_SCAN_DIR"]
-fn zz_scan_dir() {
-    let dir = std::env::var("PYSEC_SCAN_DIR").unwrap();
-    let r = analyze(std::path::Path::new(&dir), &Options::default()).unwrap();
-    for c in &r.checks {
-        if c.category == shipshape_analysis::Category::Security
-            || ["insecure-default-secret", "localhost-in-config"].contains(&c.check_id.as_str())
-        {
-            println!("{:28} {:?} {}", c.check_id, c.outcome, c.summary);
-            for f in &c.findings {
-                println!(
-                    "    {} {:?} {}",
-                    f.location.as_ref().map(|l| l.to_string()).unwrap_or_default(),
-                    f.severity,
-                    f.evidence
-                );
-            }
-        }
-    }
-    for n in &r.notes {
-        println!("NOTE {} {}", n.path, n.message);
-    }
+fn swagger_ui_mounted_unconditionally_is_exposed_docs() {
+    let urls = "from django.conf import settings\nfrom django.urls import path\nfrom drf_yasg.views import get_schema_view\nschema_view = get_schema_view(public=True)\nurlpatterns = [\n    path(\"swagger/\", schema_view.with_ui(\"swagger\", cache_timeout=0)),\n]\n";
+    let r = scan_files(&[("requirements.txt", "django\ndrf-yasg\n"), ("proj/urls.py", urls)]);
+    assert_fails_at(&r, "api-docs-exposed", "proj/urls.py", 6);
+    let guarded = urls.replace(
+        "urlpatterns = [\n    path(\"swagger/\", schema_view.with_ui(\"swagger\", cache_timeout=0)),\n]\n",
+        "urlpatterns = []\nif settings.DEBUG:\n    urlpatterns += [path(\"swagger/\", schema_view.with_ui(\"swagger\"))]\n",
+    );
+    let r = scan_files(&[("requirements.txt", "django\ndrf-yasg\n"), ("proj/urls.py", &guarded)]);
+    assert_passes(&r, "api-docs-exposed");
 }
