@@ -744,3 +744,31 @@ fn swagger_ui_mounted_unconditionally_is_exposed_docs() {
     let r = scan_files(&[("requirements.txt", "django\ndrf-yasg\n"), ("proj/urls.py", &guarded)]);
     assert_passes(&r, "api-docs-exposed");
 }
+
+#[test]
+fn flask_base_config_overridden_by_production_config_does_not_fire() {
+    let cfg = "import os\n\nclass Config:\n    DEBUG = True\n    SECRET_KEY = \"dev-key-123\"\n\nclass ProductionConfig(Config):\n    DEBUG = False\n    SECRET_KEY = os.environ[\"SECRET_KEY\"]\n\nclass DevelopmentConfig(Config):\n    SECRET_KEY = \"dev\"\n";
+    let r = scan_files(&[
+        ("requirements.txt", "flask\n"),
+        ("config.py", cfg),
+        ("app.py", "from flask import Flask\napp = Flask(__name__)\n"),
+    ]);
+    assert_passes(&r, "debug-enabled");
+    assert_passes(&r, "insecure-default-secret");
+    let base_only = cfg.split("class ProductionConfig").next().unwrap();
+    let r = scan_files(&[
+        ("requirements.txt", "flask\n"),
+        ("config.py", base_only),
+        ("app.py", "from flask import Flask\napp = Flask(__name__)\n"),
+    ]);
+    assert_fails_at(&r, "debug-enabled", "config.py", 4);
+    assert_fails_at(&r, "insecure-default-secret", "config.py", 5);
+}
+
+#[test]
+fn comparing_with_cert_none_is_not_disabling_tls() {
+    let src = "import ssl, requests\nfrom fastapi import FastAPI\napp = FastAPI(openapi_url=None)\nctx = ssl.create_default_context()\nassert ctx.verify_mode != ssl.CERT_NONE\n";
+    assert_passes(&fastapi(src), "tls-verify-disabled");
+    let bad = src.replace("assert ctx.verify_mode != ssl.CERT_NONE", "ctx.verify_mode = ssl.CERT_NONE");
+    assert_fails_at(&fastapi(&bad), "tls-verify-disabled", "app/main.py", 5);
+}

@@ -59,7 +59,10 @@ pub(super) fn analyze(cx: &Ctx<'_>, out: &mut FileOutput) {
         let t = cx.text(*attr);
         let what = match t {
             "ssl._create_unverified_context" => "ssl._create_unverified_context",
-            "ssl.CERT_NONE" => "ssl.CERT_NONE",
+            // Set, not compared: `ctx.verify_mode = ssl.CERT_NONE`, `cert_reqs=ssl.CERT_NONE`.
+            "ssl.CERT_NONE" if attr.parent().is_some_and(|p| matches!(p.kind(), "assignment" | "keyword_argument")) => {
+                "ssl.CERT_NONE"
+            }
             _ => continue,
         };
         let line = python::line(*attr);

@@ -123,11 +123,32 @@ fn config_class<'a>(cx: &Ctx<'a>, class: Node<'a>, out: &mut FileOutput) {
         return;
     }
     for (field, value) in class_fields(cx, class) {
-        if is_secret_name(field) {
-            let value = field_default(cx, value);
+        let value = field_default(cx, value);
+        if is_secret_name(field) && !overridden_in_sibling(cx, class, field, |v| is_flaggable_literal(cx, v)) {
             literal(cx, field, value, &format!("has a literal default in {class_name}"), out);
         }
     }
+}
+
+/// True if another non-development config class of the file sets `field`
+/// to a value `bad` rejects: `class Config: SECRET_KEY = "dev"` with
+/// `class ProductionConfig(Config): SECRET_KEY = os.environ["SECRET_KEY"]`
+/// is the usual Flask layout, and production uses the subclass.
+pub(super) fn overridden_in_sibling<'a>(
+    cx: &Ctx<'a>,
+    class: Node<'a>,
+    field: &str,
+    bad: impl Fn(Node<'a>) -> bool,
+) -> bool {
+    cx.classes.iter().filter(|c| **c != class && is_config_class(cx, **c)).any(|c| {
+        let name = c.child_by_field_name("name").map(|n| cx.text(n)).unwrap_or("");
+        !is_dev_name(name) && class_fields(cx, *c).iter().any(|(f, v)| *f == field && !bad(field_default(cx, *v)))
+    })
+}
+
+/// A value `literal` would report: a non-empty string literal.
+fn is_flaggable_literal(cx: &Ctx<'_>, value: Node<'_>) -> bool {
+    python::string_value(value, cx.src).is_some_and(|v| !v.trim().is_empty())
 }
 
 /// A pydantic `BaseSettings` subclass or a class named like a config (`Settings`, `ProductionConfig`).

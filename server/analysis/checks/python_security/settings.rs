@@ -7,7 +7,7 @@
 //! `local_settings.py`, `class TestingConfig`) are skipped: debug there is
 //! the point.
 
-use super::secret_default::{class_fields, field_default, is_config_class};
+use super::secret_default::{class_fields, field_default, is_config_class, overridden_in_sibling};
 use super::syntax::{Ctx, is_dev_name, last};
 use crate::engine::{FileOutput, Hit};
 use crate::python;
@@ -121,7 +121,10 @@ fn config_class<'a>(cx: &Ctx<'a>, class: Node<'a>, out: &mut FileOutput) {
         return;
     }
     for (field, value) in class_fields(cx, class) {
-        if field.eq_ignore_ascii_case("debug") && field_default(cx, value).kind() == "true" {
+        if field.eq_ignore_ascii_case("debug")
+            && field_default(cx, value).kind() == "true"
+            && !overridden_in_sibling(cx, class, field, |v| v.kind() == "true")
+        {
             let msg = format!("{name}.{field} defaults to True: debug is on unless the environment turns it off");
             let assign = value.parent().unwrap_or(value);
             out.hit(Hit::new("debug-enabled", python::line(value), msg, cx.snippet(assign)));
