@@ -21,6 +21,7 @@ const HEADER_NAMES: &[&str] =
 /// Imports of libraries that set those headers.
 const HEADER_LIBS: &[&str] = &["secure", "flask_talisman", "talisman", "fastapi_security", "starlette_csp"];
 
+/// Records the app-object rules for one file.
 pub(super) fn analyze(cx: &Ctx<'_>, out: &mut FileOutput) {
     let flask = cx.imports("flask") || cx.imports("flask_socketio");
     for (call, name) in &cx.calls {

@@ -34,6 +34,7 @@ const PLACEHOLDER_DOMAINS: &[&str] = &[
     "yourfrontend.com",
 ];
 
+/// Records the CORS and host rules for one file.
 pub(super) fn analyze(cx: &Ctx<'_>, out: &mut FileOutput) {
     for (call, name) in &cx.calls {
         let (call, first) = (*call, python::positional_args(*call).first().copied());

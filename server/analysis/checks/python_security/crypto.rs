@@ -44,6 +44,7 @@ static HASHER_FN: LazyLock<Regex> = LazyLock::new(|| {
         .unwrap()
 });
 
+/// Records the hashing, JWT and TLS rules for one file.
 pub(super) fn analyze(cx: &Ctx<'_>, out: &mut FileOutput) {
     let mut tls_lines = BTreeSet::new();
     for (call, name) in &cx.calls {

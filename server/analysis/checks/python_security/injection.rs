@@ -42,6 +42,7 @@ static SQL_WORDS: LazyLock<Regex> = LazyLock::new(|| {
     .unwrap()
 });
 
+/// Records the SQL and deserialization rules for one file.
 pub(super) fn analyze(cx: &Ctx<'_>, out: &mut FileOutput) {
     for (call, name) in &cx.calls {
         let l = last(name);

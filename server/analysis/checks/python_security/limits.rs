@@ -29,6 +29,7 @@ static SIZE_CHECK: LazyLock<Regex> = LazyLock::new(|| {
     .unwrap()
 });
 
+/// Records the rate-limit and upload rules for one file.
 pub(super) fn analyze(cx: &Ctx<'_>, out: &mut FileOutput) {
     for lib in LIMITER_IMPORTS {
         if cx.imports(lib) {

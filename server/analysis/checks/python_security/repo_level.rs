@@ -43,6 +43,8 @@ fn proxy_config(repo: &Repo<'_>, what: &str, pred: impl Fn(&str) -> bool) -> Opt
     })
 }
 
+/// Passes on header signals from code, Django security settings, a header
+/// package, or a proxy config that adds the headers.
 pub(super) fn security_headers(repo: &Repo<'_>) -> Result<Verdict, String> {
     if !python_web(repo) {
         return Ok(Verdict::NotApplicable(NO_PY_WEB.into()));
@@ -71,6 +73,7 @@ pub(super) fn security_headers(repo: &Repo<'_>) -> Result<Verdict, String> {
     })
 }
 
+/// Passes on a limiter dependency, a limiter seen in code, or a proxy limit.
 pub(super) fn rate_limit_missing(repo: &Repo<'_>) -> Result<Verdict, String> {
     if !python_web(repo) {
         return Ok(Verdict::NotApplicable(NO_PY_WEB.into()));
@@ -134,6 +137,7 @@ fn service_root<'r>(repo: &'r Repo<'_>, path: &str) -> &'r str {
         .unwrap_or("")
 }
 
+/// Fails at every CORS registration after the first on the same app of one service.
 pub(super) fn cors_duplicate(repo: &Repo<'_>) -> Result<Verdict, String> {
     if !python_web(repo) {
         return Ok(Verdict::NotApplicable(NO_PY_WEB.into()));

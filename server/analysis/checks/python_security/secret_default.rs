@@ -43,6 +43,7 @@ static PLACEHOLDER: LazyLock<Regex> = LazyLock::new(|| {
     .unwrap()
 });
 
+/// Records every insecure secret default of one file.
 pub(super) fn analyze(cx: &Ctx<'_>, out: &mut FileOutput) {
     for (call, name) in &cx.calls {
         env_call(cx, *call, name, out);

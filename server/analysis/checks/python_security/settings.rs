@@ -17,6 +17,7 @@ use tree_sitter::Node;
 const WEAK_DJANGO_HASHERS: &[&str] =
     &["MD5PasswordHasher", "UnsaltedMD5PasswordHasher", "SHA1PasswordHasher", "UnsaltedSHA1PasswordHasher"];
 
+/// Records the settings-module and config-class rules for one file.
 pub(super) fn analyze(cx: &Ctx<'_>, out: &mut FileOutput) {
     if cx.settings_module && !cx.dev_config {
         module_settings(cx, out);

@@ -56,6 +56,7 @@ pub(super) struct Ctx<'a> {
 }
 
 impl<'a> Ctx<'a> {
+    /// Indexes `file` with one walk of its tree.
     pub fn new(file: &'a PyFile<'_>) -> Self {
         let src = file.src;
         let mut cx = Ctx {
@@ -99,10 +100,12 @@ impl<'a> Ctx<'a> {
         cx
     }
 
+    /// True if the file imports the top-level module `module`.
     pub fn imports(&self, module: &str) -> bool {
         self.imports.contains(module)
     }
 
+    /// The source text of `node`.
     pub fn text(&self, node: Node<'_>) -> &'a str {
         python::text(node, self.src)
     }
