@@ -665,7 +665,7 @@ store = os.getenv(\"SESSION_STORE\", \"redis\")
 
 #[test]
 fn hashing_a_reset_token_is_not_a_password_hash() {
-    let src = "import hashlib\nfrom fastapi import FastAPI\napp = FastAPI(openapi_url=None)\ndigest = hashlib.sha256(user.password_reset_token.encode()).hexdigest()\n";
+    let src = "import hashlib\nfrom fastapi import FastAPI\napp = FastAPI(openapi_url=None)\ndigest = hashlib.sha256(user.password_reset_token.encode()).hexdigest()\nsid = hashlib.md5(f\"{user.email},{user.password_hash}\".encode()).hexdigest()\nkey = hashlib.md5(password.encode(), usedforsecurity=False).hexdigest()\n";
     assert_passes(&fastapi(src), "weak-password-hash");
 }
 

@@ -107,8 +107,17 @@ fn weak_hash(cx: &Ctx<'_>, call: Node<'_>, name: &str, out: &mut FileOutput) {
     if !FAST_DIGESTS.contains(&digest.as_str()) {
         return;
     }
+    // `usedforsecurity=False` declares a non-security use (cache keys, session ids).
+    if python::keyword_arg(call, "usedforsecurity", cx.src).is_some_and(|v| v.kind() == "false") {
+        return;
+    }
     let args = call.child_by_field_name("arguments").map(|a| cx.text(a)).unwrap_or("");
-    let mut hashed = PASSWORD.is_match(args) && !RESET_TOKEN.is_match(args);
+    // Hashing an already-hashed password (`password_hash`) is not storing a password.
+    let lower = args.to_ascii_lowercase();
+    let hashed_already = ["password_hash", "hashed_password", "password_digest", "pwd_hash", "passwd_hash"]
+        .iter()
+        .fold(lower, |acc, w| acc.replace(w, ""));
+    let mut hashed = PASSWORD.is_match(&hashed_already) && !RESET_TOKEN.is_match(args);
     if !hashed && args.trim_matches(['(', ')', ' ']).is_empty() {
         // `h = hashlib.sha256(); h.update(password.encode())`
         hashed = updated_with_password(cx, call);

@@ -31,7 +31,7 @@ static SECRET_NAME: LazyLock<Regex> = LazyLock::new(|| {
 /// Names that contain a secret word but hold a setting *about* the secret.
 static NOT_SECRET_SUFFIX: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
-        r"(?i-u)(^|_)(timeout|expires?|expired|expiry|expiration|ttl|lifetime|minutes|hours|days|seconds|algorithms?|alg|name|url|uri|host|port|length|len|age|issuer|audience|header|prefix|domain|path|file|dir|enabled|type|limit|version|samesite|secure|httponly|backend|engine|model|location|id|user|username|cookie|scheme|mode|size|count|rounds|min|max|location|serializer|class|field)$",
+        r"(?i-u)(^|_)(timeout|expires?|expired|expiry|expiration|ttl|lifetime|minutes|hours|days|seconds|algorithms?|alg|name|url|uri|host|port|length|len|age|issuer|audience|header|prefix|domain|path|file|dir|enabled|type|limit|version|samesite|secure|httponly|backend|engine|model|location|id|user|username|cookie|scheme|mode|size|count|rounds|min|max|serializer|class|field|fields|placeholder|mask|pattern|regex|param|env|var)$",
     )
     .unwrap()
 });
@@ -248,7 +248,14 @@ mod tests {
         for n in ["ACCESS_TOKEN_EXPIRE_MINUTES", "JWT_ALGORITHM", "TOKEN_URL", "SESSION_COOKIE_NAME", "DEBUG", "PWD"] {
             assert!(!is_secret_name(n), "{n}");
         }
-        for n in ["session_store", "tokenizer_name", "SESSION_TYPE", "GOOGLE_CREDENTIALS_FILE"] {
+        for n in [
+            "SECRET_PLACEHOLDER",
+            "SECRET_KEY_ENV_VAR",
+            "session_store",
+            "tokenizer_name",
+            "SESSION_TYPE",
+            "GOOGLE_CREDENTIALS_FILE",
+        ] {
             assert!(!is_secret_name(n), "{n}");
         }
         assert!(looks_like_path_or_url("credentials.json"));
