@@ -772,3 +772,17 @@ fn comparing_with_cert_none_is_not_disabling_tls() {
     let bad = src.replace("assert ctx.verify_mode != ssl.CERT_NONE", "ctx.verify_mode = ssl.CERT_NONE");
     assert_fails_at(&fastapi(&bad), "tls-verify-disabled", "app/main.py", 5);
 }
+
+#[test]
+fn query_sink_and_int_cast_values() {
+    let src = "from fastapi import FastAPI\napp = FastAPI(openapi_url=None)\n\ndef purge(db, entry, name):\n    config_id = int(entry[\"id\"])\n    db.query(f\"DELETE FROM config WHERE id={config_id}\")\n    db.query(f\"DELETE FROM config WHERE name='{name}'\")\n    db.query(Config).filter(Config.name == name).delete()\n";
+    assert_fails_at(&fastapi(src), "sql-injection-risk", "app/main.py", 7);
+}
+
+#[test]
+fn a_hand_written_rate_limit_decorator_counts_as_rate_limiting() {
+    let src = "from functools import wraps\nfrom flask import Flask\nfrom .cache import cache\napp = Flask(__name__)\n\ndef ratelimit(limit=50, interval=300):\n    def deco(f):\n        @wraps(f)\n        def inner(*a, **kw):\n            if cache.incr(\"rl\") > limit:\n                return \"slow down\", 429\n            return f(*a, **kw)\n        return inner\n    return deco\n";
+    let r = flask(src);
+    assert_passes(&r, "rate-limit-missing");
+    assert_passes(&r, "rate-limit-in-memory");
+}

@@ -33,6 +33,7 @@ const SQL_SINKS: &[&str] = &[
     "fetchrow",
     "fetchval",
     "mogrify",
+    "query",
 ];
 
 static SQL_WORDS: LazyLock<Regex> = LazyLock::new(|| {
@@ -171,6 +172,13 @@ fn fstring_is_dynamic(cx: &Ctx<'_>, s: Node<'_>) -> bool {
 /// Values that cannot carry SQL: literals, UPPER_CASE constants, `int(…)`,
 /// `len(…)`, and placeholder lists built with `join` over `?`/`%s`.
 fn safe_value(cx: &Ctx<'_>, node: Node<'_>) -> bool {
+    safe_within(cx, node, 0)
+}
+
+fn safe_within(cx: &Ctx<'_>, node: Node<'_>, depth: u8) -> bool {
+    if depth > 3 {
+        return false;
+    }
     match node.kind() {
         "integer" | "float" | "true" | "false" | "none" => true,
         "string" | "concatenated_string" | "list" | "tuple" => python::is_constant(node, cx.src),
@@ -180,13 +188,13 @@ fn safe_value(cx: &Ctx<'_>, node: Node<'_>) -> bool {
                 return true;
             }
             let v = cx.resolve(node);
-            v != node && (python::is_constant(v, cx.src) || is_placeholder_join(cx, v))
+            v != node && (safe_within(cx, v, depth + 1) || is_placeholder_join(cx, v))
         }
         "call" => {
             let name = python::call_name(node, cx.src).unwrap_or_default();
             matches!(name.as_str(), "int" | "float" | "len" | "bool") || is_placeholder_join(cx, node)
         }
-        "parenthesized_expression" => node.named_child(0).is_some_and(|n| safe_value(cx, n)),
+        "parenthesized_expression" => node.named_child(0).is_some_and(|n| safe_within(cx, n, depth + 1)),
         _ => false,
     }
 }

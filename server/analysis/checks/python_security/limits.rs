@@ -18,6 +18,11 @@ const LIMITER_IMPORTS: &[&str] =
 static LIMITER_NAME: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"(?i-u)(rate|limit|request|hits|attempt|throttl|bucket)").unwrap());
 
+/// A function or decorator that limits requests.
+static HAND_LIMITER: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i-u)^_?(rate_?limit(ed|er|s)?|throttle[ds]?|limiter|check_rate(_limit)?)$").unwrap()
+});
+
 /// Calls that read the clock, as a hand-written limiter does.
 const CLOCK_CALLS: &[&str] = &["time.time", "time.monotonic", "monotonic", "datetime.now", "datetime.utcnow"];
 
@@ -76,6 +81,12 @@ pub(super) fn analyze(cx: &Ctx<'_>, out: &mut FileOutput) {
     }
     for f in &cx.functions {
         fastapi_upload(cx, *f, out);
+        // A limiter written by hand (`def ratelimit(...)`, `def throttle(...)`) still limits.
+        if let Some(name) = f.child_by_field_name("name").map(|n| cx.text(n))
+            && HAND_LIMITER.is_match(name)
+        {
+            out.signal("rate-limiter", python::line(*f), format!("hand-written limiter `{name}`"));
+        }
     }
 }
 

@@ -162,7 +162,7 @@ impl<'a> Ctx<'a> {
         let name = self.text(node);
         let scope = python::enclosing_function(node);
         let mut found = self.assignments_to(name, scope);
-        if found.is_empty() && scope.is_some() {
+        if found.is_empty() && scope.is_some_and(|f| !is_param(f, name, self.src)) {
             found = self.assignments_to(name, None);
         }
         match found.as_slice() {
@@ -247,6 +247,21 @@ impl<'a> Ctx<'a> {
     pub fn within(inner: Node<'_>, outer: Node<'_>) -> bool {
         outer.start_byte() <= inner.start_byte() && inner.end_byte() <= outer.end_byte()
     }
+}
+
+/// True if `name` is a parameter of the function `func` (which then shadows any module-level value).
+fn is_param(func: Node<'_>, name: &str, src: &str) -> bool {
+    let Some(params) = func.child_by_field_name("parameters") else { return false };
+    let mut c = params.walk();
+    params.named_children(&mut c).any(|p| {
+        let id = match p.kind() {
+            "identifier" => Some(p),
+            "default_parameter" | "typed_default_parameter" => p.child_by_field_name("name"),
+            "typed_parameter" => p.named_child(0),
+            _ => None,
+        };
+        id.is_some_and(|i| python::text(i, src) == name)
+    })
 }
 
 /// The last component of a dotted name: `app.add_middleware` → `add_middleware`.
