@@ -786,3 +786,14 @@ fn a_hand_written_rate_limit_decorator_counts_as_rate_limiting() {
     assert_passes(&r, "rate-limit-missing");
     assert_passes(&r, "rate-limit-in-memory");
 }
+
+#[test]
+fn debug_only_wildcard_hosts_and_starlette_debug() {
+    let s = "import os\nSECRET_KEY = os.environ['SECRET_KEY']\nDEBUG = os.getenv('DEBUG') == '1'\nALLOWED_HOSTS = os.environ['HOSTS'].split(',')\nif DEBUG:\n    ALLOWED_HOSTS = ['*']\n";
+    let r = scan_files(&[("requirements.txt", "django\n"), ("proj/settings.py", s)]);
+    assert_passes(&r, "allowed-hosts-wildcard");
+    let app = "from starlette.applications import Starlette\napp = Starlette(debug=True, routes=[])\n";
+    let r = scan_files(&[("requirements.txt", "starlette\n"), ("app.py", app)]);
+    assert_fails_at(&r, "debug-enabled", "app.py", 2);
+    assert_passes(&r, "api-docs-exposed");
+}
