@@ -156,7 +156,10 @@ fn sync_driver(cx: &Cx<'_>, out: &mut FileOutput) {
             out.hit(Hit::new(
                 "sync-driver-in-async-app",
                 cx.line(c.node),
-                format!("async def {} uses a synchronous database session or driver: every query blocks the event loop", f.name),
+                format!(
+                    "async def {} uses a synchronous database session or driver: every query blocks the event loop",
+                    f.name
+                ),
                 snippet(c.node, cx.src),
             ));
         }
@@ -164,8 +167,23 @@ fn sync_driver(cx: &Cx<'_>, out: &mut FileOutput) {
 }
 
 const PAGE_PARAMS: &[&str] = &[
-    "limit", "offset", "page", "page_size", "per_page", "size", "cursor", "skip", "take", "after", "before",
-    "start", "max_results", "page_number", "pagination", "params", "paginator",
+    "limit",
+    "offset",
+    "page",
+    "page_size",
+    "per_page",
+    "size",
+    "cursor",
+    "skip",
+    "take",
+    "after",
+    "before",
+    "start",
+    "max_results",
+    "page_number",
+    "pagination",
+    "params",
+    "paginator",
 ];
 
 fn unbounded_lists(cx: &Cx<'_>, out: &mut FileOutput) {
@@ -195,7 +213,11 @@ fn unbounded_lists(cx: &Cx<'_>, out: &mut FileOutput) {
             out.hit(Hit::new(
                 "unbounded-list-endpoint",
                 cx.line(c.node),
-                format!("{} returns every row ({}) and takes no limit/offset/page parameter", f.name, snippet(c.node, cx.src)),
+                format!(
+                    "{} returns every row ({}) and takes no limit/offset/page parameter",
+                    f.name,
+                    snippet(c.node, cx.src)
+                ),
                 snippet(c.node, cx.src),
             ));
             break;
@@ -216,11 +238,15 @@ fn paginated(cx: &Cx<'_>, f: &Func<'_>) -> bool {
         return true;
     }
     let within = |n: Node<'_>| n.start_byte() >= f.node.start_byte() && n.end_byte() <= f.node.end_byte();
-    cx.strings.iter().filter(|s| within(**s)).any(|s| {
-        string_value(*s, cx.src).is_some_and(|v| PAGE_PARAMS.contains(&v.to_ascii_lowercase().as_str()))
-    }) || cx.calls.iter().filter(|c| within(c.node)).any(|c| {
-        matches!(last(&c.name), "paginate" | "Paginator" | "paginate_queryset" | "limit")
-    })
+    cx.strings
+        .iter()
+        .filter(|s| within(**s))
+        .any(|s| string_value(*s, cx.src).is_some_and(|v| PAGE_PARAMS.contains(&v.to_ascii_lowercase().as_str())))
+        || cx
+            .calls
+            .iter()
+            .filter(|c| within(c.node))
+            .any(|c| matches!(last(&c.name), "paginate" | "Paginator" | "paginate_queryset" | "limit"))
 }
 
 /// True if the call's value reaches a `return` of the handler: directly, or
@@ -281,9 +307,8 @@ fn local_files(cx: &Cx<'_>, out: &mut FileOutput) {
 }
 
 fn is_upload_handler(cx: &Cx<'_>, f: &Func<'_>) -> bool {
-    f.params.iter().any(|(_, ty)| ty.as_deref().is_some_and(|t| t.contains("UploadFile")))
-        || {
-            let body = text(f.node, cx.src);
-            body.contains("request.files") || body.contains("request.FILES")
-        }
+    f.params.iter().any(|(_, ty)| ty.as_deref().is_some_and(|t| t.contains("UploadFile"))) || {
+        let body = text(f.node, cx.src);
+        body.contains("request.files") || body.contains("request.FILES")
+    }
 }

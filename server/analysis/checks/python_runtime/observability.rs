@@ -21,8 +21,21 @@ pub fn analyze(cx: &Cx<'_>, out: &mut FileOutput) {
 }
 
 const HEALTH_SEGMENTS: &[&str] = &[
-    "health", "healthz", "healthcheck", "health-check", "health_check", "livez", "live", "liveness", "ready",
-    "readyz", "readiness", "ping", "status", "_health", "_ping",
+    "health",
+    "healthz",
+    "healthcheck",
+    "health-check",
+    "health_check",
+    "livez",
+    "live",
+    "liveness",
+    "ready",
+    "readyz",
+    "readiness",
+    "ping",
+    "status",
+    "_health",
+    "_ping",
 ];
 
 /// `/health`, `/api/v1/healthz/`, `^ping/?$`; not paths with parameters.
@@ -41,8 +54,27 @@ fn health_named(f: &Func<'_>) -> bool {
 }
 
 const DEP_WORDS: &[&str] = &[
-    "db", "session", "engine", "redis", "cache", "database", "cursor", "conn", "connection", "execute", "ping",
-    "pool", "mongo", "sql", "query", "broker", "rabbitmq", "kafka", "postgres", "mysql", "client",
+    "db",
+    "session",
+    "engine",
+    "redis",
+    "cache",
+    "database",
+    "cursor",
+    "conn",
+    "connection",
+    "execute",
+    "ping",
+    "pool",
+    "mongo",
+    "sql",
+    "query",
+    "broker",
+    "rabbitmq",
+    "kafka",
+    "postgres",
+    "mysql",
+    "client",
 ];
 
 /// True if the function body touches a database, cache or broker.
@@ -62,7 +94,8 @@ fn words(ident: &str) -> Vec<String> {
     let mut out = Vec::new();
     let mut cur = String::new();
     for ch in ident.chars() {
-        if ch == '_' || (ch.is_ascii_uppercase() && !cur.is_empty() && !cur.ends_with(|c: char| c.is_ascii_uppercase())) {
+        if ch == '_' || (ch.is_ascii_uppercase() && !cur.is_empty() && !cur.ends_with(|c: char| c.is_ascii_uppercase()))
+        {
             if !cur.is_empty() {
                 out.push(std::mem::take(&mut cur).to_ascii_lowercase());
             }
@@ -121,7 +154,10 @@ fn logging_signals(cx: &Cx<'_>, out: &mut FileOutput) {
     }
     for s in &cx.strings {
         let v = string_value(*s, cx.src).unwrap_or_default();
-        if ["pythonjsonlogger", "jsonlogger", "json_log_formatter", "JSONRenderer", "ecs_logging"].iter().any(|m| v.contains(m)) {
+        if ["pythonjsonlogger", "jsonlogger", "json_log_formatter", "JSONRenderer", "ecs_logging"]
+            .iter()
+            .any(|m| v.contains(m))
+        {
             out.signal("json-logging", cx.line(*s), v);
         }
     }
@@ -133,13 +169,33 @@ fn logging_signals(cx: &Cx<'_>, out: &mut FileOutput) {
 }
 
 const MONITORING: &[&str] = &[
-    "sentry_sdk", "raven", "rollbar", "bugsnag", "honeybadger", "ddtrace", "newrelic", "elasticapm", "opentelemetry",
-    "scout_apm", "logfire", "appsignal", "airbrake",
+    "sentry_sdk",
+    "raven",
+    "rollbar",
+    "bugsnag",
+    "honeybadger",
+    "ddtrace",
+    "newrelic",
+    "elasticapm",
+    "opentelemetry",
+    "scout_apm",
+    "logfire",
+    "appsignal",
+    "airbrake",
 ];
 const METRICS: &[&str] = &[
-    "prometheus_client", "prometheus_fastapi_instrumentator", "starlette_exporter", "starlette_prometheus",
-    "django_prometheus", "prometheus_flask_exporter", "aioprometheus", "statsd", "datadog",
-    "opentelemetry.metrics", "opentelemetry.sdk.metrics", "opentelemetry.exporter.prometheus",
+    "prometheus_client",
+    "prometheus_fastapi_instrumentator",
+    "starlette_exporter",
+    "starlette_prometheus",
+    "django_prometheus",
+    "prometheus_flask_exporter",
+    "aioprometheus",
+    "statsd",
+    "datadog",
+    "opentelemetry.metrics",
+    "opentelemetry.sdk.metrics",
+    "opentelemetry.exporter.prometheus",
 ];
 const REQUEST_ID: &[&str] =
     &["asgi_correlation_id", "django_guid", "log_request_id", "request_id", "flask_request_id", "starlette_context"];
@@ -190,7 +246,11 @@ fn prints(cx: &Cx<'_>, out: &mut FileOutput) {
 fn in_cli_command(cx: &Cx<'_>, n: Node<'_>) -> bool {
     let mut cur = scope_of(n);
     while let Some(s) = cur {
-        if cx.funcs.iter().any(|f| f.node.id() == s.id() && f.decorators.iter().any(|d| last(d) == "command" || d.contains("cli."))) {
+        if cx
+            .funcs
+            .iter()
+            .any(|f| f.node.id() == s.id() && f.decorators.iter().any(|d| last(d) == "command" || d.contains("cli.")))
+        {
             return true;
         }
         cur = scope_of(s);
@@ -200,7 +260,9 @@ fn in_cli_command(cx: &Cx<'_>, n: Node<'_>) -> bool {
 
 fn is_debug_level(v: Node<'_>, src: &str) -> bool {
     let t = text(v, src);
-    t == "logging.DEBUG" || t == "DEBUG" && v.kind() == "identifier" || t == "10"
+    t == "logging.DEBUG"
+        || t == "DEBUG" && v.kind() == "identifier"
+        || t == "10"
         || string_value(v, src).is_some_and(|s| s.eq_ignore_ascii_case("debug"))
 }
 

@@ -50,8 +50,19 @@ pub fn analyze(cx: &Cx<'_>, out: &mut FileOutput) {
 
 const OFFLOADERS: &[&str] =
     &["run_in_threadpool", "to_thread", "run_in_executor", "run_sync", "sync_to_async", "run_in_thread"];
-const QUEUE_MODULES: &[&str] =
-    &["celery", "rq", "dramatiq", "arq", "huey", "taskiq", "django_q", "procrastinate", "saq", "django_rq", "flask_rq2"];
+const QUEUE_MODULES: &[&str] = &[
+    "celery",
+    "rq",
+    "dramatiq",
+    "arq",
+    "huey",
+    "taskiq",
+    "django_q",
+    "procrastinate",
+    "saq",
+    "django_rq",
+    "flask_rq2",
+];
 const HTTP_METHODS: &[&str] = &["get", "post", "put", "patch", "delete", "head", "options", "request"];
 const DB_CONNECT: &[&str] = &[
     "sqlite3.connect",
@@ -82,7 +93,8 @@ impl<'c> Names<'c> {
         let sessions = cx.bound_to(|c| matches!(c, "boto3.Session" | "boto3.session.Session"));
         let boto = cx.bound_to(|c| {
             matches!(last(c), "client" | "resource")
-                && (c.starts_with("boto3.") || sessions.iter().any(|s| c.strip_suffix(last(c)) == Some(&format!("{s}."))))
+                && (c.starts_with("boto3.")
+                    || sessions.iter().any(|s| c.strip_suffix(last(c)) == Some(&format!("{s}."))))
         });
         let db = cx.bound_to(|c| DB_CONNECT.contains(&c));
         let cursors = cx
@@ -104,7 +116,8 @@ fn base_in(name: &str, bases: &[&str]) -> bool {
 fn blocking(cx: &Cx<'_>, n: &Names<'_>, c: &Call<'_>) -> Option<String> {
     let name = c.name.as_str();
     let method = last(name);
-    let imported_fn = |module: &str, f: &str| method == name && name == f && cx.src.contains(&format!("from {module} import"));
+    let imported_fn =
+        |module: &str, f: &str| method == name && name == f && cx.src.contains(&format!("from {module} import"));
     let hit = (name.starts_with("requests.") && cx.py.imports("requests"))
         || (base_in(name, &n.http_sessions) && HTTP_METHODS.contains(&method))
         || name == "time.sleep"
@@ -118,7 +131,8 @@ fn blocking(cx: &Cx<'_>, n: &Names<'_>, c: &Call<'_>) -> Option<String> {
         || base_in(name, &n.boto)
         || matches!(name, "smtplib.SMTP" | "smtplib.SMTP_SSL")
         || DB_CONNECT.contains(&name)
-        || (base_in(name, &n.db) && matches!(method, "execute" | "executemany" | "executescript" | "commit" | "cursor"))
+        || (base_in(name, &n.db)
+            && matches!(method, "execute" | "executemany" | "executescript" | "commit" | "cursor"))
         || (n.cursors.iter().any(|cur| name.strip_prefix(cur.as_str()).is_some_and(|r| r.starts_with('.')))
             && (method.starts_with("execute") || method.starts_with("fetch")));
     hit.then(|| format!("`{name}`"))
@@ -131,14 +145,21 @@ fn heavy(cx: &Cx<'_>, c: &Call<'_>) -> bool {
     (method == "pipeline" && cx.py.imports("transformers") && (name == "pipeline" || name.starts_with("transformers")))
         || matches!(
             name,
-            "spacy.load" | "torch.load" | "joblib.load" | "whisper.load_model" | "fasttext.load_model" | "hub.load"
-                | "faiss.read_index" | "tf.saved_model.load"
+            "spacy.load"
+                | "torch.load"
+                | "joblib.load"
+                | "whisper.load_model"
+                | "fasttext.load_model"
+                | "hub.load"
+                | "faiss.read_index"
+                | "tf.saved_model.load"
         )
         || name.ends_with("keras.models.load_model")
         || (name == "load_model" && (cx.py.imports("keras") || cx.py.imports("tensorflow")))
         || matches!(method, "SentenceTransformer" | "CrossEncoder" | "from_pretrained")
         || (matches!(method, "YOLO" | "Llama") && name == method)
-        || (name == "pickle.load" && (args().contains("model") || args().contains(".pkl") || args().contains(".pickle")))
+        || (name == "pickle.load"
+            && (args().contains("model") || args().contains(".pkl") || args().contains(".pickle")))
         || (name.starts_with("gensim.") && method.starts_with("load"))
 }
 
@@ -156,8 +177,8 @@ fn no_timeout(cx: &Cx<'_>, n: &Names<'_>, c: &Call<'_>) -> Option<String> {
     {
         return Some(format!("{name}(timeout=None) disables httpx's default timeout"));
     }
-    let urlopen = name == "urllib.request.urlopen"
-        || (name == "urlopen" && cx.src.contains("from urllib.request import"));
+    let urlopen =
+        name == "urllib.request.urlopen" || (name == "urlopen" && cx.src.contains("from urllib.request import"));
     if urlopen && positional_args(c.node).len() < 3 && !has_kwarg_or_splat(c.node, "timeout", cx.src) {
         return Some("urlopen() has no timeout: it waits forever on a server that stops answering".into());
     }
@@ -205,15 +226,17 @@ fn slow(cx: &Cx<'_>, n: &Names<'_>, c: &Call<'_>) -> Option<&'static str> {
             .iter()
             .any(|s| name.ends_with(s))
         || method == "generate_content"
-        || (matches!(method, "invoke" | "ainvoke" | "predict") && cx.py.imports.iter().any(|m| m.starts_with("langchain")));
+        || (matches!(method, "invoke" | "ainvoke" | "predict")
+            && cx.py.imports.iter().any(|m| m.starts_with("langchain")));
     if llm {
         return Some("calls an LLM");
     }
-    let email = matches!(name, "smtplib.SMTP" | "smtplib.SMTP_SSL" | "send_mail" | "send_mass_mail" | "resend.Emails.send")
-        || name.ends_with("mail.send")
-        || (method == "send_message" && cx.py.imports("fastapi_mail"))
-        || (method == "send" && cx.py.imports("sendgrid"))
-        || name.ends_with("EmailMessage().send");
+    let email =
+        matches!(name, "smtplib.SMTP" | "smtplib.SMTP_SSL" | "send_mail" | "send_mass_mail" | "resend.Emails.send")
+            || name.ends_with("mail.send")
+            || (method == "send_message" && cx.py.imports("fastapi_mail"))
+            || (method == "send" && cx.py.imports("sendgrid"))
+            || name.ends_with("EmailMessage().send");
     if email {
         return Some("sends email");
     }

@@ -55,7 +55,13 @@ pub fn checks() -> Vec<Check> {
             },
             run: |repo| {
                 let applies = repo.has_framework("fastapi") || repo.has_framework("starlette");
-                from_hits(repo, "sync-driver-in-async-app", applies, "no async Python framework (FastAPI, Starlette) detected", vec![])
+                from_hits(
+                    repo,
+                    "sync-driver-in-async-app",
+                    applies,
+                    "no async Python framework (FastAPI, Starlette) detected",
+                    vec![],
+                )
             },
         },
         Check {
@@ -86,8 +92,16 @@ pub fn checks() -> Vec<Check> {
 }
 
 const OBJECT_STORAGE_DEPS: &[&str] = &[
-    "boto3", "aioboto3", "google-cloud-storage", "azure-storage-blob", "minio", "django-storages", "s3fs", "gcsfs",
-    "cloudinary", "fsspec",
+    "boto3",
+    "aioboto3",
+    "google-cloud-storage",
+    "azure-storage-blob",
+    "minio",
+    "django-storages",
+    "s3fs",
+    "gcsfs",
+    "cloudinary",
+    "fsspec",
 ];
 
 fn local_file_storage(repo: &Repo<'_>) -> Result<Verdict, String> {
@@ -95,7 +109,8 @@ fn local_file_storage(repo: &Repo<'_>) -> Result<Verdict, String> {
         return Ok(Verdict::NotApplicable(NO_PYTHON_WEB.into()));
     }
     if repo.hits("local-file-storage").next().is_some() {
-        let storage = deps::signal(repo, "object-storage", "object-storage client").or_else(|| deps::first(repo, OBJECT_STORAGE_DEPS));
+        let storage = deps::signal(repo, "object-storage", "object-storage client")
+            .or_else(|| deps::first(repo, OBJECT_STORAGE_DEPS));
         if let Some(ev) = storage {
             return Ok(Verdict::Pass(vec![ev]));
         }
@@ -155,7 +170,9 @@ fn migration_file(path: &str) -> bool {
     }
     let in_dir = dirs.iter().any(|d| MIGRATION_DIRS.contains(d));
     let real = !matches!(name, "__init__.py" | ".gitkeep" | ".keep" | "readme" | "readme.md")
-        && [".py", ".sql", ".js", ".ts", ".go", ".rs", ".xml", ".yaml", ".yml", ".toml", ".mako"].iter().any(|e| name.ends_with(e));
+        && [".py", ".sql", ".js", ".ts", ".go", ".rs", ".xml", ".yaml", ".yml", ".toml", ".mako"]
+            .iter()
+            .any(|e| name.ends_with(e));
     (in_dir && real) || (dirs.contains(&"drizzle") && name.ends_with(".sql"))
 }
 
@@ -167,8 +184,7 @@ fn migrations_missing(repo: &Repo<'_>) -> Result<Verdict, String> {
     if orms.is_empty() {
         return Ok(Verdict::NotApplicable("no relational ORM or database layer detected".into()));
     }
-    let evidence = deps::file(repo, "migrations", migration_file)
-        .or_else(|| deps::first(repo, MIGRATION_DEPS));
+    let evidence = deps::file(repo, "migrations", migration_file).or_else(|| deps::first(repo, MIGRATION_DEPS));
     match evidence {
         Some(ev) => Ok(Verdict::Pass(vec![ev])),
         None => {

@@ -118,7 +118,10 @@ fn health_evidence(repo: &Repo<'_>) -> Option<Evidence> {
     repo.signals("health-route")
         .next()
         .map(|(e, s)| {
-            Evidence::new(format!("health route {} at {}:{}", s.detail, e.path, s.line), Some(Location::at(&e.path, s.line)))
+            Evidence::new(
+                format!("health route {} at {}:{}", s.detail, e.path, s.line),
+                Some(Location::at(&e.path, s.line)),
+            )
         })
         .or_else(|| deps::first(repo, HEALTH_LIBS))
 }
@@ -141,8 +144,21 @@ fn health_endpoint_missing(repo: &Repo<'_>) -> Result<Verdict, String> {
 }
 
 const DATA_DEPS: &[&str] = &[
-    "psycopg2", "psycopg2-binary", "psycopg", "asyncpg", "pymysql", "mysqlclient", "aiomysql", "redis", "aioredis",
-    "pymongo", "motor", "databases", "aiosqlite", "elasticsearch", "django-redis",
+    "psycopg2",
+    "psycopg2-binary",
+    "psycopg",
+    "asyncpg",
+    "pymysql",
+    "mysqlclient",
+    "aiomysql",
+    "redis",
+    "aioredis",
+    "pymongo",
+    "motor",
+    "databases",
+    "aiosqlite",
+    "elasticsearch",
+    "django-redis",
 ];
 
 fn health_shallow(repo: &Repo<'_>) -> Result<Verdict, String> {
@@ -184,9 +200,23 @@ fn absent(repo: &Repo<'_>, evidence: Option<Evidence>, missing: &str) -> Result<
 }
 
 const JSON_LOG_DEPS: &[&str] = &[
-    "structlog", "python-json-logger", "json-log-formatter", "ecs-logging", "pino", "pino-http", "nestjs-pino",
-    "winston", "bunyan", "go.uber.org/zap", "github.com/rs/zerolog", "tracing-bunyan-formatter", "slog-json",
-    "json_env_logger", "logstash-logback-encoder", "log4j-layout-template-json", "logback-ecs-encoder",
+    "structlog",
+    "python-json-logger",
+    "json-log-formatter",
+    "ecs-logging",
+    "pino",
+    "pino-http",
+    "nestjs-pino",
+    "winston",
+    "bunyan",
+    "go.uber.org/zap",
+    "github.com/rs/zerolog",
+    "tracing-bunyan-formatter",
+    "slog-json",
+    "json_env_logger",
+    "logstash-logback-encoder",
+    "log4j-layout-template-json",
+    "logback-ecs-encoder",
 ];
 
 fn structured_logging(repo: &Repo<'_>) -> Result<Verdict, String> {
@@ -208,7 +238,10 @@ fn print_logging(repo: &Repo<'_>) -> Result<Verdict, String> {
     let files: Vec<_> = repo.signals("print-call").collect();
     let total: usize = files.iter().map(|(_, s)| s.detail.parse::<usize>().unwrap_or(0)).sum();
     if total <= 5 {
-        return Ok(Verdict::Pass(vec![Evidence::new(format!("{total} print() calls in server code (threshold 5)"), None)]));
+        return Ok(Verdict::Pass(vec![Evidence::new(
+            format!("{total} print() calls in server code (threshold 5)"),
+            None,
+        )]));
     }
     Ok(Verdict::Fail(
         files
@@ -228,27 +261,72 @@ fn print_logging(repo: &Repo<'_>) -> Result<Verdict, String> {
 }
 
 const MONITORING_DEPS: &[&str] = &[
-    "sentry*", "raven", "rollbar", "bugsnag", "honeybadger", "ddtrace", "newrelic", "elastic-apm", "logfire",
-    "scout-apm", "opentelemetry-sdk", "opentelemetry-distro", "opentelemetry-instrumentation*", "opentelemetry-otlp",
-    "opentelemetry", "@sentry/*", "dd-trace", "elastic-apm-node", "@opentelemetry/*", "@bugsnag/*",
-    "@honeybadger-io/*", "@newrelic/*", "github.com/getsentry/sentry-go", "go.opentelemetry.io/otel",
-    "gopkg.in/datadog/dd-trace-go.v1", "github.com/datadog/dd-trace-go", "github.com/newrelic/go-agent",
-    "github.com/rollbar/rollbar-go", "github.com/bugsnag/bugsnag-go", "github.com/honeybadger-io/honeybadger-go",
-    "go.elastic.co/apm", "opentelemetry-javaagent", "dd-java-agent",
+    "sentry*",
+    "raven",
+    "rollbar",
+    "bugsnag",
+    "honeybadger",
+    "ddtrace",
+    "newrelic",
+    "elastic-apm",
+    "logfire",
+    "scout-apm",
+    "opentelemetry-sdk",
+    "opentelemetry-distro",
+    "opentelemetry-instrumentation*",
+    "opentelemetry-otlp",
+    "opentelemetry",
+    "@sentry/*",
+    "dd-trace",
+    "elastic-apm-node",
+    "@opentelemetry/*",
+    "@bugsnag/*",
+    "@honeybadger-io/*",
+    "@newrelic/*",
+    "github.com/getsentry/sentry-go",
+    "go.opentelemetry.io/otel",
+    "gopkg.in/datadog/dd-trace-go.v1",
+    "github.com/datadog/dd-trace-go",
+    "github.com/newrelic/go-agent",
+    "github.com/rollbar/rollbar-go",
+    "github.com/bugsnag/bugsnag-go",
+    "github.com/honeybadger-io/honeybadger-go",
+    "go.elastic.co/apm",
+    "opentelemetry-javaagent",
+    "dd-java-agent",
 ];
 
 fn error_monitoring(repo: &Repo<'_>) -> Result<Verdict, String> {
-    let ev = deps::signal(repo, "error-monitoring", "error monitoring SDK").or_else(|| deps::first(repo, MONITORING_DEPS));
+    let ev =
+        deps::signal(repo, "error-monitoring", "error monitoring SDK").or_else(|| deps::first(repo, MONITORING_DEPS));
     absent(repo, ev, "no error tracker or APM SDK is set up")
 }
 
 const METRICS_DEPS: &[&str] = &[
-    "prometheus-client", "prometheus-fastapi-instrumentator", "starlette-exporter", "starlette-prometheus",
-    "django-prometheus", "prometheus-flask-exporter", "aioprometheus", "statsd", "datadog",
-    "opentelemetry-exporter-prometheus", "prom-client", "express-prom-bundle", "@opentelemetry/exporter-prometheus",
-    "@opentelemetry/sdk-metrics", "hot-shots", "github.com/prometheus/client_golang",
-    "go.opentelemetry.io/otel/exporters/prometheus", "go.opentelemetry.io/otel/sdk/metric", "prometheus",
-    "metrics-exporter-prometheus", "opentelemetry-prometheus", "actix-web-prom", "axum-prometheus", "autometrics",
+    "prometheus-client",
+    "prometheus-fastapi-instrumentator",
+    "starlette-exporter",
+    "starlette-prometheus",
+    "django-prometheus",
+    "prometheus-flask-exporter",
+    "aioprometheus",
+    "statsd",
+    "datadog",
+    "opentelemetry-exporter-prometheus",
+    "prom-client",
+    "express-prom-bundle",
+    "@opentelemetry/exporter-prometheus",
+    "@opentelemetry/sdk-metrics",
+    "hot-shots",
+    "github.com/prometheus/client_golang",
+    "go.opentelemetry.io/otel/exporters/prometheus",
+    "go.opentelemetry.io/otel/sdk/metric",
+    "prometheus",
+    "metrics-exporter-prometheus",
+    "opentelemetry-prometheus",
+    "actix-web-prom",
+    "axum-prometheus",
+    "autometrics",
     "micrometer-registry-*",
 ];
 
@@ -258,9 +336,20 @@ fn metrics(repo: &Repo<'_>) -> Result<Verdict, String> {
 }
 
 const REQUEST_ID_DEPS: &[&str] = &[
-    "asgi-correlation-id", "django-guid", "django-log-request-id", "django-request-id", "flask-request-id",
-    "flask-request-id-header", "starlette-context", "express-request-id", "cls-rtracer", "pino-http",
-    "github.com/gin-contrib/requestid", "tracing-actix-web", "actix-request-identifier", "spring-cloud-starter-sleuth",
+    "asgi-correlation-id",
+    "django-guid",
+    "django-log-request-id",
+    "django-request-id",
+    "flask-request-id",
+    "flask-request-id-header",
+    "starlette-context",
+    "express-request-id",
+    "cls-rtracer",
+    "pino-http",
+    "github.com/gin-contrib/requestid",
+    "tracing-actix-web",
+    "actix-request-identifier",
+    "spring-cloud-starter-sleuth",
 ];
 
 fn request_id(repo: &Repo<'_>) -> Result<Verdict, String> {

@@ -55,7 +55,8 @@ pub fn checks() -> Vec<Check> {
             },
             run: |repo| {
                 let reason = if python_web(repo) {
-                    "Python apps run under uvicorn/gunicorn/daphne, which drain in-flight requests on SIGTERM".to_string()
+                    "Python apps run under uvicorn/gunicorn/daphne, which drain in-flight requests on SIGTERM"
+                        .to_string()
                 } else if repo.is_web_service() {
                     format!("not yet analysed for {}", repo.stack.frameworks.join(", "))
                 } else {
@@ -92,10 +93,35 @@ pub fn checks() -> Vec<Check> {
 }
 
 const QUEUE_DEPS: &[&str] = &[
-    "celery", "rq", "dramatiq", "arq", "huey", "taskiq", "django-q", "django-q2", "django-rq", "flask-rq2",
-    "procrastinate", "saq", "temporalio", "bullmq", "bull", "bee-queue", "agenda", "pg-boss", "graphile-worker",
-    "@nestjs/bull", "@nestjs/bullmq", "@temporalio/worker", "github.com/hibiken/asynq", "github.com/riverqueue/river",
-    "github.com/richardknop/machinery", "github.com/gocraft/work", "go.temporal.io/sdk", "apalis", "faktory",
+    "celery",
+    "rq",
+    "dramatiq",
+    "arq",
+    "huey",
+    "taskiq",
+    "django-q",
+    "django-q2",
+    "django-rq",
+    "flask-rq2",
+    "procrastinate",
+    "saq",
+    "temporalio",
+    "bullmq",
+    "bull",
+    "bee-queue",
+    "agenda",
+    "pg-boss",
+    "graphile-worker",
+    "@nestjs/bull",
+    "@nestjs/bullmq",
+    "@temporalio/worker",
+    "github.com/hibiken/asynq",
+    "github.com/riverqueue/river",
+    "github.com/richardknop/machinery",
+    "github.com/gocraft/work",
+    "go.temporal.io/sdk",
+    "apalis",
+    "faktory",
 ];
 
 fn no_background_worker(repo: &Repo<'_>) -> Result<Verdict, String> {
