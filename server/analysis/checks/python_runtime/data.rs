@@ -43,10 +43,10 @@ fn off_production_path(cx: &Cx<'_>, node: Node<'_>) -> bool {
     }
     let mut cur = scope_of(node);
     while let Some(s) = cur {
-        if let Some(f) = cx.funcs.iter().find(|f| f.node.id() == s.id()) {
-            if f.name.starts_with("test") || f.decorators.iter().any(|d| last(d) == "command" || d.contains("cli.")) {
-                return true;
-            }
+        if let Some(f) = cx.funcs.iter().find(|f| f.node.id() == s.id())
+            && (f.name.starts_with("test") || f.decorators.iter().any(|d| last(d) == "command" || d.contains("cli.")))
+        {
+            return true;
         }
         cur = scope_of(s);
     }

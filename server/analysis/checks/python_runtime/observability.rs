@@ -94,11 +94,9 @@ fn words(ident: &str) -> Vec<String> {
     let mut out = Vec::new();
     let mut cur = String::new();
     for ch in ident.chars() {
-        if ch == '_' || (ch.is_ascii_uppercase() && !cur.is_empty() && !cur.ends_with(|c: char| c.is_ascii_uppercase()))
-        {
-            if !cur.is_empty() {
-                out.push(std::mem::take(&mut cur).to_ascii_lowercase());
-            }
+        let boundary = ch == '_' || (ch.is_ascii_uppercase() && !cur.ends_with(|c: char| c.is_ascii_uppercase()));
+        if boundary && !cur.is_empty() {
+            out.push(std::mem::take(&mut cur).to_ascii_lowercase());
         }
         if ch != '_' {
             cur.push(ch);

@@ -14,18 +14,18 @@ use tree_sitter::Node;
 pub fn analyze(cx: &Cx<'_>, out: &mut FileOutput) {
     let names = Names::new(cx);
     for c in &cx.calls {
-        if let Some(f) = async_scope(c.node) {
-            if !is_awaited(c.node) && !wrapped_in(c.node, cx.src, OFFLOADERS) {
-                if let Some(what) = blocking(cx, &names, c) {
-                    let fname = f.child_by_field_name("name").map(|n| text(n, cx.src)).unwrap_or("?");
-                    out.hit(Hit::new(
-                        "blocking-call-in-async",
-                        cx.line(c.node),
-                        format!("{what} blocks the event loop inside async def {fname}"),
-                        snippet(c.node, cx.src),
-                    ));
-                }
-            }
+        if let Some(f) = async_scope(c.node)
+            && !is_awaited(c.node)
+            && !wrapped_in(c.node, cx.src, OFFLOADERS)
+            && let Some(what) = blocking(cx, &names, c)
+        {
+            let fname = f.child_by_field_name("name").map(|n| text(n, cx.src)).unwrap_or("?");
+            out.hit(Hit::new(
+                "blocking-call-in-async",
+                cx.line(c.node),
+                format!("{what} blocks the event loop inside async def {fname}"),
+                snippet(c.node, cx.src),
+            ));
         }
         if at_import_time(c.node, cx.src) && heavy(cx, c) {
             out.hit(Hit::new(

@@ -82,11 +82,7 @@ impl<'a> Cx<'a> {
             }
             "function_definition" => cx.funcs.push(func(n, src, view_file)),
             "except_clause" => cx.excepts.push(n),
-            "string" => {
-                if n.parent().is_none_or(|p| p.kind() != "expression_statement") {
-                    cx.strings.push(n);
-                }
-            }
+            "string" if n.parent().is_none_or(|p| p.kind() != "expression_statement") => cx.strings.push(n),
             "assignment" => {
                 if let (Some(l), Some(r)) = (n.child_by_field_name("left"), n.child_by_field_name("right")) {
                     bind(&mut cx.bindings, l, r, src);
@@ -103,9 +99,9 @@ impl<'a> Cx<'a> {
                     let m = if m.kind() == "aliased_import" { m.child_by_field_name("name").unwrap_or(m) } else { m };
                     if m.kind() == "dotted_name" {
                         let t = text(m, src);
-                        if n.kind() == "import_from_statement" && n.child_by_field_name("module_name") == Some(m) {
-                            cx.modules.insert(t.to_string());
-                        } else if n.kind() == "import_statement" {
+                        let is_module =
+                            n.kind() == "import_statement" || n.child_by_field_name("module_name") == Some(m);
+                        if is_module {
                             cx.modules.insert(t.to_string());
                         } else if let Some(base) = n.child_by_field_name("module_name") {
                             // `from google.cloud import storage` imports `google.cloud.storage`.
@@ -166,17 +162,18 @@ fn func<'t>(n: Node<'t>, src: &str, view_file: bool) -> Func<'t> {
                 _ => (dotted(expr, src), None),
             };
             let Some(dname) = dname else { continue };
-            if let (Some(call), Some((base, method))) = (call, dname.rsplit_once('.')) {
-                if ROUTE_METHODS.contains(&method) && !base.is_empty() {
-                    let path = positional_args(call).first().and_then(|a| string_value(*a, src));
-                    let get = match method {
-                        "get" => true,
-                        "route" | "api_route" => keyword_arg(call, "methods", src)
-                            .is_none_or(|m| text(m, src).to_ascii_uppercase().contains("GET")),
-                        _ => false,
-                    };
-                    route = Some(Route { path, get });
-                }
+            if let (Some(call), Some((base, method))) = (call, dname.rsplit_once('.'))
+                && ROUTE_METHODS.contains(&method)
+                && !base.is_empty()
+            {
+                let path = positional_args(call).first().and_then(|a| string_value(*a, src));
+                let get = match method {
+                    "get" => true,
+                    "route" | "api_route" => keyword_arg(call, "methods", src)
+                        .is_none_or(|m| text(m, src).to_ascii_uppercase().contains("GET")),
+                    _ => false,
+                };
+                route = Some(Route { path, get });
             }
             decorators.push(dname);
         }
