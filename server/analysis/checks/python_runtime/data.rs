@@ -19,14 +19,21 @@ pub fn analyze(cx: &Cx<'_>, out: &mut FileOutput) {
     }
     unbounded_lists(cx, out);
     local_files(cx, out);
-    for m in ["boto3", "aioboto3", "botocore", "minio", "storages", "s3fs", "gcsfs", "cloudinary", "aiobotocore"] {
-        if cx.py.imports(m) {
-            out.signal("object-storage", 1, m);
-        }
-    }
-    for m in ["google.cloud.storage", "azure.storage.blob"] {
-        if cx.imports_module(m) {
-            out.signal("object-storage", 1, m);
+    for m in [
+        "boto3",
+        "aioboto3",
+        "botocore",
+        "minio",
+        "storages",
+        "s3fs",
+        "gcsfs",
+        "cloudinary",
+        "aiobotocore",
+        "google.cloud.storage",
+        "azure.storage.blob",
+    ] {
+        if let Some(line) = cx.import_line(m) {
+            out.signal("object-storage", line, m);
         }
     }
 }
@@ -119,6 +126,13 @@ fn is_db_url_use(cx: &Cx<'_>, s: Node<'_>) -> bool {
                 }
             }
             "if_statement" | "elif_clause" | "else_clause" => return false,
+            // `class TestConfig: SQLALCHEMY_DATABASE_URI = "sqlite://"` is not the production default.
+            "class_definition" if n.child_by_field_name("name").is_some_and(|c| dev_or_test(text(c, cx.src))) => {
+                return false;
+            }
+            "assignment" if n.child_by_field_name("left").is_some_and(|l| dev_or_test(text(l, cx.src))) => {
+                return false;
+            }
             "function_definition" if cx.funcs.iter().any(|f| f.node.id() == n.id() && f.name.starts_with("test")) => {
                 return false;
             }
@@ -127,6 +141,11 @@ fn is_db_url_use(cx: &Cx<'_>, s: Node<'_>) -> bool {
         cur = n.parent();
     }
     !in_main_guard(s, cx.src)
+}
+
+fn dev_or_test(name: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    ["test", "dev", "local", "debug"].iter().any(|w| lower.contains(w))
 }
 
 const SYNC_CONNECT: &[&str] = &["psycopg2.connect", "pymysql.connect", "MySQLdb.connect", "mysql.connector.connect"];
@@ -204,6 +223,10 @@ fn unbounded_lists(cx: &Cx<'_>, out: &mut FileOutput) {
                 continue;
             }
             let chain = text(c.node, cx.src);
+            // `.filter(pk=...)` / `.filter(id=...)` selects one row.
+            if django_qs && ["pk=", "id=", "pk =", "id ="].iter().any(|k| chain.contains(k)) {
+                continue;
+            }
             if [".limit(", ".offset(", ".slice(", ".paginate(", "[:"].iter().any(|m| chain.contains(m))
                 || c.node.parent().is_some_and(|p| p.kind() == "subscript")
                 || !returned(cx, c.node, body)

@@ -139,8 +139,8 @@ fn health(cx: &Cx<'_>, out: &mut FileOutput) {
 
 fn logging_signals(cx: &Cx<'_>, out: &mut FileOutput) {
     for m in ["structlog", "pythonjsonlogger", "json_log_formatter", "ecs_logging"] {
-        if cx.py.imports(m) {
-            out.signal("json-logging", 1, m);
+        if let Some(line) = cx.import_line(m) {
+            out.signal("json-logging", line, m);
         }
     }
     for c in &cx.calls {
@@ -202,8 +202,8 @@ fn module_signals(cx: &Cx<'_>, out: &mut FileOutput) {
     let groups: [(&'static str, &[&str]); 3] =
         [("error-monitoring", MONITORING), ("metrics", METRICS), ("request-id", REQUEST_ID)];
     for (key, modules) in groups {
-        if let Some(m) = modules.iter().find(|m| cx.imports_module(m)) {
-            out.signal(key, 1, *m);
+        if let Some((m, line)) = modules.iter().find_map(|m| cx.import_line(m).map(|l| (m, l))) {
+            out.signal(key, line, *m);
         }
     }
     for s in &cx.strings {

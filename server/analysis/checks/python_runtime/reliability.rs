@@ -42,8 +42,8 @@ pub fn analyze(cx: &Cx<'_>, out: &mut FileOutput) {
     swallowed(cx, out);
     slow_work_in_handlers(cx, &names, out);
     for m in QUEUE_MODULES {
-        if cx.py.imports(m) {
-            out.signal("task-queue", 1, *m);
+        if let Some(line) = cx.import_line(m) {
+            out.signal("task-queue", line, *m);
         }
     }
 }

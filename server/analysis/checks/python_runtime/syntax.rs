@@ -7,7 +7,7 @@
 
 use crate::checks::python_rules::PyFile;
 use crate::python::{self, call_name, dotted, keyword_arg, positional_args, string_value, text};
-use std::collections::BTreeSet;
+use std::collections::BTreeMap;
 use tree_sitter::Node;
 
 /// A call and the dotted name of what it calls (`requests.get`, `self.client.chat.completions.create`).
@@ -50,8 +50,9 @@ pub struct Cx<'a> {
     pub strings: Vec<Node<'a>>,
     /// `name = call(...)` / `with call(...) as name`: the bound name and the call's dotted name.
     pub bindings: Vec<(String, String)>,
-    /// Full dotted module paths imported (`google.cloud.storage`, `opentelemetry.metrics`).
-    pub modules: BTreeSet<String>,
+    /// Full dotted module paths imported (`google.cloud.storage`, `opentelemetry.metrics`)
+    /// with the line of their first import.
+    pub modules: BTreeMap<String, u32>,
     /// Classes and their superclass text.
     pub classes: Vec<(Node<'a>, String)>,
 }
@@ -70,7 +71,7 @@ impl<'a> Cx<'a> {
             excepts: Vec::new(),
             strings: Vec::new(),
             bindings: Vec::new(),
-            modules: BTreeSet::new(),
+            modules: BTreeMap::new(),
             classes: Vec::new(),
         };
         let view_file = py.entry.path.contains("view");
@@ -102,10 +103,10 @@ impl<'a> Cx<'a> {
                         let is_module =
                             n.kind() == "import_statement" || n.child_by_field_name("module_name") == Some(m);
                         if is_module {
-                            cx.modules.insert(t.to_string());
+                            cx.modules.entry(t.to_string()).or_insert(python::line(n));
                         } else if let Some(base) = n.child_by_field_name("module_name") {
                             // `from google.cloud import storage` imports `google.cloud.storage`.
-                            cx.modules.insert(format!("{}.{t}", text(base, src)));
+                            cx.modules.entry(format!("{}.{t}", text(base, src))).or_insert(python::line(n));
                         }
                     }
                 }
@@ -119,9 +120,13 @@ impl<'a> Cx<'a> {
         cx
     }
 
-    /// True if the file imports `module` or a submodule of it.
-    pub fn imports_module(&self, module: &str) -> bool {
-        self.modules.iter().any(|m| m == module || m.strip_prefix(module).is_some_and(|r| r.starts_with('.')))
+    /// The line where the file first imports `module` or a submodule of it.
+    pub fn import_line(&self, module: &str) -> Option<u32> {
+        self.modules
+            .iter()
+            .filter(|(m, _)| *m == module || m.strip_prefix(module).is_some_and(|r| r.starts_with('.')))
+            .map(|(_, l)| *l)
+            .min()
     }
 
     /// Names bound to a call whose dotted name satisfies `pred`.
@@ -183,7 +188,7 @@ fn func<'t>(n: Node<'t>, src: &str, view_file: bool) -> Func<'t> {
     let first_is_request = params.iter().find(|(p, _)| p != "self").is_some_and(|(p, _)| p == "request");
     let handler = route.is_some()
         || decorators.iter().any(|d| d.ends_with("api_view") || d.ends_with("action"))
-        || (view_file && first_is_request);
+        || (view_file && first_is_request && !name.starts_with('_'));
     Func { node: n, name, is_async: python::is_async(n), decorators, route, handler, class, params }
 }
 

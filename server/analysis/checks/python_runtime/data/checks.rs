@@ -141,6 +141,25 @@ fn sqlite_in_production(repo: &Repo<'_>) -> Result<Verdict, String> {
     if findings.is_empty() { Ok(Verdict::Pass(vec![])) } else { Ok(Verdict::Fail(findings)) }
 }
 
+const SQL_DRIVERS: &[&str] = &[
+    "psycopg2",
+    "psycopg2-binary",
+    "psycopg",
+    "asyncpg",
+    "pymysql",
+    "mysqlclient",
+    "aiomysql",
+    "databases",
+    "pg",
+    "mysql2",
+    "postgres",
+    "better-sqlite3",
+    "github.com/jackc/pgx",
+    "github.com/lib/pq",
+    "github.com/go-sql-driver/mysql",
+    "tokio-postgres",
+];
+
 const MIGRATION_DIRS: &[&str] = &["migrations", "migration", "migrate", "db_migrations", "alembic"];
 const MIGRATION_DEPS: &[&str] = &[
     "github.com/golang-migrate/migrate",
@@ -165,7 +184,8 @@ fn migration_file(path: &str) -> bool {
     if name == "alembic.ini" || name == "atlas.hcl" || lower.contains("prisma/migrations/") {
         return true;
     }
-    if name.contains("changelog") && [".xml", ".yaml", ".yml", ".json", ".sql"].iter().any(|e| name.ends_with(e)) {
+    let liquibase = lower.contains("db/changelog") || name.starts_with("db.changelog") || lower.contains("liquibase");
+    if liquibase && [".xml", ".yaml", ".yml", ".json", ".sql"].iter().any(|e| name.ends_with(e)) {
         return true;
     }
     let in_dir = dirs.iter().any(|d| MIGRATION_DIRS.contains(d));
@@ -180,9 +200,13 @@ fn migrations_missing(repo: &Repo<'_>) -> Result<Verdict, String> {
     if !repo.is_web_service() {
         return Ok(Verdict::NotApplicable(NO_WEB.into()));
     }
-    let orms: Vec<&String> = repo.stack.orms.iter().filter(|o| o.as_str() != "mongoose").collect();
+    let mut orms: Vec<String> = repo.stack.orms.iter().filter(|o| o.as_str() != "mongoose").cloned().collect();
     if orms.is_empty() {
-        return Ok(Verdict::NotApplicable("no relational ORM or database layer detected".into()));
+        // Raw SQL through a driver needs migrations just as much as an ORM.
+        match deps::first(repo, SQL_DRIVERS) {
+            Some(ev) => orms.push(ev.message.split(' ').next().unwrap_or("a SQL driver").to_string()),
+            None => return Ok(Verdict::NotApplicable("no relational ORM or database layer detected".into())),
+        }
     }
     let evidence = deps::file(repo, "migrations", migration_file).or_else(|| deps::first(repo, MIGRATION_DEPS));
     match evidence {
