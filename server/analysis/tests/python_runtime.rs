@@ -149,6 +149,10 @@ fn sqlite_in_production_fires_for_a_sqlite_default_url_and_unswitched_django_set
     let r = scan(&[FASTAPI_REQS, ("app/db.py", ok), ("app/main.py", "from fastapi import FastAPI\n")]);
     assert_eq!(outcome(&r, "sqlite-in-production"), Outcome::Pass);
 
+    let configs = "import os\nclass ProdConfig:\n    SQLALCHEMY_DATABASE_URI = os.environ[\"DATABASE_URL\"]\nclass DevConfig:\n    SQLALCHEMY_DATABASE_URI = \"sqlite:///dev.db\"\nclass TestConfig:\n    SQLALCHEMY_DATABASE_URI = \"sqlite://\"\nTEST_DATABASE_URL = \"sqlite://\"\n";
+    let r = scan(&[("requirements.txt", "flask\n"), ("config.py", configs), ("app.py", "from flask import Flask\n")]);
+    assert_eq!(outcome(&r, "sqlite-in-production"), Outcome::Pass, "dev and test configurations may use SQLite");
+
     let settings = "DEBUG = False\nDATABASES = {\n    \"default\": {\n        \"ENGINE\": \"django.db.backends.sqlite3\",\n        \"NAME\": BASE_DIR / \"db.sqlite3\",\n    }\n}\n";
     let django = [("requirements.txt", "Django==5.0\n"), ("mysite/settings.py", settings)];
     let r = scan(&django);
@@ -197,6 +201,9 @@ fn local_file_storage_fires_for_uploads_to_disk_unless_object_storage_is_used() 
     let flask = "import os\nfrom flask import Flask, request\napp = Flask(__name__)\n\n@app.route(\"/avatar\", methods=[\"POST\"])\ndef avatar():\n    f = request.files[\"file\"]\n    f.save(os.path.join(app.config[\"UPLOAD_FOLDER\"], f.filename))\n    return \"ok\"\n";
     let r = scan(&[("requirements.txt", "flask\n"), ("app.py", flask)]);
     assert_eq!(found(&r, "local-file-storage"), vec![at("app.py", 8)]);
+
+    let thumbnail = "import io\nfrom PIL import Image\nfrom fastapi import FastAPI, UploadFile\napp = FastAPI()\n\n@app.post(\"/avatar\")\nasync def avatar(file: UploadFile):\n    image = Image.open(file.file)\n    buffer = io.BytesIO()\n    image.save(buffer, format=\"JPEG\")\n    return {\"size\": buffer.tell()}\n";
+    assert_eq!(outcome(&scan(&[FASTAPI_REQS, ("app/main.py", thumbnail)]), "local-file-storage"), Outcome::Pass);
 }
 
 // ---------- reliability ----------
@@ -469,4 +476,23 @@ fn log_level_hardcoded_fires_for_a_fixed_debug_level_only() {
     let good = "import logging, os\nlogging.basicConfig(level=logging.INFO)\nlogging.getLogger().setLevel(os.getenv(\"LOG_LEVEL\", \"INFO\"))\nif os.getenv(\"DEBUG\"):\n    logging.getLogger().setLevel(logging.DEBUG)\n";
     let r = scan(&[FASTAPI_REQS, ("app/log.py", good), ("app/main.py", "from fastapi import FastAPI\n")]);
     assert_eq!(outcome(&r, "log-level-hardcoded"), Outcome::Pass);
+}
+
+#[test]
+fn health_routes_are_found_by_keyword_path_and_router_prefix_but_not_by_an_orders_status_route() {
+    let keyword = "from fastapi import FastAPI\napp = FastAPI()\n\n@app.get(path=\"/healthz\")\nasync def healthz():\n    return {}\n";
+    assert_eq!(outcome(&scan(&[FASTAPI_REQS, ("app/main.py", keyword)]), "health-endpoint-missing"), Outcome::Pass);
+
+    let prefixed = "from fastapi import APIRouter\nrouter = APIRouter(prefix=\"/health\", tags=[\"health\"])\n\n@router.get(\"/\")\nasync def check():\n    return {}\n";
+    let r = scan(&[FASTAPI_REQS, ("app/health/router.py", prefixed)]);
+    assert_eq!(check(&r, "health-endpoint-missing").summary, "health route /health at app/health/router.py:2");
+
+    let orders = "from fastapi import APIRouter\nrouter = APIRouter(prefix=\"/products\")\n\n@router.get(\"/status\")\ndef get_products_by_status(status: str):\n    return []\n";
+    assert_eq!(outcome(&scan(&[FASTAPI_REQS, ("app/products.py", orders)]), "health-endpoint-missing"), Outcome::Fail);
+    let status =
+        "from flask import Flask\napp = Flask(__name__)\n\n@app.route(\"/status\")\ndef status():\n    return \"ok\"\n";
+    assert_eq!(
+        outcome(&scan(&[("requirements.txt", "flask\n"), ("app.py", status)]), "health-endpoint-missing"),
+        Outcome::Pass
+    );
 }

@@ -312,8 +312,19 @@ fn local_files(cx: &Cx<'_>, out: &mut FileOutput) {
             }
             "shutil.copyfileobj" | "shutil.copy" | "shutil.move" => true,
             n if last(n) == "write_bytes" => true,
+            // Flask's `FileStorage.save(path)`; not PIL's `image.save(buffer)` or a Django storage backend.
             n if last(n) == "save" => {
-                !args.is_empty() && !n.contains("storage") && !n.contains("default_storage") && upload_handler
+                let receiver = n.strip_suffix(".save").unwrap_or("");
+                let body = func.map(|f| text(f.node, cx.src)).unwrap_or("");
+                let from_request = [format!("{receiver} = request.files"), format!("{receiver} in request.files")]
+                    .iter()
+                    .any(|p| body.contains(p.as_str()));
+                let receiver = receiver.to_ascii_lowercase();
+                upload_handler
+                    && (from_request || receiver.contains("file") || receiver.contains("upload"))
+                    && !receiver.contains("storage")
+                    && !first_arg.contains("buffer")
+                    && !first_arg.contains("bytesio")
             }
             _ => false,
         };

@@ -47,6 +47,42 @@ pub fn is_health_path(path: &str) -> bool {
     HEALTH_SEGMENTS.contains(&p.rsplit('/').next().unwrap_or(&p))
 }
 
+/// `/status` is as often "orders by status" as a health check: it counts
+/// only when the handler's name says nothing else (`status`, `get_status`,
+/// `health_status`), not `get_products_by_status`.
+fn plausible_health(path: &str, handler: Option<&str>) -> bool {
+    const GENERIC: &[&str] = &[
+        "get",
+        "check",
+        "health",
+        "healthz",
+        "status",
+        "ping",
+        "alive",
+        "live",
+        "liveness",
+        "ready",
+        "readiness",
+        "heartbeat",
+        "api",
+        "app",
+        "service",
+        "server",
+        "system",
+        "root",
+        "index",
+        "endpoint",
+        "handler",
+        "view",
+    ];
+    let seg =
+        path.trim_matches(|c| matches!(c, '^' | '$' | '/' | '?')).rsplit('/').next().unwrap_or("").to_ascii_lowercase();
+    if seg != "status" {
+        return true;
+    }
+    handler.is_some_and(|h| words(last(h)).iter().all(|w| GENERIC.contains(&w.as_str())))
+}
+
 fn health_named(f: &Func<'_>) -> bool {
     let name = f.name.to_ascii_lowercase();
     let class = f.class.as_deref().unwrap_or("").to_ascii_lowercase();
@@ -115,7 +151,11 @@ fn decl_line(f: &Func<'_>) -> u32 {
 
 fn health(cx: &Cx<'_>, out: &mut FileOutput) {
     for f in &cx.funcs {
-        let path = f.route.as_ref().and_then(|r| r.path.as_deref()).filter(|p| is_health_path(p));
+        let path = f
+            .route
+            .as_ref()
+            .and_then(|r| r.path.as_deref())
+            .filter(|p| is_health_path(p) && plausible_health(p, Some(&f.name)));
         if let Some(p) = path {
             out.signal("health-route", decl_line(f), p);
         }
@@ -125,13 +165,23 @@ fn health(cx: &Cx<'_>, out: &mut FileOutput) {
     }
     let django = cx.py.imports("django");
     for c in &cx.calls {
-        let route_call = match last(&c.name) {
-            "add_api_route" | "add_url_rule" | "add_route" | "Route" | "APIRoute" => true,
-            "path" | "re_path" | "url" => django && !c.name.contains('.'),
-            _ => false,
+        let args = positional_args(c.node);
+        let (path, handler) = match last(&c.name) {
+            "add_api_route" | "add_url_rule" | "add_route" | "Route" | "APIRoute" => {
+                let handler = args.get(1).copied().or_else(|| keyword_arg(c.node, "endpoint", cx.src));
+                (args.first().copied().or_else(|| keyword_arg(c.node, "path", cx.src)), handler)
+            }
+            "path" | "re_path" | "url" if django && !c.name.contains('.') => {
+                (args.first().copied(), args.get(1).copied())
+            }
+            // A router or blueprint mounted under a health prefix: `APIRouter(prefix="/health")`.
+            "APIRouter" | "include_router" => (keyword_arg(c.node, "prefix", cx.src), None),
+            "Blueprint" | "register_blueprint" => (keyword_arg(c.node, "url_prefix", cx.src), None),
+            _ => continue,
         };
-        let path = route_call.then(|| positional_args(c.node).first().and_then(|a| string_value(*a, cx.src))).flatten();
-        if let Some(p) = path.filter(|p| is_health_path(p)) {
+        let handler = handler.map(|h| text(h, cx.src));
+        let path = path.and_then(|p| string_value(p, cx.src));
+        if let Some(p) = path.filter(|p| is_health_path(p) && plausible_health(p, handler.or(Some("health")))) {
             out.signal("health-route", cx.line(c.node), if p.starts_with('/') { p } else { format!("/{p}") });
         }
     }

@@ -171,7 +171,12 @@ fn func<'t>(n: Node<'t>, src: &str, view_file: bool) -> Func<'t> {
                 && ROUTE_METHODS.contains(&method)
                 && !base.is_empty()
             {
-                let path = positional_args(call).first().and_then(|a| string_value(*a, src));
+                let path = positional_args(call)
+                    .first()
+                    .copied()
+                    .or_else(|| keyword_arg(call, "path", src))
+                    .or_else(|| keyword_arg(call, "rule", src))
+                    .and_then(|a| string_value(a, src));
                 let get = match method {
                     "get" => true,
                     "route" | "api_route" => keyword_arg(call, "methods", src)
