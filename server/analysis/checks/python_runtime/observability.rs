@@ -194,7 +194,10 @@ fn logging_signals(cx: &Cx<'_>, out: &mut FileOutput) {
         }
     }
     for c in &cx.calls {
-        let json = matches!(last(&c.name), "JsonFormatter" | "JSONFormatter" | "JSONRenderer" | "StdlibFormatter")
+        // DRF also has a `JSONRenderer`, for responses: only structlog's counts.
+        let structlog_json = last(&c.name) == "JSONRenderer" && cx.import_line("structlog").is_some();
+        let json = matches!(last(&c.name), "JsonFormatter" | "JSONFormatter" | "StdlibFormatter")
+            || structlog_json
             || (last(&c.name) == "add" && keyword_arg(c.node, "serialize", cx.src).is_some_and(|v| v.kind() == "true"));
         if json {
             out.signal("json-logging", cx.line(c.node), c.name.clone());
@@ -202,7 +205,7 @@ fn logging_signals(cx: &Cx<'_>, out: &mut FileOutput) {
     }
     for s in &cx.strings {
         let v = string_value(*s, cx.src).unwrap_or_default();
-        if ["pythonjsonlogger", "jsonlogger", "json_log_formatter", "JSONRenderer", "ecs_logging"]
+        if ["pythonjsonlogger", "jsonlogger", "json_log_formatter", "structlog.processors.JSONRenderer", "ecs_logging"]
             .iter()
             .any(|m| v.contains(m))
         {

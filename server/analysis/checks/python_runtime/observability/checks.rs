@@ -165,13 +165,14 @@ fn health_shallow(repo: &Repo<'_>) -> Result<Verdict, String> {
     if !python_web(repo) {
         return Ok(Verdict::NotApplicable(NO_PYTHON_WEB.into()));
     }
-    if let Some(ev) = deps::signal(repo, "health-route-checks-dependency", "health handler checks a dependency")
-        .or_else(|| deps::first(repo, &["django-health-check", "fastapi-health", "django-healthchecks"]))
+    let library = deps::first(repo, &["django-health-check", "fastapi-health", "django-healthchecks"]);
+    if !repo.has_signal("health-route") && library.is_none() {
+        return Ok(Verdict::NotApplicable("no health route to inspect".into()));
+    }
+    if let Some(ev) =
+        deps::signal(repo, "health-route-checks-dependency", "health handler checks a dependency").or(library)
     {
         return Ok(Verdict::Pass(vec![ev]));
-    }
-    if !repo.has_signal("health-route") {
-        return Ok(Verdict::NotApplicable("no health route to inspect".into()));
     }
     if repo.stack.orms.is_empty() && deps::first(repo, DATA_DEPS).is_none() {
         return Ok(Verdict::NotApplicable("the service uses no database or cache for a health route to check".into()));
