@@ -496,3 +496,11 @@ fn health_routes_are_found_by_keyword_path_and_router_prefix_but_not_by_an_order
         Outcome::Pass
     );
 }
+
+#[test]
+fn no_background_worker_follows_one_helper_in_the_same_file() {
+    let src = "from openai import OpenAI\nfrom fastapi import FastAPI\napp = FastAPI()\nclient = OpenAI()\n\ndef summarise(text):\n    return client.chat.completions.create(model=\"m\", messages=[{\"role\": \"user\", \"content\": text}])\n\n@app.post(\"/summaries\")\ndef create_summary(text: str):\n    result = summarise(text)\n    return {\"summary\": result}\n";
+    let r = scan(&[FASTAPI_REQS, ("app/main.py", src)]);
+    assert_eq!(found(&r, "no-background-worker"), vec![at("app/main.py", 11)]);
+    assert!(check(&r, "no-background-worker").findings[0].message.contains("calls an LLM (in summarise)"));
+}

@@ -168,7 +168,7 @@ fn sync_driver(cx: &Cx<'_>, out: &mut FileOutput) {
             SYNC_CONNECT.contains(&c.name.as_str())
                 || (sessions.contains(&base) && c.name.contains('.'))
                 || last(&c.name) == "SessionLocal"
-                || (c.name == "Session" && !async_file)
+                || (c.name == "Session" && !async_file && (cx.py.imports("sqlalchemy") || cx.py.imports("sqlmodel")))
                 || (sync_engines.contains(&base) && matches!(last(&c.name), "connect" | "begin" | "execute"))
         });
         if let Some(c) = first {

@@ -6,7 +6,9 @@ mod checks;
 
 pub use checks::checks;
 
-use super::syntax::{Call, Cx, async_scope, at_import_time, has_kwarg_or_splat, last, snippet, wrapped_in};
+use super::syntax::{
+    Call, Cx, Func, async_scope, at_import_time, has_kwarg_or_splat, last, scope_of, snippet, wrapped_in,
+};
 use crate::engine::{FileOutput, Hit};
 use crate::python::{is_awaited, keyword_arg, positional_args, text};
 use tree_sitter::Node;
@@ -118,7 +120,7 @@ fn blocking(cx: &Cx<'_>, n: &Names<'_>, c: &Call<'_>) -> Option<String> {
     let method = last(name);
     let imported_fn =
         |module: &str, f: &str| method == name && name == f && cx.src.contains(&format!("from {module} import"));
-    let hit = (name.starts_with("requests.") && cx.py.imports("requests"))
+    let hit = (name.starts_with("requests.") && HTTP_METHODS.contains(&method) && cx.py.imports("requests"))
         || (base_in(name, &n.http_sessions) && HTTP_METHODS.contains(&method))
         || name == "time.sleep"
         || imported_fn("time", "sleep")
@@ -246,13 +248,33 @@ fn slow(cx: &Cx<'_>, n: &Names<'_>, c: &Call<'_>) -> Option<&'static str> {
     pdf.then_some("renders a PDF")
 }
 
+/// Slow calls made directly in a handler, or through one helper defined in
+/// the same file (`send_welcome_email(user)`). A helper handed to
+/// `BackgroundTasks.add_task` is not called by the handler and does not count.
 fn slow_work_in_handlers(cx: &Cx<'_>, n: &Names<'_>, out: &mut FileOutput) {
-    for f in cx.funcs.iter().filter(|f| f.handler) {
-        let first = cx.calls.iter().find_map(|c| {
-            let inside = super::syntax::scope_of(c.node).is_some_and(|s| s.id() == f.node.id());
+    let first_slow = |f: &Func<'_>| {
+        cx.calls.iter().find_map(|c| {
+            let inside = scope_of(c.node).is_some_and(|s| s.id() == f.node.id());
             inside.then(|| slow(cx, n, c).map(|k| (c, k))).flatten()
-        });
-        if let Some((c, kind)) = first {
+        })
+    };
+    let helpers: Vec<(&str, &'static str)> = cx
+        .funcs
+        .iter()
+        .filter(|f| !f.handler)
+        .filter_map(|f| first_slow(f).map(|(_, kind)| (f.name.as_str(), kind)))
+        .collect();
+    for f in cx.funcs.iter().filter(|f| f.handler) {
+        let direct = first_slow(f).map(|(c, kind)| (c, kind.to_string()));
+        let via = || {
+            cx.calls.iter().find_map(|c| {
+                let inside = scope_of(c.node).is_some_and(|s| s.id() == f.node.id());
+                let callee = c.name.strip_prefix("self.").unwrap_or(&c.name);
+                let helper = helpers.iter().find(|(h, _)| *h == callee && *h != f.name);
+                helper.filter(|_| inside).map(|(h, kind)| (c, format!("{kind} (in {h})")))
+            })
+        };
+        if let Some((c, kind)) = direct.or_else(via) {
             out.hit(Hit::new(
                 "no-background-worker",
                 cx.line(c.node),
