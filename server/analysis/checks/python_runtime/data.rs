@@ -6,7 +6,7 @@ mod checks;
 
 pub use checks::checks;
 
-use super::syntax::{Cx, Func, async_scope, conditional, in_main_guard, last, scope_of, snippet};
+use super::syntax::{Cx, Func, conditional, in_main_guard, last, scope_of, snippet};
 use crate::engine::{FileOutput, Hit};
 use crate::python::{is_awaited, keyword_arg, positional_args, string_value, text};
 use tree_sitter::Node;
@@ -50,7 +50,7 @@ fn off_production_path(cx: &Cx<'_>, node: Node<'_>) -> bool {
     }
     let mut cur = scope_of(node);
     while let Some(s) = cur {
-        if let Some(f) = cx.funcs.iter().find(|f| f.node.id() == s.id())
+        if let Some(f) = cx.func_by_id(s.id())
             && (f.name.starts_with("test") || f.decorators.iter().any(|d| last(d) == "command" || d.contains("cli.")))
         {
             return true;
@@ -133,7 +133,7 @@ fn is_db_url_use(cx: &Cx<'_>, s: Node<'_>) -> bool {
             "assignment" if n.child_by_field_name("left").is_some_and(|l| dev_or_test(text(l, cx.src))) => {
                 return false;
             }
-            "function_definition" if cx.funcs.iter().any(|f| f.node.id() == n.id() && f.name.starts_with("test")) => {
+            "function_definition" if cx.func_by_id(n.id()).is_some_and(|f| f.name.starts_with("test")) => {
                 return false;
             }
             _ => {}
@@ -161,7 +161,7 @@ fn sync_driver(cx: &Cx<'_>, out: &mut FileOutput) {
             .map(|(n, _)| n.as_str())
             .collect();
         let first = cx.calls.iter().find(|c| {
-            if async_scope(c.node).is_none_or(|s| s.id() != f.node.id()) || is_awaited(c.node) {
+            if !c.directly_in(f) || is_awaited(c.node) {
                 return false;
             }
             let base = c.name.split('.').next().unwrap_or("");
@@ -212,7 +212,7 @@ fn unbounded_lists(cx: &Cx<'_>, out: &mut FileOutput) {
         }
         let body = text(f.node, cx.src);
         for c in &cx.calls {
-            if scope_of(c.node).is_none_or(|s| s.id() != f.node.id()) {
+            if !c.directly_in(f) {
                 continue;
             }
             let name = last(&c.name);

@@ -298,9 +298,8 @@ fn in_cli_command(cx: &Cx<'_>, n: Node<'_>) -> bool {
     let mut cur = scope_of(n);
     while let Some(s) = cur {
         if cx
-            .funcs
-            .iter()
-            .any(|f| f.node.id() == s.id() && f.decorators.iter().any(|d| last(d) == "command" || d.contains("cli.")))
+            .func_by_id(s.id())
+            .is_some_and(|f| f.decorators.iter().any(|d| last(d) == "command" || d.contains("cli.")))
         {
             return true;
         }

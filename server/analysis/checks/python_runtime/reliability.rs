@@ -6,9 +6,7 @@ mod checks;
 
 pub use checks::checks;
 
-use super::syntax::{
-    Call, Cx, Func, async_scope, at_import_time, has_kwarg_or_splat, last, scope_of, snippet, wrapped_in,
-};
+use super::syntax::{Call, Cx, Func, async_scope, at_import_time, has_kwarg_or_splat, last, snippet, wrapped_in};
 use crate::engine::{FileOutput, Hit};
 use crate::python::{is_awaited, keyword_arg, positional_args, text};
 use tree_sitter::Node;
@@ -252,12 +250,8 @@ fn slow(cx: &Cx<'_>, n: &Names<'_>, c: &Call<'_>) -> Option<&'static str> {
 /// the same file (`send_welcome_email(user)`). A helper handed to
 /// `BackgroundTasks.add_task` is not called by the handler and does not count.
 fn slow_work_in_handlers(cx: &Cx<'_>, n: &Names<'_>, out: &mut FileOutput) {
-    let first_slow = |f: &Func<'_>| {
-        cx.calls.iter().find_map(|c| {
-            let inside = scope_of(c.node).is_some_and(|s| s.id() == f.node.id());
-            inside.then(|| slow(cx, n, c).map(|k| (c, k))).flatten()
-        })
-    };
+    let first_slow =
+        |f: &Func<'_>| cx.calls.iter().find_map(|c| c.directly_in(f).then(|| slow(cx, n, c).map(|k| (c, k))).flatten());
     let helpers: Vec<(&str, &'static str)> = cx
         .funcs
         .iter()
@@ -268,7 +262,7 @@ fn slow_work_in_handlers(cx: &Cx<'_>, n: &Names<'_>, out: &mut FileOutput) {
         let direct = first_slow(f).map(|(c, kind)| (c, kind.to_string()));
         let via = || {
             cx.calls.iter().find_map(|c| {
-                let inside = scope_of(c.node).is_some_and(|s| s.id() == f.node.id());
+                let inside = c.directly_in(f);
                 let callee = c.name.strip_prefix("self.").unwrap_or(&c.name);
                 let helper = helpers.iter().find(|(h, _)| *h == callee && *h != f.name);
                 helper.filter(|_| inside).map(|(h, kind)| (c, format!("{kind} (in {h})")))

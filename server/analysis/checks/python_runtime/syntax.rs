@@ -7,13 +7,22 @@
 
 use crate::checks::python_rules::PyFile;
 use crate::python::{self, call_name, dotted, keyword_arg, positional_args, string_value, text};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use tree_sitter::Node;
 
 /// A call and the dotted name of what it calls (`requests.get`, `self.client.chat.completions.create`).
 pub struct Call<'t> {
     pub node: Node<'t>,
     pub name: String,
+    /// Node id of the innermost `def` or lambda around the call, if any.
+    pub scope: Option<usize>,
+}
+
+impl Call<'_> {
+    /// True if the call runs directly in `f` (not in a nested `def` or lambda).
+    pub fn directly_in(&self, f: &Func<'_>) -> bool {
+        self.scope == Some(f.node.id())
+    }
 }
 
 /// An HTTP route declared by a decorator (`@app.get("/items")`, `@bp.route(...)`).
@@ -45,6 +54,8 @@ pub struct Cx<'a> {
     pub src: &'a str,
     pub calls: Vec<Call<'a>>,
     pub funcs: Vec<Func<'a>>,
+    /// Node id of a function → its index in `funcs`.
+    func_index: HashMap<usize, usize>,
     pub excepts: Vec<Node<'a>>,
     /// String literals that are not docstrings or bare expression statements.
     pub strings: Vec<Node<'a>>,
@@ -68,6 +79,7 @@ impl<'a> Cx<'a> {
             src,
             calls: Vec::new(),
             funcs: Vec::new(),
+            func_index: HashMap::new(),
             excepts: Vec::new(),
             strings: Vec::new(),
             bindings: Vec::new(),
@@ -78,7 +90,7 @@ impl<'a> Cx<'a> {
         python::walk(py.tree.root_node(), |n| match n.kind() {
             "call" => {
                 if let Some(name) = call_name(n, src) {
-                    cx.calls.push(Call { node: n, name });
+                    cx.calls.push(Call { node: n, name, scope: scope_of(n).map(|s| s.id()) });
                 }
             }
             "function_definition" => cx.funcs.push(func(n, src, view_file)),
@@ -117,6 +129,7 @@ impl<'a> Cx<'a> {
             }
             _ => {}
         });
+        cx.func_index = cx.funcs.iter().enumerate().map(|(i, f)| (f.node.id(), i)).collect();
         cx
     }
 
@@ -136,8 +149,12 @@ impl<'a> Cx<'a> {
 
     /// The function a node is in, if it is a `def` (not a lambda).
     pub fn func_of(&self, node: Node<'_>) -> Option<&Func<'a>> {
-        let scope = scope_of(node)?;
-        self.funcs.iter().find(|f| f.node.id() == scope.id())
+        self.func_by_id(scope_of(node)?.id())
+    }
+
+    /// The function whose node has this id.
+    pub fn func_by_id(&self, id: usize) -> Option<&Func<'a>> {
+        self.func_index.get(&id).map(|i| &self.funcs[*i])
     }
 
     pub fn line(&self, node: Node<'_>) -> u32 {
