@@ -160,8 +160,8 @@ fn sync_driver(cx: &Cx<'_>, out: &mut FileOutput) {
             .filter(|(_, ty)| ty.as_deref().is_some_and(|t| last(t.trim()) == "Session"))
             .map(|(n, _)| n.as_str())
             .collect();
-        let first = cx.calls.iter().find(|c| {
-            if !c.directly_in(f) || is_awaited(c.node) {
+        let first = cx.calls_in(f).find(|c| {
+            if is_awaited(c.node) {
                 return false;
             }
             let base = c.name.split('.').next().unwrap_or("");
@@ -211,10 +211,7 @@ fn unbounded_lists(cx: &Cx<'_>, out: &mut FileOutput) {
             continue;
         }
         let body = text(f.node, cx.src);
-        for c in &cx.calls {
-            if !c.directly_in(f) {
-                continue;
-            }
+        for c in cx.calls_in(f) {
             let name = last(&c.name);
             let django_qs = c.name.contains(".objects.")
                 && matches!(name, "all" | "filter" | "exclude" | "order_by" | "values" | "values_list");
@@ -260,15 +257,12 @@ fn paginated(cx: &Cx<'_>, f: &Func<'_>) -> bool {
     }) {
         return true;
     }
-    let within = |n: Node<'_>| n.start_byte() >= f.node.start_byte() && n.end_byte() <= f.node.end_byte();
-    cx.strings
+    cx.strings_within(f.node)
         .iter()
-        .filter(|s| within(**s))
         .any(|s| string_value(*s, cx.src).is_some_and(|v| PAGE_PARAMS.contains(&v.to_ascii_lowercase().as_str())))
         || cx
-            .calls
+            .calls_within(f.node)
             .iter()
-            .filter(|c| within(c.node))
             .any(|c| matches!(last(&c.name), "paginate" | "Paginator" | "paginate_queryset" | "limit"))
 }
 

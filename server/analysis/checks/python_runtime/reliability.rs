@@ -250,8 +250,7 @@ fn slow(cx: &Cx<'_>, n: &Names<'_>, c: &Call<'_>) -> Option<&'static str> {
 /// the same file (`send_welcome_email(user)`). A helper handed to
 /// `BackgroundTasks.add_task` is not called by the handler and does not count.
 fn slow_work_in_handlers(cx: &Cx<'_>, n: &Names<'_>, out: &mut FileOutput) {
-    let first_slow =
-        |f: &Func<'_>| cx.calls.iter().find_map(|c| c.directly_in(f).then(|| slow(cx, n, c).map(|k| (c, k))).flatten());
+    let first_slow = |f: &Func<'_>| cx.calls_in(f).find_map(|c| slow(cx, n, c).map(|k| (c, k)));
     let helpers: Vec<(&str, &'static str)> = cx
         .funcs
         .iter()
@@ -261,11 +260,10 @@ fn slow_work_in_handlers(cx: &Cx<'_>, n: &Names<'_>, out: &mut FileOutput) {
     for f in cx.funcs.iter().filter(|f| f.handler) {
         let direct = first_slow(f).map(|(c, kind)| (c, kind.to_string()));
         let via = || {
-            cx.calls.iter().find_map(|c| {
-                let inside = c.directly_in(f);
+            cx.calls_in(f).find_map(|c| {
                 let callee = c.name.strip_prefix("self.").unwrap_or(&c.name);
                 let helper = helpers.iter().find(|(h, _)| *h == callee && *h != f.name);
-                helper.filter(|_| inside).map(|(h, kind)| (c, format!("{kind} (in {h})")))
+                helper.map(|(h, kind)| (c, format!("{kind} (in {h})")))
             })
         };
         if let Some((c, kind)) = direct.or_else(via) {

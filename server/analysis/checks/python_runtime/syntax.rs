@@ -18,13 +18,6 @@ pub struct Call<'t> {
     pub scope: Option<usize>,
 }
 
-impl Call<'_> {
-    /// True if the call runs directly in `f` (not in a nested `def` or lambda).
-    pub fn directly_in(&self, f: &Func<'_>) -> bool {
-        self.scope == Some(f.node.id())
-    }
-}
-
 /// An HTTP route declared by a decorator (`@app.get("/items")`, `@bp.route(...)`).
 pub struct Route {
     pub path: Option<String>,
@@ -56,6 +49,8 @@ pub struct Cx<'a> {
     pub funcs: Vec<Func<'a>>,
     /// Node id of a function → its index in `funcs`.
     func_index: HashMap<usize, usize>,
+    /// Node id of a function → indices of the calls made directly in it.
+    by_scope: HashMap<usize, Vec<usize>>,
     pub excepts: Vec<Node<'a>>,
     /// String literals that are not docstrings or bare expression statements.
     pub strings: Vec<Node<'a>>,
@@ -80,6 +75,7 @@ impl<'a> Cx<'a> {
             calls: Vec::new(),
             funcs: Vec::new(),
             func_index: HashMap::new(),
+            by_scope: HashMap::new(),
             excepts: Vec::new(),
             strings: Vec::new(),
             bindings: Vec::new(),
@@ -130,7 +126,32 @@ impl<'a> Cx<'a> {
             _ => {}
         });
         cx.func_index = cx.funcs.iter().enumerate().map(|(i, f)| (f.node.id(), i)).collect();
+        for (i, c) in cx.calls.iter().enumerate() {
+            if let Some(s) = c.scope {
+                cx.by_scope.entry(s).or_default().push(i);
+            }
+        }
         cx
+    }
+
+    /// Calls made directly in `f`, not in nested functions or lambdas.
+    pub fn calls_in<'s>(&'s self, f: &Func<'_>) -> impl Iterator<Item = &'s Call<'a>> + 's {
+        self.by_scope.get(&f.node.id()).into_iter().flatten().map(|i| &self.calls[*i])
+    }
+
+    /// Calls anywhere inside `node`, nested scopes included. The walk is
+    /// pre-order, so `calls` is sorted by start byte.
+    pub fn calls_within(&self, node: Node<'_>) -> &[Call<'a>] {
+        let from = self.calls.partition_point(|c| c.node.start_byte() < node.start_byte());
+        let to = self.calls.partition_point(|c| c.node.start_byte() < node.end_byte());
+        &self.calls[from..to.max(from)]
+    }
+
+    /// String literals anywhere inside `node`.
+    pub fn strings_within(&self, node: Node<'_>) -> &[Node<'a>] {
+        let from = self.strings.partition_point(|s| s.start_byte() < node.start_byte());
+        let to = self.strings.partition_point(|s| s.start_byte() < node.end_byte());
+        &self.strings[from..to.max(from)]
     }
 
     /// The line where the file first imports `module` or a submodule of it.
