@@ -504,3 +504,55 @@ fn no_background_worker_follows_one_helper_in_the_same_file() {
     assert_eq!(found(&r, "no-background-worker"), vec![at("app/main.py", 11)]);
     assert!(check(&r, "no-background-worker").findings[0].message.contains("calls an LLM (in summarise)"));
 }
+
+#[test]
+fn flask_create_all_fires_at_import_but_not_in_a_cli_command() {
+    let app = "from flask import Flask\nfrom flask_sqlalchemy import SQLAlchemy\napp = Flask(__name__)\ndb = SQLAlchemy(app)\nwith app.app_context():\n    db.create_all()\n";
+    let r = scan(&[("requirements.txt", "flask\nflask-sqlalchemy\n"), ("app.py", app)]);
+    assert_eq!(found(&r, "schema-created-at-startup"), vec![at("app.py", 6)]);
+    let cli = "from flask import Flask\nfrom flask_sqlalchemy import SQLAlchemy\napp = Flask(__name__)\ndb = SQLAlchemy(app)\n\n@app.cli.command(\"init-db\")\ndef init_db():\n    db.create_all()\n";
+    let r = scan(&[("requirements.txt", "flask\nflask-sqlalchemy\n"), ("app.py", cli)]);
+    assert_eq!(outcome(&r, "schema-created-at-startup"), Outcome::Pass);
+}
+
+#[test]
+fn urlopen_without_timeout_and_heavy_class_attributes_are_found() {
+    let src = "import urllib.request\nfrom transformers import pipeline\nfrom fastapi import FastAPI\napp = FastAPI()\n\nclass Classifier:\n    model = pipeline(\"sentiment-analysis\")\n\ndef fetch(url):\n    return urllib.request.urlopen(url).read()\n\ndef fetch_ok(url):\n    return urllib.request.urlopen(url, timeout=5).read()\n";
+    let r = scan(&[FASTAPI_REQS, ("app/main.py", src)]);
+    assert_eq!(found(&r, "outbound-http-no-timeout"), vec![at("app/main.py", 10)]);
+    assert_eq!(found(&r, "heavy-work-at-import"), vec![at("app/main.py", 7)]);
+}
+
+#[test]
+fn language_neutral_checks_read_node_and_go_services() {
+    let node = [(
+        "package.json",
+        r#"{"dependencies":{"express":"^4","pino":"^9","prom-client":"^15","express-request-id":"^3"}}"#,
+    )];
+    let r = scan(&node);
+    for id in ["structured-logging-missing", "metrics-missing", "request-id-missing"] {
+        assert_eq!(outcome(&r, id), Outcome::Pass, "{id}");
+    }
+    assert_eq!(outcome(&r, "error-monitoring-missing"), Outcome::Fail);
+    assert_eq!(outcome(&r, "print-logging"), Outcome::NotApplicable, "print() is a Python check");
+
+    let go_mod = "module x\n\ngo 1.22\n\nrequire github.com/go-chi/chi/v5 v5.0.12\n";
+    let main = "package main\n\nimport (\n\t\"log/slog\"\n\t\"os\"\n\t\"github.com/go-chi/chi/v5/middleware\"\n)\n\nfunc main() {\n\tlogger := slog.New(slog.NewJSONHandler(os.Stdout, nil))\n\t_ = logger\n\t_ = middleware.RequestID\n}\n";
+    let r = scan(&[("go.mod", go_mod), ("main.go", main)]);
+    assert_eq!(outcome(&r, "structured-logging-missing"), Outcome::Pass);
+    assert_eq!(outcome(&r, "request-id-missing"), Outcome::Pass);
+    assert_eq!(check(&r, "request-id-missing").summary, "request id middleware at main.go:12");
+
+    let plain = [("lib.py", "def f():\n    print(1)\n")];
+    for id in ["error-monitoring-missing", "metrics-missing", "request-id-missing", "no-background-worker"] {
+        assert_eq!(outcome(&scan(&plain), id), Outcome::NotApplicable, "{id}");
+    }
+}
+
+#[test]
+fn loguru_serialize_counts_as_structured_logging_and_debug_sink_is_hardcoded() {
+    let src = "import sys\nfrom loguru import logger\nfrom fastapi import FastAPI\napp = FastAPI()\nlogger.add(sys.stdout, serialize=True, level=\"DEBUG\")\n";
+    let r = scan(&[FASTAPI_REQS, ("app/main.py", src)]);
+    assert_eq!(outcome(&r, "structured-logging-missing"), Outcome::Pass);
+    assert_eq!(found(&r, "log-level-hardcoded"), vec![at("app/main.py", 5)]);
+}
