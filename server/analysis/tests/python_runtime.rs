@@ -556,3 +556,11 @@ fn loguru_serialize_counts_as_structured_logging_and_debug_sink_is_hardcoded() {
     assert_eq!(outcome(&r, "structured-logging-missing"), Outcome::Pass);
     assert_eq!(found(&r, "log-level-hardcoded"), vec![at("app/main.py", 5)]);
 }
+
+#[test]
+fn blocking_db_cursor_via_with_statement_and_uploads_moved_into_an_upload_dir() {
+    let src = "import sqlite3, shutil\nfrom fastapi import FastAPI\napp = FastAPI()\nUPLOAD_DIR = \"/srv/uploads\"\n\nasync def count():\n    with sqlite3.connect(\"x.db\") as conn:\n        rows = conn.execute(\"SELECT 1\").fetchall()\n    return rows\n\ndef keep(tmp_path, name):\n    shutil.move(tmp_path, f\"{UPLOAD_DIR}/{name}\")\n\ndef backup(a, b):\n    shutil.copy(a, b)\n";
+    let r = scan(&[FASTAPI_REQS, ("app/main.py", src)]);
+    assert_eq!(found(&r, "blocking-call-in-async"), vec![at("app/main.py", 7), at("app/main.py", 8)]);
+    assert_eq!(found(&r, "local-file-storage"), vec![at("app/main.py", 12)]);
+}

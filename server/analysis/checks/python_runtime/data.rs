@@ -304,7 +304,9 @@ fn local_files(cx: &Cx<'_>, out: &mut FileOutput) {
                 let mode = args.get(1).copied().or_else(|| keyword_arg(c.node, "mode", cx.src));
                 mode.and_then(|m| string_value(m, cx.src)).is_some_and(|m| m.contains(['w', 'a', 'x']))
             }
-            "shutil.copyfileobj" | "shutil.copy" | "shutil.move" => true,
+            "shutil.copyfileobj" | "shutil.copy" | "shutil.move" => {
+                upload_handler || args.iter().any(|a| text(*a, cx.src).to_ascii_lowercase().contains("upload"))
+            }
             n if last(n) == "write_bytes" => true,
             // Flask's `FileStorage.save(path)`; not PIL's `image.save(buffer)` or a Django storage backend.
             n if last(n) == "save" => {
@@ -322,7 +324,8 @@ fn local_files(cx: &Cx<'_>, out: &mut FileOutput) {
             }
             _ => false,
         };
-        if !writes_local || !(upload_handler || first_arg.contains("upload")) {
+        let to_uploads = first_arg.contains("upload") || c.name.starts_with("shutil.");
+        if !writes_local || !(upload_handler || to_uploads) {
             continue;
         }
         out.hit(Hit::new(

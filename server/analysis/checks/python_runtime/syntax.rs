@@ -99,7 +99,9 @@ impl<'a> Cx<'a> {
             }
             "as_pattern" => {
                 if let (Some(v), Some(a)) = (n.named_child(0), n.child_by_field_name("alias")) {
-                    bind(&mut cx.bindings, a, v, src);
+                    // `with f() as x`: the alias is an `as_pattern_target` wrapping `x`.
+                    let target = if a.kind() == "as_pattern_target" { a.named_child(0).unwrap_or(a) } else { a };
+                    bind(&mut cx.bindings, target, v, src);
                 }
             }
             "import_statement" | "import_from_statement" => {
