@@ -11,6 +11,7 @@ use crate::engine::{FileOutput, Hit};
 use crate::python::{is_awaited, keyword_arg, positional_args, string_value, text};
 use tree_sitter::Node;
 
+/// Records the data hits and signals of one file.
 pub fn analyze(cx: &Cx<'_>, out: &mut FileOutput) {
     schema_at_startup(cx, out);
     sqlite(cx, out);

@@ -12,6 +12,7 @@ use crate::engine::{FileOutput, Hit};
 use crate::python::{self, keyword_arg, positional_args, string_value, text};
 use tree_sitter::Node;
 
+/// Records the observability hits and signals of one file.
 pub fn analyze(cx: &Cx<'_>, out: &mut FileOutput) {
     health(cx, out);
     logging_signals(cx, out);

@@ -11,6 +11,7 @@ use crate::engine::{FileOutput, Hit};
 use crate::python::{is_awaited, keyword_arg, positional_args, text};
 use tree_sitter::Node;
 
+/// Records the reliability hits and signals of one file.
 pub fn analyze(cx: &Cx<'_>, out: &mut FileOutput) {
     let names = Names::new(cx);
     for c in &cx.calls {

@@ -67,6 +67,7 @@ const ROUTE_METHODS: &[&str] =
     &["get", "post", "put", "patch", "delete", "head", "options", "route", "api_route", "websocket"];
 
 impl<'a> Cx<'a> {
+    /// Indexes a parsed file in one walk of its tree.
     pub fn new(py: &'a PyFile<'a>) -> Self {
         let src = py.src;
         let mut cx = Cx {
@@ -180,6 +181,7 @@ impl<'a> Cx<'a> {
         self.func_index.get(&id).map(|i| &self.funcs[*i])
     }
 
+    /// 1-based line of a node.
     pub fn line(&self, node: Node<'_>) -> u32 {
         python::line(node)
     }

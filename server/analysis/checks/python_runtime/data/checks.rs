@@ -5,6 +5,7 @@ use crate::checks::{Check, CheckSpec, RawFinding, Verdict, from_hits};
 use crate::model::{Category, Location, Severity};
 use crate::repo::Repo;
 
+/// The data checks, in catalogue order.
 pub fn checks() -> Vec<Check> {
     vec![
         Check {

@@ -18,6 +18,7 @@ fn spec(
     CheckSpec { id, title, category: Category::Observability, severity, pass_summary, rationale, fix }
 }
 
+/// The observability checks, in catalogue order.
 pub fn checks() -> Vec<Check> {
     vec![
         Check {

@@ -5,6 +5,7 @@ use crate::checks::{Check, CheckSpec, Verdict, from_hits};
 use crate::model::{Category, Severity};
 use crate::repo::Repo;
 
+/// The reliability checks (all but `dev-server-in-production`), in catalogue order.
 pub fn checks() -> Vec<Check> {
     vec![
         Check {
