@@ -145,6 +145,10 @@ fn sqlite_in_production_fires_for_a_sqlite_default_url_and_unswitched_django_set
     let r = scan(&[FASTAPI_REQS, ("app/db.py", db), ("app/main.py", "from fastapi import FastAPI\n")]);
     assert_eq!(found(&r, "sqlite-in-production"), vec![at("app/db.py", 3)]);
 
+    let fstr = "from sqlalchemy import create_engine\nBASE = \"/data\"\nengine = create_engine(f\"sqlite:///{BASE}/app.db\")\n";
+    let r = scan(&[FASTAPI_REQS, ("app/db.py", fstr), ("app/main.py", "from fastapi import FastAPI\n")]);
+    assert_eq!(found(&r, "sqlite-in-production"), vec![at("app/db.py", 3)]);
+
     let ok = "import os\nfrom sqlalchemy import create_engine\nURL = os.environ[\"DATABASE_URL\"]\nargs = {\"check_same_thread\": False} if URL.startswith(\"sqlite://\") else {}\nengine = create_engine(URL, connect_args=args)\n";
     let r = scan(&[FASTAPI_REQS, ("app/db.py", ok), ("app/main.py", "from fastapi import FastAPI\n")]);
     assert_eq!(outcome(&r, "sqlite-in-production"), Outcome::Pass);

@@ -84,7 +84,8 @@ fn schema_at_startup(cx: &Cx<'_>, out: &mut FileOutput) {
 
 fn sqlite(cx: &Cx<'_>, out: &mut FileOutput) {
     for s in &cx.strings {
-        let Some(v) = string_value(*s, cx.src) else { continue };
+        // f-strings too: `f"sqlite:///{BASE_DIR}/app.db"` has no plain value.
+        let Some(v) = string_value(*s, cx.src).or_else(|| literal_prefix(text(*s, cx.src))) else { continue };
         let lower = v.to_ascii_lowercase();
         if lower == "django.db.backends.sqlite3" {
             if !conditional(*s, None) {
@@ -142,6 +143,14 @@ fn is_db_url_use(cx: &Cx<'_>, s: Node<'_>) -> bool {
         cur = n.parent();
     }
     !in_main_guard(s, cx.src)
+}
+
+/// The text of a string literal without prefix and opening quote, for
+/// literals with interpolations.
+fn literal_prefix(raw: &str) -> Option<String> {
+    let body = raw.trim_start_matches(|c: char| "rRbBfFuU".contains(c));
+    let quote = ["\"\"\"", "'''", "\"", "'"].iter().find(|q| body.starts_with(**q))?;
+    Some(body[quote.len()..].trim_end_matches(['"', '\'']).to_string())
 }
 
 fn dev_or_test(name: &str) -> bool {

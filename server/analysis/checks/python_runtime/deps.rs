@@ -73,17 +73,20 @@ pub fn file(repo: &Repo<'_>, what: &str, pred: impl Fn(&str) -> bool) -> Option<
         .map(|f| Evidence::new(format!("{what}: {}", f.path), Some(Location::file(&f.path))))
 }
 
-/// Go files that mention `needle` (stdlib APIs such as `slog.NewJSONHandler`
-/// have no dependency to declare). Bounded: small app files, at most 2000.
-pub fn go_code_mentions(repo: &Repo<'_>, needle: &str, what: &str) -> Option<Evidence> {
-    let finder = memchr::memmem::Finder::new(needle.as_bytes());
+/// The first Go file that mentions one of `needles` (needle, description):
+/// stdlib APIs such as `slog.NewJSONHandler` have no dependency to declare.
+/// Bounded: small app files, at most 2000, read once for all needles.
+pub fn go_code_mentions(repo: &Repo<'_>, needles: &[(&str, &str)]) -> Option<Evidence> {
+    let finders: Vec<_> = needles.iter().map(|(n, what)| (memchr::memmem::Finder::new(n.as_bytes()), *what)).collect();
     repo.app_code()
         .filter(|f| f.language == Some(crate::walk::Language::Go) && f.size < 256 * 1024)
         .take(2000)
         .find_map(|f| {
             let text = repo.read_text(f).ok()?;
-            let at = finder.find(text.as_bytes())?;
-            let line = text[..at].matches('\n').count() as u32 + 1;
-            Some(Evidence::new(format!("{what} at {}:{line}", f.path), Some(Location::at(&f.path, line))))
+            finders.iter().find_map(|(finder, what)| {
+                let at = finder.find(text.as_bytes())?;
+                let line = text[..at].matches('\n').count() as u32 + 1;
+                Some(Evidence::new(format!("{what} at {}:{line}", f.path), Some(Location::at(&f.path, line))))
+            })
         })
 }

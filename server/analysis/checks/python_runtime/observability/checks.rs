@@ -228,8 +228,12 @@ fn structured_logging(repo: &Repo<'_>) -> Result<Verdict, String> {
     let ev = deps::signal(repo, "json-logging", "JSON logging")
         .or_else(|| deps::first(repo, JSON_LOG_DEPS))
         .or_else(|| deps::cargo_feature(repo, "tracing-subscriber", "json"))
-        .or_else(|| deps::go_code_mentions(repo, "slog.NewJSONHandler", "slog JSON handler"))
-        .or_else(|| deps::go_code_mentions(repo, "logrus.JSONFormatter", "logrus JSON formatter"));
+        .or_else(|| {
+            deps::go_code_mentions(
+                repo,
+                &[("slog.NewJSONHandler", "slog JSON handler"), ("logrus.JSONFormatter", "logrus JSON formatter")],
+            )
+        });
     absent(repo, ev, "no structured (JSON) logging is configured")
 }
 
@@ -358,6 +362,6 @@ fn request_id(repo: &Repo<'_>) -> Result<Verdict, String> {
     let ev = deps::signal(repo, "request-id", "request id handling")
         .or_else(|| deps::first(repo, REQUEST_ID_DEPS))
         .or_else(|| deps::cargo_feature(repo, "tower-http", "request-id"))
-        .or_else(|| deps::go_code_mentions(repo, "middleware.RequestID", "request id middleware"));
+        .or_else(|| deps::go_code_mentions(repo, &[("middleware.RequestID", "request id middleware")]));
     absent(repo, ev, "no request or correlation id middleware is set up")
 }
