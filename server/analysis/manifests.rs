@@ -40,7 +40,9 @@ pub struct Manifest {
 impl Manifest {
     pub fn has(&self, name: &str) -> bool {
         let n = normalise(name);
-        self.deps.iter().any(|d| d.name == n)
+        // Go module paths are stored as written (lower-cased), not pip-normalised.
+        let raw = name.trim().to_ascii_lowercase();
+        self.deps.iter().any(|d| d.name == n || d.name == raw)
     }
 
     /// Directory of the manifest ("" for the root).

@@ -1,0 +1,137 @@
+//! The `reliability` checks' specs and repository-level decisions.
+
+use super::super::{NO_PYTHON_WEB, NO_WEB, deps, python_web};
+use crate::checks::{Check, CheckSpec, Verdict, from_hits};
+use crate::model::{Category, Severity};
+use crate::repo::Repo;
+
+/// The reliability checks (all but `dev-server-in-production`), in catalogue order.
+pub fn checks() -> Vec<Check> {
+    vec![
+        Check {
+            spec: CheckSpec {
+                id: "blocking-call-in-async",
+                title: "Blocking call inside async code",
+                category: Category::Reliability,
+                severity: Severity::High,
+                pass_summary: "no known blocking call inside async def",
+                rationale: "An `async def` shares one event loop with every other request: a `requests.get`, `time.sleep`, sync LLM/boto3/SMTP client or sync DB cursor inside it freezes the whole worker until it returns, so one slow upstream stalls all users.",
+                fix: "Use the async equivalent and await it (httpx.AsyncClient, asyncio.sleep, AsyncOpenAI, aioboto3, aiosmtplib, asyncpg), or move the call off the loop with `await asyncio.to_thread(...)` / `run_in_threadpool(...)`; or make the handler a plain `def`.",
+            },
+            run: |repo| from_hits(repo, "blocking-call-in-async", python_web(repo), NO_PYTHON_WEB, vec![]),
+        },
+        Check {
+            spec: CheckSpec {
+                id: "heavy-work-at-import",
+                title: "Models loaded at import time",
+                category: Category::Reliability,
+                severity: Severity::Medium,
+                pass_summary: "no model or heavy resource is loaded at module level",
+                rationale: "Loading a model at import makes every worker boot slow and memory-hungry, can exceed the platform's startup timeout, and runs even in tests and CLI commands that never use it.",
+                fix: "Load the model lazily on first use (a cached getter) or once in the app's startup/lifespan handler, and report readiness only after it has loaded.",
+            },
+            run: |repo| from_hits(repo, "heavy-work-at-import", python_web(repo), NO_PYTHON_WEB, vec![]),
+        },
+        Check {
+            spec: CheckSpec {
+                id: "outbound-http-no-timeout",
+                title: "Outbound HTTP without a timeout",
+                category: Category::Reliability,
+                severity: Severity::Medium,
+                pass_summary: "outbound HTTP calls have timeouts",
+                rationale: "`requests` and `urlopen` wait forever by default: one upstream that stops answering holds a worker per request until the pool is exhausted and the service stops responding.",
+                fix: "Pass `timeout=` (e.g. `timeout=(3.05, 10)`) to every requests/urlopen call, or use a shared session/client with a default timeout; never pass `timeout=None` to httpx.",
+            },
+            run: |repo| from_hits(repo, "outbound-http-no-timeout", python_web(repo), NO_PYTHON_WEB, vec![]),
+        },
+        Check {
+            spec: CheckSpec {
+                id: "no-graceful-shutdown",
+                title: "No graceful shutdown",
+                category: Category::Reliability,
+                severity: Severity::Low,
+                pass_summary: "the server drains in-flight requests on SIGTERM",
+                rationale: "Platforms send SIGTERM before every deploy and scale-down: a server that exits at once cuts in-flight requests and leaves half-done work.",
+                fix: "Handle SIGTERM: stop accepting connections, let in-flight requests finish within a deadline (Go `http.Server.Shutdown`, Node `server.close`), then exit.",
+            },
+            run: |repo| {
+                let reason = if python_web(repo) {
+                    "Python apps run under uvicorn/gunicorn/daphne, which drain in-flight requests on SIGTERM"
+                        .to_string()
+                } else if repo.is_web_service() {
+                    format!("not yet analysed for {}", repo.stack.frameworks.join(", "))
+                } else {
+                    NO_WEB.to_string()
+                };
+                Ok(Verdict::NotApplicable(reason))
+            },
+        },
+        Check {
+            spec: CheckSpec {
+                id: "swallowed-exceptions",
+                title: "Exceptions swallowed silently",
+                category: Category::Reliability,
+                severity: Severity::Low,
+                pass_summary: "no broad `except` that silently drops errors",
+                rationale: "`except Exception: pass` turns every failure, including bugs and outages, into a silent wrong result that no log or alert ever shows.",
+                fix: "Catch the specific exception you expect, and log (`logger.exception(...)`) or re-raise anything else.",
+            },
+            run: |repo| from_hits(repo, "swallowed-exceptions", python_web(repo), NO_PYTHON_WEB, vec![]),
+        },
+        Check {
+            spec: CheckSpec {
+                id: "no-background-worker",
+                title: "Slow work in request handlers without a task queue",
+                category: Category::Reliability,
+                severity: Severity::Low,
+                pass_summary: "no slow work found in request handlers",
+                rationale: "LLM calls, email sending and PDF rendering take seconds and fail transiently: done inside the request they hold a worker, hit client and proxy timeouts, and are lost when they fail. FastAPI `BackgroundTasks` runs in the same process after the response, so it does not count as a queue: the work is lost on restart and never retried.",
+                fix: "Enqueue the work on a task queue (Celery, RQ, Dramatiq, arq, Huey, Taskiq) and return 202 with a job id, or at least retry it from a durable queue; keep only fast work in the handler.",
+            },
+            run: no_background_worker,
+        },
+    ]
+}
+
+const QUEUE_DEPS: &[&str] = &[
+    "celery",
+    "rq",
+    "dramatiq",
+    "arq",
+    "huey",
+    "taskiq",
+    "django-q",
+    "django-q2",
+    "django-rq",
+    "flask-rq2",
+    "procrastinate",
+    "saq",
+    "temporalio",
+    "bullmq",
+    "bull",
+    "bee-queue",
+    "agenda",
+    "pg-boss",
+    "graphile-worker",
+    "@nestjs/bull",
+    "@nestjs/bullmq",
+    "@temporalio/worker",
+    "github.com/hibiken/asynq",
+    "github.com/riverqueue/river",
+    "github.com/richardknop/machinery",
+    "github.com/gocraft/work",
+    "go.temporal.io/sdk",
+    "apalis",
+    "faktory",
+];
+
+fn no_background_worker(repo: &Repo<'_>) -> Result<Verdict, String> {
+    if !repo.is_web_service() {
+        return Ok(Verdict::NotApplicable(NO_WEB.into()));
+    }
+    if let Some(ev) = deps::signal(repo, "task-queue", "task queue").or_else(|| deps::first(repo, QUEUE_DEPS)) {
+        return Ok(Verdict::Pass(vec![ev]));
+    }
+    let why = "no task queue found, and slow work in handlers is only detected in Python code so far";
+    from_hits(repo, "no-background-worker", python_web(repo), why, vec![])
+}
