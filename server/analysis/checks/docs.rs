@@ -119,8 +119,28 @@ const SETUP_TOPICS: &[&str] = &[
 ];
 /// Commands that make an untagged fenced block a shell block.
 const COMMANDS: &[&str] = &[
-    "$ ", "pip ", "pipx ", "uv ", "poetry ", "npm ", "npx ", "yarn ", "pnpm ", "docker ", "make", "cargo ", "go ",
-    "python", "git clone", "just ", "brew ", "apt", "./", "mvn ", "gradle", "curl ",
+    "$ ",
+    "pip ",
+    "pipx ",
+    "uv ",
+    "poetry ",
+    "npm ",
+    "npx ",
+    "yarn ",
+    "pnpm ",
+    "docker ",
+    "make",
+    "cargo ",
+    "go ",
+    "python",
+    "git clone",
+    "just ",
+    "brew ",
+    "apt",
+    "./",
+    "mvn ",
+    "gradle",
+    "curl ",
 ];
 
 fn readme_no_setup(repo: &Repo<'_>) -> Result<Verdict, String> {
@@ -152,7 +172,8 @@ fn setup_instructions(text: &str) -> Option<(u32, &'static str)> {
             if !in_fence {
                 let lang = info.trim().split([' ', ',', '{']).next().unwrap_or("").to_ascii_lowercase();
                 let first = lines.get(i + 1).map(|l| l.trim_start()).unwrap_or("");
-                if SHELL_LANGS.contains(&lang.as_str()) || (lang.is_empty() && COMMANDS.iter().any(|c| first.starts_with(c)))
+                if SHELL_LANGS.contains(&lang.as_str())
+                    || (lang.is_empty() && COMMANDS.iter().any(|c| first.starts_with(c)))
                 {
                     return Some((n, "shell block"));
                 }
@@ -192,14 +213,18 @@ fn conventional_file<'a>(repo: &Repo<'a>, names: &[&str]) -> Option<&'a FileEntr
 
 fn codeowners_missing(repo: &Repo<'_>) -> Result<Verdict, String> {
     Ok(match conventional_file(repo, &["codeowners"]) {
-        Some(f) => Verdict::Pass(vec![Evidence::new(format!("owners declared in {}", f.path), Some(Location::file(&f.path)))]),
+        Some(f) => {
+            Verdict::Pass(vec![Evidence::new(format!("owners declared in {}", f.path), Some(Location::file(&f.path)))])
+        }
         None => Verdict::Fail(vec![RawFinding::repo("no CODEOWNERS file at the root, .github/ or docs/")]),
     })
 }
 
 fn security_policy_missing(repo: &Repo<'_>) -> Result<Verdict, String> {
     Ok(match conventional_file(repo, &["security.md", "security.rst", "security.txt", "security"]) {
-        Some(f) => Verdict::Pass(vec![Evidence::new(format!("security policy in {}", f.path), Some(Location::file(&f.path)))]),
+        Some(f) => {
+            Verdict::Pass(vec![Evidence::new(format!("security policy in {}", f.path), Some(Location::file(&f.path)))])
+        }
         None => Verdict::Fail(vec![RawFinding::repo("no SECURITY.md at the root, .github/ or docs/")]),
     })
 }

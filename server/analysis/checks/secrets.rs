@@ -105,7 +105,9 @@ impl FileAnalyzer for SecretsAnalyzer {
         for found in rules::scan(file.entry, file.text) {
             let message = format!("{} committed in {}", found.kind, file.entry.path);
             let evidence = format!("{}: {}", found.kind, mask::mask(&found.value));
-            out.hit(Hit::new(HARDCODED, found.line, message, evidence).with_identity(mask::secret_identity(&found.value)));
+            out.hit(
+                Hit::new(HARDCODED, found.line, message, evidence).with_identity(mask::secret_identity(&found.value)),
+            );
         }
         if let Some((line, what)) = env::committed_secret(file.entry, file.text) {
             let message = format!("{} is tracked and holds {what}", file.entry.file_name());
@@ -139,7 +141,8 @@ fn env_file_committed(repo: &Repo<'_>) -> Result<Verdict, String> {
     if !findings.is_empty() {
         return Ok(Verdict::Fail(findings));
     }
-    let dotenv: Vec<&str> = repo.files().filter(|f| env::is_dotenv_file(f.file_name())).map(|f| f.path.as_str()).collect();
+    let dotenv: Vec<&str> =
+        repo.files().filter(|f| env::is_dotenv_file(f.file_name())).map(|f| f.path.as_str()).collect();
     let message = if dotenv.is_empty() {
         "no dotenv or key file is tracked".to_string()
     } else {
@@ -149,18 +152,17 @@ fn env_file_committed(repo: &Repo<'_>) -> Result<Verdict, String> {
 }
 
 fn env_file_not_ignored(repo: &Repo<'_>) -> Result<Verdict, String> {
-    let reader = repo
-        .signals(env::DOTENV_READ)
-        .next()
-        .map(|(e, s)| (e.path.clone(), Some(s.line), s.detail.clone()))
-        .or_else(|| {
-            ["dotenv", "python-dotenv"].iter().find_map(|d| {
-                repo.dependency_evidence(d).map(|ev| {
-                    let path = ev.location.map(|l| l.path).unwrap_or_default();
-                    (path, None, format!("{d} dependency"))
+    let reader =
+        repo.signals(env::DOTENV_READ).next().map(|(e, s)| (e.path.clone(), Some(s.line), s.detail.clone())).or_else(
+            || {
+                ["dotenv", "python-dotenv"].iter().find_map(|d| {
+                    repo.dependency_evidence(d).map(|ev| {
+                        let path = ev.location.map(|l| l.path).unwrap_or_default();
+                        (path, None, format!("{d} dependency"))
+                    })
                 })
-            })
-        });
+            },
+        );
     let Some((path, line, how)) = reader else {
         return Ok(Verdict::NotApplicable("the application does not load a .env file".into()));
     };
@@ -232,8 +234,8 @@ fn documented_variables(repo: &Repo<'_>) -> Option<(String, u32)> {
         let lines: Vec<&str> = text.lines().collect();
         for (i, line) in lines.iter().enumerate() {
             let l = line.trim().to_ascii_lowercase();
-            let heading = l.starts_with('#')
-                || lines.get(i + 1).is_some_and(|n| n.starts_with("===") || n.starts_with("---"));
+            let heading =
+                l.starts_with('#') || lines.get(i + 1).is_some_and(|n| n.starts_with("===") || n.starts_with("---"));
             let topic = ["environment variable", "env var", "configuration", "environment", "settings"]
                 .iter()
                 .any(|t| l.contains(t));

@@ -125,13 +125,17 @@ impl Inventory<'_> {
     fn describe(&self) -> String {
         let mut parts = Vec::new();
         if !self.test_files.is_empty() {
-            parts.push(format!("{} test files", self.test_files.len()));
+            parts.push(plural(self.test_files.len(), "test file"));
         }
         if !self.inline.is_empty() {
-            parts.push(format!("{} Rust files with inline tests", self.inline.len()));
+            parts.push(format!("{} with inline tests", plural(self.inline.len(), "Rust file")));
         }
         parts.join(" and ")
     }
+}
+
+fn plural(n: usize, what: &str) -> String {
+    if n == 1 { format!("1 {what}") } else { format!("{n} {what}s") }
 }
 
 fn inventory<'a>(repo: &Repo<'a>) -> Inventory<'a> {
@@ -170,12 +174,8 @@ fn tests_thin(repo: &Repo<'_>) -> Result<Verdict, String> {
         return Ok(Verdict::NotApplicable("no application code".into()));
     }
     let ratio = inv.test_lines as f64 / inv.app_lines as f64;
-    let message = format!(
-        "{} test lines for {} application lines ({:.0}%)",
-        inv.test_lines,
-        inv.app_lines,
-        ratio * 100.0
-    );
+    let message =
+        format!("{} test lines for {} application lines ({:.0}%)", inv.test_lines, inv.app_lines, ratio * 100.0);
     if ratio < THIN_RATIO {
         return Ok(Verdict::Fail(vec![RawFinding::repo(format!("test code is thin: {message}"))]));
     }
@@ -192,7 +192,7 @@ fn tests_not_in_ci(repo: &Repo<'_>) -> Result<Verdict, String> {
         return Ok(Verdict::NotApplicable("no CI configuration (see ci-missing)".into()));
     }
     if let Some(hit) = ci_runs::search_ci(repo, &ci_runs::RUNNERS) {
-        let message = format!("{}; {} run", inv.describe(), hit.describe());
+        let message = format!("{}; {}", inv.describe(), hit.describe("run in"));
         return Ok(Verdict::Pass(vec![Evidence::new(message, Some(Location::at(&hit.path, hit.line)))]));
     }
     let checked: Vec<&str> = ci.iter().map(|f| f.path.as_str()).collect();
@@ -268,7 +268,7 @@ fn coverage_not_measured(repo: &Repo<'_>) -> Result<Verdict, String> {
         }
     }
     if let Some(hit) = ci_runs::search_ci(repo, &COVERAGE) {
-        return pass(format!("coverage step: {}", hit.describe()), Location::at(&hit.path, hit.line));
+        return pass(format!("coverage measured: {}", hit.describe("in")), Location::at(&hit.path, hit.line));
     }
     Ok(Verdict::Fail(vec![RawFinding::repo("no coverage configuration or coverage step found")]))
 }

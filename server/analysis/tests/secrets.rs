@@ -46,7 +46,12 @@ fn github() -> String {
 
 fn jwt(payload: &str) -> String {
     let b64 = |s: &str| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(s);
-    format!("{}.{}.{}", b64(r#"{"alg":"HS256","typ":"JWT"}"#), b64(payload), "KLzdocJ2isAjIhKtJ0RlgLKOmxgJTeKdNnFRIBXuDL7")
+    format!(
+        "{}.{}.{}",
+        b64(r#"{"alg":"HS256","typ":"JWT"}"#),
+        b64(payload),
+        "KLzdocJ2isAjIhKtJ0RlgLKOmxgJTeKdNnFRIBXuDL7"
+    )
 }
 
 fn private_key() -> String {
@@ -85,7 +90,10 @@ fn placeholders_and_documentation_examples_are_not_secrets() {
         ("config/settings.yaml", "db:\n  password: changeme\n  token: ${API_TOKEN}\napi_key: <your-api-key>\n"),
         ("config/aws.ini", &k(&["aws_access_key_id = AKIA", "IOSFODNN7EXAMPLE\n"])),
         (".env.example", "SECRET_KEY=your-secret-key-here\nDB_PASSWORD=\n"),
-        ("README.md", "Log in with `password: hK3v9qLm2xP7`\n\n```\nDATABASE_URL=postgres://app:Zq81mPx4@db.example.org/app\n```\n"),
+        (
+            "README.md",
+            "Log in with `password: hK3v9qLm2xP7`\n\n```\nDATABASE_URL=postgres://app:Zq81mPx4@db.example.org/app\n```\n",
+        ),
         ("app/main.py", "password = os.environ[\"DB_PASSWORD\"]\nurl = f\"postgresql://{user}:{pw}@{host}/db\"\n"),
     ]);
     let report = scan(&r);
@@ -96,18 +104,20 @@ fn placeholders_and_documentation_examples_are_not_secrets() {
 fn provider_credentials_in_docs_still_count() {
     let r = GitRepo::with_files(&[("docs/setup.md", &format!("Export it:\n\n    export GITHUB_TOKEN={}\n", github()))]);
     let report = scan(&r);
-    assert_eq!(findings(&report, "hardcoded-secret"), vec![(
-        "docs/setup.md".into(),
-        Some(3),
-        "GitHub token: ghp_… (40 chars)".into()
-    )]);
+    assert_eq!(
+        findings(&report, "hardcoded-secret"),
+        vec![("docs/setup.md".into(), Some(3), "GitHub token: ghp_… (40 chars)".into())]
+    );
 }
 
 #[test]
 fn generic_assignments_and_url_passwords_are_found_in_config_and_code() {
     let r = GitRepo::with_files(&[
         ("config/prod.toml", "[db]\nhost = \"db.internal\"\npassword = \"hK3v9qLm2xP7\"\n"),
-        ("app/settings.py", &k(&["import os\nDATABASE_URL = \"postgresql://app:", "Wq7zR2mX9k@db.prod.internal:5432/app\"\n"])),
+        (
+            "app/settings.py",
+            &k(&["import os\nDATABASE_URL = \"postgresql://app:", "Wq7zR2mX9k@db.prod.internal:5432/app\"\n"]),
+        ),
         ("app/client.js", "const client = new Api({ apiKey: \"a8f5f167f44f4964e6c998dee827110c\" });\n"),
     ]);
     let f = findings(&scan(&r), "hardcoded-secret");
@@ -127,7 +137,8 @@ fn jwts_count_when_they_are_secret_and_private_keys_at_the_header_line() {
         ("certs/server.pem", &format!("subject=CN=api\n{}", private_key())),
     ]);
     let f = findings(&scan(&r), "hardcoded-secret");
-    let got: Vec<(&str, Option<u32>, &str)> = f.iter().map(|x| (x.0.as_str(), x.1, x.2.split(':').next().unwrap())).collect();
+    let got: Vec<(&str, Option<u32>, &str)> =
+        f.iter().map(|x| (x.0.as_str(), x.1, x.2.split(':').next().unwrap())).collect();
     assert_eq!(
         got,
         vec![
@@ -140,7 +151,10 @@ fn jwts_count_when_they_are_secret_and_private_keys_at_the_header_line() {
 #[test]
 fn test_files_count_for_provider_keys_but_not_for_fixture_passwords() {
     let r = GitRepo::with_files(&[
-        ("tests/test_login.py", "def test_login(client):\n    client.post('/login', json={'password': 'Str0ngPassw0rd!'})\n"),
+        (
+            "tests/test_login.py",
+            "def test_login(client):\n    client.post('/login', json={'password': 'Str0ngPassw0rd!'})\n",
+        ),
         ("tests/conftest.py", "DB = 'postgresql://app:Kq83ndX2@localhost/test_db'\n"),
         ("tests/test_s3.py", &format!("import boto3\n\nKEY = '{}'\n", aws())),
     ]);
@@ -163,7 +177,8 @@ fn invalid_utf8_large_and_binary_files() {
     r.write("assets/blob.bin", binary);
     r.commit(shipshape_testkit::Commit::new("files"));
     let report = scan(&r);
-    let got: Vec<(String, Option<u32>)> = findings(&report, "hardcoded-secret").into_iter().map(|x| (x.0, x.1)).collect();
+    let got: Vec<(String, Option<u32>)> =
+        findings(&report, "hardcoded-secret").into_iter().map(|x| (x.0, x.1)).collect();
     assert_eq!(got, vec![("app/legacy.cfg".into(), Some(3)), ("data/generated.py".into(), Some(40_001))]);
 }
 
@@ -195,7 +210,10 @@ fn key_files_and_service_accounts_are_committed_secrets() {
     r.write("deploy/client.p12", [0x30u8, 0x82, 0x00, 0x00, 0x02, 0x01, 0x03]);
     r.write(
         "gcp/sa.json",
-        format!("{{\n  \"type\": \"service_account\",\n  \"private_key\": \"{}\"\n}}\n", private_key().replace('\n', "\\n")),
+        format!(
+            "{{\n  \"type\": \"service_account\",\n  \"private_key\": \"{}\"\n}}\n",
+            private_key().replace('\n', "\\n")
+        ),
     );
     r.commit(shipshape_testkit::Commit::new("keys"));
     let f = findings(&scan(&r), "env-file-committed");
@@ -216,7 +234,10 @@ fn env_file_not_ignored_fails_without_a_gitignore_rule() {
 fn env_file_ignored_passes_and_no_dotenv_is_not_applicable() {
     let r = GitRepo::with_files(&[
         (".gitignore", "__pycache__/\n.env\n!.env.example\n"),
-        ("app/config.py", "from pydantic_settings import BaseSettings\n\nclass S(BaseSettings):\n    model_config = {\"env_file\": \".env\"}\n"),
+        (
+            "app/config.py",
+            "from pydantic_settings import BaseSettings\n\nclass S(BaseSettings):\n    model_config = {\"env_file\": \".env\"}\n",
+        ),
     ]);
     let report = scan(&r);
     assert_eq!(outcome(&report, "env-file-not-ignored"), Outcome::Pass);
@@ -240,7 +261,8 @@ fn env_example_or_readme_table_documents_the_environment() {
     let code = ("app/main.py", "import os\n\nDB = os.getenv('DATABASE_URL')\n");
     let with_example = GitRepo::with_files(&[code, (".env.example", "DATABASE_URL=\n")]);
     assert_eq!(outcome(&scan(&with_example), "env-example-missing"), Outcome::Pass);
-    let readme = "# App\n\n## Environment variables\n\n| Name | Meaning |\n|---|---|\n| `DATABASE_URL` | Postgres DSN |\n";
+    let readme =
+        "# App\n\n## Environment variables\n\n| Name | Meaning |\n|---|---|\n| `DATABASE_URL` | Postgres DSN |\n";
     let with_readme = GitRepo::with_files(&[code, ("README.md", readme)]);
     let report = scan(&with_readme);
     assert_eq!(outcome(&report, "env-example-missing"), Outcome::Pass);

@@ -79,9 +79,8 @@ fn dotenv_secret(text: &str) -> Option<(u32, String)> {
         // Keys shipped to browsers by design (`NEXT_PUBLIC_…`, Supabase's anon
         // key, Stripe's publishable key) are not secrets.
         let public = ["PUBLIC", "PUBLISHABLE", "ANON"].iter().any(|p| upper.contains(p));
-        let secret_name = SECRET_KEY_PARTS.iter().any(|p| upper.contains(p))
-            || upper.ends_with("_PASS")
-            || upper.ends_with("_KEY");
+        let secret_name =
+            SECRET_KEY_PARTS.iter().any(|p| upper.contains(p)) || upper.ends_with("_PASS") || upper.ends_with("_KEY");
         let secret_name = secret_name && !public;
         if secret_name || url_has_password(value) {
             return Some((i as u32 + 1, key.to_string()));

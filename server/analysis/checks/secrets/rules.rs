@@ -66,10 +66,7 @@ const ANCHORS: &[(&str, u8, bool)] = &[
 ];
 
 static PREFILTER: LazyLock<AhoCorasick> = LazyLock::new(|| {
-    AhoCorasickBuilder::new()
-        .ascii_case_insensitive(true)
-        .build(ANCHORS.iter().map(|a| a.0))
-        .expect("anchors compile")
+    AhoCorasickBuilder::new().ascii_case_insensitive(true).build(ANCHORS.iter().map(|a| a.0)).expect("anchors compile")
 });
 
 /// Provider formats; the group name is the kind. Anthropic precedes OpenAI
@@ -422,7 +419,8 @@ mod tests {
         for k in ["password", "DB_PASSWORD", "SECRET_KEY", "apiKey", "clientSecret", "db_pass", "AUTH_TOKEN"] {
             assert!(secret_key_name(k), "{k} names a secret");
         }
-        for k in ["token_url", "password_reset_template", "tokenizer", "bypass", "max_tokens", "passport", "apiKeyHeader"]
+        for k in
+            ["token_url", "password_reset_template", "tokenizer", "bypass", "max_tokens", "passport", "apiKeyHeader"]
         {
             assert!(!secret_key_name(k), "{k} does not name a secret");
         }

@@ -19,10 +19,12 @@ pub struct Hit {
 }
 
 impl Hit {
-    pub fn describe(&self) -> String {
+    /// `pytest run in ci.yml:8`, `pytest run in .ci/run:3 (called from ci.yml:12)`.
+    pub fn describe(&self, verb: &str) -> String {
+        let base = format!("{} {verb} {}:{}", self.what, self.path, self.line);
         match &self.via {
-            Some(via) => format!("{} in {}:{} (run from {via})", self.what, self.path, self.line),
-            None => format!("{} in {}:{}", self.what, self.path, self.line),
+            Some(via) => format!("{base} (called from {via})"),
+            None => base,
         }
     }
 }
@@ -112,7 +114,10 @@ fn is_script_candidate(f: &FileEntry) -> bool {
     let name = f.file_name();
     let ext = f.extension().unwrap_or("");
     let dir_ok = f.components().next().is_some_and(|d| {
-        matches!(d, "scripts" | "script" | "ci" | ".ci" | "bin" | "tools" | ".github" | "hack" | "dev" | "build-support")
+        matches!(
+            d,
+            "scripts" | "script" | "ci" | ".ci" | "bin" | "tools" | ".github" | "hack" | "dev" | "build-support"
+        )
     });
     f.size < 256 * 1024
         && (matches!(ext, "sh" | "bash" | "zsh" | "ps1") || (dir_ok && (ext.is_empty() || ext == "py")))
