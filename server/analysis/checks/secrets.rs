@@ -225,10 +225,16 @@ fn env_example_missing(repo: &Repo<'_>) -> Result<Verdict, String> {
 /// A README or docs page with a heading about environment variables or
 /// configuration followed by at least one `UPPER_CASE` variable name.
 fn documented_variables(repo: &Repo<'_>) -> Option<(String, u32)> {
-    let docs = repo.files().filter(|f| {
-        let lower = f.file_name().to_ascii_lowercase();
-        rules::is_documentation(f) && (lower.starts_with("readme") || f.path.contains('/')) && f.size < 512 * 1024
-    });
+    let skip = ["changelog", "changes", "history", "release", "license", "contributing", "code_of_conduct"];
+    let mut docs: Vec<&FileEntry> = repo
+        .files()
+        .filter(|f| {
+            let lower = f.file_name().to_ascii_lowercase();
+            rules::is_documentation(f) && f.size < 512 * 1024 && !skip.iter().any(|s| lower.starts_with(s))
+        })
+        .collect();
+    // The README is where a reader looks first; cite it when it qualifies.
+    docs.sort_by_key(|f| (!f.file_name().to_ascii_lowercase().starts_with("readme"), f.path.matches('/').count()));
     for entry in docs {
         let Ok(text) = repo.read_text(entry) else { continue };
         let lines: Vec<&str> = text.lines().collect();

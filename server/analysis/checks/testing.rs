@@ -140,7 +140,12 @@ fn plural(n: usize, what: &str) -> String {
 
 fn inventory<'a>(repo: &Repo<'a>) -> Inventory<'a> {
     let lines = |e: &FileEntry| repo.facts_of(e).map_or(0, |f| u64::from(f.lines));
-    let test_files: Vec<&FileEntry> = repo.files().filter(|f| f.is_test && f.language.is_some()).collect();
+    let mut test_files: Vec<&FileEntry> = repo.files().filter(|f| f.is_test && f.language.is_some()).collect();
+    // Cite a file that is plainly a test (`test_api.py`) before helpers and `__init__.py`.
+    test_files.sort_by_key(|f| {
+        let n = f.file_name();
+        !(n.starts_with("test_") || ["_test.", ".test.", ".spec."].iter().any(|m| n.contains(m)))
+    });
     let inline: Vec<(&FileEntry, u32, u64)> =
         repo.signals(RUST_INLINE_TESTS).map(|(e, s)| (e, s.line, s.detail.parse().unwrap_or(0))).collect();
     let inline_lines: u64 = inline.iter().map(|i| i.2).sum();
@@ -261,7 +266,7 @@ fn coverage_not_measured(repo: &Repo<'_>) -> Result<Verdict, String> {
             return pass(format!("coverage tool: {}", ev.message), loc);
         }
     }
-    for f in repo.files().filter(|f| may_configure_coverage(f) && !f.is_test && !f.is_docs) {
+    for f in repo.files().filter(|f| may_configure_coverage(f) && !f.is_test && !f.is_docs && !f.is_example) {
         let Ok(text) = repo.read_text(f) else { continue };
         if let Some((line, what)) = ci_runs::find_line(&text, &COVERAGE) {
             return pass(format!("coverage ({what}) in {}:{line}", f.path), Location::at(&f.path, line));

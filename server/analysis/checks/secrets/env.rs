@@ -171,8 +171,16 @@ pub fn signal_reads(entry: &FileEntry, text: &str, out: &mut FileOutput) {
     }
 }
 
+/// The earliest use of any needle, skipping definitions (`def load_dotenv(`).
 fn first_of(bytes: &[u8], needles: &[&'static str]) -> Option<(usize, &'static str)> {
-    needles.iter().filter_map(|n| memmem::find(bytes, n.as_bytes()).map(|at| (at, *n))).min_by_key(|(at, _)| *at)
+    let is_definition = |at: usize| {
+        let before = &bytes[at.saturating_sub(9)..at];
+        [&b"def "[..], b"fn ", b"function "].iter().any(|d| before.ends_with(d))
+    };
+    needles
+        .iter()
+        .filter_map(|n| memmem::find_iter(bytes, n.as_bytes()).find(|&at| !is_definition(at)).map(|at| (at, *n)))
+        .min_by_key(|(at, _)| *at)
 }
 
 #[cfg(test)]

@@ -7,7 +7,7 @@
 //! regex; nothing else is run on the rest. Values leave this module only to
 //! be masked and hashed by the caller.
 
-use super::values::{is_placeholder, looks_random, looks_real};
+use super::values::{has_sequence, is_placeholder, looks_random, looks_real};
 use crate::walk::FileEntry;
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder};
 use base64::Engine;
@@ -256,7 +256,7 @@ fn scan_line(
                 continue;
             }
             handled.push((s, e));
-            if provider_value_is_real(group, m.as_str()) {
+            if provider_value_is_real(group, m.as_str()) && !is_signing_scope(&line[m.end()..]) {
                 push((*kind).to_string(), m.as_str());
             }
         }
@@ -309,7 +309,7 @@ fn scan_line(
 }
 
 fn provider_value_is_real(group: &str, value: &str) -> bool {
-    if is_placeholder(value) {
+    if is_placeholder(value) || has_sequence(value) {
         return false;
     }
     match group {
@@ -319,6 +319,14 @@ fn provider_value_is_real(group: &str, value: &str) -> bool {
         "twilio" | "google" | "anthropic" => looks_random(value) || group == "twilio",
         _ => true,
     }
+}
+
+/// True when an AWS key id is followed by a SigV4 credential scope
+/// (`/20220405/eu-central-1/s3/aws4_request`): it is part of a pre-signed
+/// URL or request, where the key id is public by design.
+fn is_signing_scope(after: &str) -> bool {
+    let rest = after.strip_prefix('/').or_else(|| after.strip_prefix("%2F")).or_else(|| after.strip_prefix("%2f"));
+    rest.is_some_and(|r| r.len() >= 8 && r.as_bytes()[..8].iter().all(u8::is_ascii_digit))
 }
 
 /// A PEM private key block starting on `line`: its type, cleaned body and
@@ -363,6 +371,15 @@ fn jwt_kind(token: &str) -> Option<String> {
     if role == "anon" || payload.get("name").and_then(|n| n.as_str()) == Some("John Doe") {
         return None;
     }
+    // A session token living a few days (a login response pasted into docs
+    // or a test) is long expired by the time anyone reads it; API keys
+    // such as Supabase's live for years.
+    let claim = |k: &str| payload.get(k).and_then(serde_json::Value::as_i64);
+    if let (Some(iat), Some(exp)) = (claim("iat"), claim("exp"))
+        && exp - iat <= 30 * 24 * 3600
+    {
+        return None;
+    }
     Some(if role == "service_role" { "Supabase service_role JWT".into() } else { "JWT".into() })
 }
 
@@ -378,6 +395,9 @@ fn url_password_is_real(user: &str, pass: &str, host: &str, test: bool) -> bool 
         return false;
     }
     let host = host.to_ascii_lowercase();
+    if ["example", "your", "domain.com", "host.com"].iter().any(|p| host.contains(p)) {
+        return false;
+    }
     let local = host == "localhost" || host.starts_with("127.") || host == "0.0.0.0" || !host.contains('.');
     !(test && local)
 }

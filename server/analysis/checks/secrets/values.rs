@@ -117,6 +117,20 @@ pub fn is_placeholder(value: &str) -> bool {
     v.bytes().all(|b| b == first)
 }
 
+/// True when `s` holds a run of six or more consecutive characters
+/// (`ABCDEF`, `123456`): typed by a person writing an example, not generated.
+pub fn has_sequence(s: &str) -> bool {
+    let b = s.as_bytes();
+    let mut run = 1;
+    for w in b.windows(2) {
+        run = if w[1] == w[0].wrapping_add(1) && w[0].is_ascii_alphanumeric() { run + 1 } else { 1 };
+        if run >= 6 {
+            return true;
+        }
+    }
+    false
+}
+
 /// Shannon entropy of the bytes of `s`, in bits per byte.
 pub fn entropy(s: &str) -> f64 {
     if s.is_empty() {
@@ -200,5 +214,7 @@ mod tests {
         assert!(!looks_real("Please enter a password"));
         assert!(!looks_real("settings.api.key"));
         assert!(!looks_real("super-secret-key"));
+        assert!(has_sequence("AKIAABCDEFGHIJKLMNOP"));
+        assert!(!has_sequence("u8jzPde0IgxLd6GncfBAepfJBd0Kh8oOOL8d"));
     }
 }
