@@ -146,7 +146,8 @@ fn env_file_committed(repo: &Repo<'_>) -> Result<Verdict, String> {
     let message = if dotenv.is_empty() {
         "no dotenv or key file is tracked".to_string()
     } else {
-        format!("{} holds no secret values", dotenv.join(", "))
+        let verb = if dotenv.len() == 1 { "holds" } else { "hold" };
+        format!("{} {verb} no secret values", dotenv.join(", "))
     };
     Ok(Verdict::Pass(vec![Evidence::new(message, None)]))
 }

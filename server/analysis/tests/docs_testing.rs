@@ -191,3 +191,16 @@ fn coverage_measured_or_not() {
     let rc = GitRepo::with_files(&[APP, TESTS, (".coveragerc", "[run]\nbranch = True\n")]);
     assert_eq!(outcome(&scan(&rc), "coverage-not-measured"), Outcome::Pass);
 }
+
+#[test]
+fn tests_run_by_a_local_composite_action_pass() {
+    let wf = "on: push\njobs:\n  e2e:\n    steps:\n      - uses: actions/checkout@v4\n      - uses: './'\n";
+    let action =
+        "name: e2e\nruns:\n  using: composite\n  steps:\n    - run: pytest -x _integration\n      shell: bash\n";
+    let r = GitRepo::with_files(&[APP, TESTS, (".github/workflows/test.yml", wf), ("action.yaml", action)]);
+    let report = scan(&r);
+    assert_eq!(
+        summary(&report, "tests-not-in-ci"),
+        "1 test file; pytest run in action.yaml:5 (called from .github/workflows/test.yml:6)"
+    );
+}

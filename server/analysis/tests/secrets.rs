@@ -277,3 +277,17 @@ fn env_reads_in_tests_only_are_not_applicable() {
     ]);
     assert_eq!(outcome(&scan(&r), "env-example-missing"), Outcome::NotApplicable);
 }
+
+#[test]
+fn example_tokens_are_not_reported() {
+    let session = jwt(r#"{"username":"ada@example.com","iat":1641221031,"exp":1641825831}"#);
+    let fixture = jwt(r#"{"sub":"user-1","data":"foo"}"#);
+    let r = GitRepo::with_files(&[
+        ("README.md", &format!("The login API returns:\n\n    {{\"token\": \"{session}\"}}\n")),
+        ("tests/test_auth.py", &format!("TOKEN = \"{fixture}\"\n")),
+        ("app/presign.py", &format!("# e.g. 'x-amz-credential': '{}/20220405/eu-central-1/s3/aws4_request'\n", aws())),
+        ("app/fake.py", &k(&["KEY = 'AKIA", "ABCDEFGHIJKLMNOP'\n"])),
+    ]);
+    let report = scan(&r);
+    assert_eq!(outcome(&report, "hardcoded-secret"), Outcome::Pass, "{:?}", findings(&report, "hardcoded-secret"));
+}

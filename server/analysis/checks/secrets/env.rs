@@ -21,7 +21,12 @@ const TEMPLATE_MARKERS: &[&str] = &["example", "sample", "template", "dist", "de
 pub fn is_dotenv_file(name: &str) -> bool {
     let lower = name.to_ascii_lowercase();
     let dotenv = lower == ".env" || lower.starts_with(".env.") || (lower.ends_with(".env") && lower.len() > 4);
-    dotenv && !lower.split('.').any(|part| TEMPLATE_MARKERS.contains(&part))
+    let not_dotenv = ["patch", "diff", "md", "py", "js", "ts", "sh", "go", "rs", "json", "yml", "yaml", "toml"];
+    dotenv
+        && !lower
+            .split('.')
+            .filter(|p| *p != "env")
+            .any(|part| TEMPLATE_MARKERS.contains(&part) || not_dotenv.contains(&part))
 }
 
 /// Files that are templates documenting the environment.
@@ -192,7 +197,16 @@ mod tests {
         for n in [".env", ".env.production", ".env.local", ".env.prod.backup", "prod.env"] {
             assert!(is_dotenv_file(n), "{n}");
         }
-        for n in [".env.example", ".env.sample", ".env.template", ".envrc", "env.py", ".environment"] {
+        for n in [
+            ".env.example",
+            ".env.sample",
+            ".env.template",
+            ".envrc",
+            "env.py",
+            ".environment",
+            ".env.patch",
+            ".env.d.ts",
+        ] {
             assert!(!is_dotenv_file(n), "{n}");
         }
     }

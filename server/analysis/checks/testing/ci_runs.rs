@@ -47,6 +47,10 @@ static TARGETS: LazyLock<Regex> = LazyLock::new(|| {
         .expect("target regex")
 });
 
+/// `uses: ./path` — a local composite action, whose steps live in the repo.
+static LOCAL_ACTION: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r#"uses:\s*['"]?\./([A-Za-z0-9_./\-]*)"#).expect("local action regex"));
+
 /// CI configuration files of every supported system.
 pub fn ci_files<'a>(repo: &Repo<'a>) -> Vec<&'a FileEntry> {
     repo.files().filter(|f| stack::ci_system(&f.path).is_some()).collect()
@@ -96,6 +100,18 @@ fn through_scripts(repo: &Repo<'_>, ci: &FileEntry, text: &str, re: &Regex) -> O
     for (i, line) in text.lines().enumerate() {
         if line.trim_start().starts_with('#') {
             continue;
+        }
+        if let Some(caps) = LOCAL_ACTION.captures(line.as_bytes()) {
+            let dir = String::from_utf8_lossy(&caps[1]).trim_end_matches('/').to_string();
+            for name in ["action.yml", "action.yaml"] {
+                let path = if dir.is_empty() { name.to_string() } else { format!("{dir}/{name}") };
+                let Some(action) = repo.file(&path) else { continue };
+                let Ok(body) = repo.read_text(action) else { continue };
+                if let Some((line_no, what)) = find_line(&body, re) {
+                    let via = Some(format!("{}:{}", ci.path, i + 1));
+                    return Some(Hit { what, path, line: line_no, via });
+                }
+            }
         }
         for caps in TARGETS.captures_iter(line.as_bytes()) {
             let tool = String::from_utf8_lossy(&caps[1]).to_string();
