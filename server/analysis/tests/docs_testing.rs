@@ -204,3 +204,26 @@ fn tests_run_by_a_local_composite_action_pass() {
         "1 test file; pytest run in action.yaml:5 (called from .github/workflows/test.yml:6)"
     );
 }
+
+#[test]
+fn tests_run_through_a_package_json_script_pass() {
+    let r = GitRepo::with_files(&[
+        ("src/server.ts", "import express from 'express';\nconst app = express();\n"),
+        ("src/server.test.ts", "test('x', () => {});\n"),
+        (
+            "package.json",
+            "{\n  \"name\": \"api\",\n  \"scripts\": {\n    \"verify\": \"tsc && vitest run --coverage\"\n  }\n}\n",
+        ),
+        (
+            ".github/workflows/ci.yml",
+            "on: push\njobs:\n  t:\n    steps:\n      - run: npm ci\n      - run: npm run verify\n",
+        ),
+    ]);
+    let report = scan(&r);
+    assert_eq!(outcome(&report, "tests-not-in-ci"), Outcome::Pass);
+    assert_eq!(
+        summary(&report, "tests-not-in-ci"),
+        "1 test file; vitest run in package.json:4 (called from .github/workflows/ci.yml:6)"
+    );
+    assert_eq!(outcome(&report, "coverage-not-measured"), Outcome::Pass);
+}

@@ -291,3 +291,29 @@ fn example_tokens_are_not_reported() {
     let report = scan(&r);
     assert_eq!(outcome(&report, "hardcoded-secret"), Outcome::Pass, "{:?}", findings(&report, "hardcoded-secret"));
 }
+
+#[test]
+fn compose_env_file_and_anchored_gitignore_rules() {
+    let compose = "services:\n  api:\n    build: .\n    env_file:\n      - .env\n";
+    let anchored = GitRepo::with_files(&[
+        (".gitignore", "/.env\n"),
+        ("backend/pyproject.toml", "[project]\nname = \"api\"\ndependencies = [\"python-dotenv\"]\n"),
+        ("backend/app/main.py", "from dotenv import load_dotenv\nload_dotenv()\n"),
+    ]);
+    let report = scan(&anchored);
+    assert_eq!(outcome(&report, "env-file-not-ignored"), Outcome::Fail);
+    assert!(report.check("env-file-not-ignored").unwrap().summary.contains("backend/.env"));
+
+    let nested = GitRepo::with_files(&[
+        ("docker-compose.yml", compose),
+        (".gitignore", "*.pyc\n"),
+        ("backend/.gitignore", ".env\n"),
+    ]);
+    let report = scan(&nested);
+    assert_eq!(outcome(&report, "env-file-not-ignored"), Outcome::Fail);
+    assert_eq!(findings(&report, "env-file-not-ignored")[0].0, "docker-compose.yml");
+    assert_eq!(findings(&report, "env-file-not-ignored")[0].1, Some(4));
+
+    let ok = GitRepo::with_files(&[("docker-compose.yml", compose), (".gitignore", ".env*\n!.env.example\n")]);
+    assert_eq!(outcome(&scan(&ok), "env-file-not-ignored"), Outcome::Pass);
+}

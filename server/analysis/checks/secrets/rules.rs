@@ -298,7 +298,11 @@ fn scan_line(
                 _ => continue,
             };
             let (s, e) = (start + value.start(), start + value.end());
-            if overlaps(&handled, s, e) || !secret_key_name(key) || !looks_real(value.as_str()) {
+            if overlaps(&handled, s, e)
+                || !secret_key_name(key)
+                || !looks_real(value.as_str())
+                || encodes_placeholder(value.as_str())
+            {
                 continue;
             }
             handled.push((s, e));
@@ -306,6 +310,12 @@ fn scan_line(
             push(format!("hard-coded value for {short}"), value.as_str());
         }
     }
+}
+
+/// Kubernetes Secrets and similar hold base64: `cGFzc3dvcmQ=` is "password".
+fn encodes_placeholder(value: &str) -> bool {
+    let Ok(raw) = base64::engine::general_purpose::STANDARD.decode(value) else { return false };
+    std::str::from_utf8(&raw).is_ok_and(|t| t.chars().all(|c| c.is_ascii_graphic()) && !looks_real(t))
 }
 
 fn provider_value_is_real(group: &str, value: &str) -> bool {
@@ -466,5 +476,8 @@ mod tests {
         assert!(scan_as("settings.yaml", "db:\n  password: ${DB_PASSWORD}\n").is_empty());
         assert!(scan_as("app.py", "password = get_password()\n").is_empty());
         assert!(scan_as("README.md", "password: hK3v9qLm2xP7\n").is_empty());
+        // base64 of "password" in a Kubernetes Secret; base64 of a real value counts.
+        assert!(scan_as("k8s/secret.yaml", "data:\n  password: cGFzc3dvcmQ=\n").is_empty());
+        assert_eq!(scan_as("k8s/secret.yaml", "data:\n  password: aEszdjlxTG0yeFA3\n").len(), 1);
     }
 }
