@@ -7,6 +7,7 @@
 //! A secret's value never leaves the analyzer unmasked.
 
 mod env;
+mod formats;
 mod gitignore;
 mod rules;
 mod values;
