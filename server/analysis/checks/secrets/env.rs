@@ -169,8 +169,9 @@ pub fn signal_reads(entry: &FileEntry, text: &str, out: &mut FileOutput) {
     let compose = (name.contains("compose") && (name.ends_with(".yml") || name.ends_with(".yaml")))
         && !rules::is_documentation(entry);
     if compose && let Some(at) = memmem::find(bytes, b"env_file:") {
-        let rest = &text[at..text.len().min(at + 200)];
-        if memmem::find(rest.as_bytes(), b".env").is_some() {
+        // Bytes, not str: a 200-byte window may end inside a UTF-8 character.
+        let rest = &bytes[at..bytes.len().min(at + 200)];
+        if memmem::find(rest, b".env").is_some() {
             out.signal(DOTENV_READ, line_of(text, at), "compose env_file");
         }
     }
@@ -191,6 +192,15 @@ fn first_of(bytes: &[u8], needles: &[&'static str]) -> Option<(usize, &'static s
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn compose_env_file_near_multibyte_text_does_not_panic() {
+        let entry = FileEntry::new("compose.yml".into(), "compose.yml".into(), 1);
+        let text = format!("env_file:{}\n  - .env\n", "\u{e9}".repeat(100));
+        let mut out = FileOutput::default();
+        signal_reads(&entry, &text, &mut out);
+        assert!(out.signals.is_empty(), ".env is beyond the 200-byte window");
+    }
 
     #[test]
     fn dotenv_names() {
