@@ -117,6 +117,13 @@ pub fn jwt_kind(token: &str, in_test: bool) -> Option<String> {
     if role == "anon" || payload.get("name").and_then(|n| n.as_str()) == Some("John Doe") {
         return None;
     }
+    // Tokens that authenticate anyone name a subject, issuer or lifetime;
+    // `{"some": "payload"}` is a library's usage example.
+    const CLAIMS: &[&str] =
+        &["iss", "sub", "aud", "exp", "iat", "nbf", "jti", "role", "scope", "user_id", "uid", "email", "client_id"];
+    if !CLAIMS.iter().any(|c| payload.get(c).is_some()) {
+        return None;
+    }
     // A session token living a few days (a login response pasted into docs
     // or a test) is long expired by the time anyone reads it; API keys
     // such as Supabase's live for years.

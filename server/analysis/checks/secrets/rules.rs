@@ -81,7 +81,7 @@ static URL_CREDS: LazyLock<Regex> = LazyLock::new(|| {
 static ASSIGNMENT: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(concat!(
         r#"(?i)(?P<key>[A-Za-z0-9_.\-]*(?:pass|pwd|secret|token|api[_\-]?key|access[_\-]?key|private[_\-]?key|credential)[A-Za-z0-9_\-]*)"#,
-        r#"["']?\]?[ \t]*(?::=|=>|=|:)[ \t]*"#,
+        r#"["']?\]?[ \t]*(?P<sep>:=|=>|=|:)[ \t]*"#,
         r#"(?:[bfru]?(?P<q>["'`])(?P<qv>[^"'`\r\n]*)["'`]|(?P<uv>[^\s"'`,;#]+))"#,
     ))
     .expect("assignment regex")
@@ -160,6 +160,8 @@ struct Scope {
     urls: bool,
     /// Unquoted `key: value` counts only outside code, where it is config.
     unquoted: bool,
+    /// Python, where `name: "..."` after an unquoted name is an annotation.
+    python: bool,
     test: bool,
 }
 
@@ -173,10 +175,19 @@ impl Scope {
         Scope {
             generic: !docs && !template && !lockfile && !entry.is_test,
             urls: !docs && !template,
-            unquoted: entry.language.is_none(),
+            unquoted: is_config_file(&name),
+            python: entry.language == Some(crate::walk::Language::Python),
             test: entry.is_test,
         }
     }
+}
+
+/// Config formats where `key: value` without quotes is a literal; in code
+/// (C, CSS, shell…) the same text is an expression or a selector.
+fn is_config_file(name: &str) -> bool {
+    let ext = name.rsplit_once('.').map_or("", |(_, e)| e);
+    name.starts_with(".env")
+        || matches!(ext, "env" | "ini" | "cfg" | "conf" | "properties" | "yaml" | "yml" | "toml" | "tfvars")
 }
 
 /// Markdown, reStructuredText and anything under a docs folder (CHECKS.md);
@@ -253,11 +264,16 @@ fn scan_line(
             let key = caps.name("key").expect("key group").as_str();
             let value = match (caps.name("qv"), caps.name("uv")) {
                 (Some(v), _) => v,
-                (None, Some(v)) if scope.unquoted => v,
+                (None, Some(v)) if scope.unquoted && !v.as_str().starts_with(':') => v,
                 _ => continue,
             };
             let (s, e) = (start + value.start(), start + value.end());
-            if overlaps(&handled, s, e)
+            let key_start = caps.name("key").map_or(0, |m| m.start());
+            let quoted_key = line[..key_start].ends_with(['"', '\'']);
+            // `private_key: "_RSAPrivateKey"` in Python is a type annotation.
+            let annotation = scope.python && !quoted_key && caps.name("sep").is_some_and(|m| m.as_str() == ":");
+            if annotation
+                || overlaps(&handled, s, e)
                 || !secret_key_name(key)
                 || !looks_real(value.as_str())
                 || encodes_placeholder(value.as_str())
@@ -348,6 +364,8 @@ mod tests {
         assert_eq!(scan_as("settings.yaml", "db:\n  password: hK3v9qLm2xP7\n").len(), 1);
         assert!(scan_as("settings.yaml", "db:\n  password: ${DB_PASSWORD}\n").is_empty());
         assert!(scan_as("app.py", "password = get_password()\n").is_empty());
+        assert!(scan_as("rsa.py", "def load(private_key: \"_RSAPrivateKeyX9\"):\n").is_empty());
+        assert_eq!(scan_as("app.py", "CONF = {\"api_key\": \"a8f5f167f44f4964e6c998dee827110c\"}\n").len(), 1);
         assert!(scan_as("README.md", "password: hK3v9qLm2xP7\n").is_empty());
         // base64 of "password" in a Kubernetes Secret; base64 of a real value counts.
         assert!(scan_as("k8s/secret.yaml", "data:\n  password: cGFzc3dvcmQ=\n").is_empty());

@@ -86,6 +86,7 @@ const PLACEHOLDER_PARTS: &[&str] = &[
     "not-real",
     "not_real",
     "notasecret",
+    "opensesame",
     "supersecret",
     "mysecret",
     "topsecret",
@@ -168,7 +169,9 @@ pub fn char_classes(s: &str) -> usize {
 pub fn looks_real(value: &str) -> bool {
     let v = value.trim();
     let len = v.chars().count();
-    if !(8..=200).contains(&len) || v.chars().any(char::is_whitespace) || is_placeholder(v) {
+    // Brackets and escapes mean an expression or a byte-string test vector.
+    let code_like = v.contains(['(', ')', '[', ']', '\\']);
+    if !(8..=200).contains(&len) || code_like || v.chars().any(char::is_whitespace) || is_placeholder(v) {
         return false;
     }
     let lower = v.to_ascii_lowercase();
