@@ -227,3 +227,13 @@ fn tests_run_through_a_package_json_script_pass() {
     );
     assert_eq!(outcome(&report, "coverage-not-measured"), Outcome::Pass);
 }
+
+#[test]
+fn coverage_upload_in_ci_counts_and_config_file_names_are_not_runs() {
+    let wf = "on: push\njobs:\n  t:\n    steps:\n      - uses: actions/cache@v4\n        with:\n          key: ${{ hashFiles('tox.ini') }}\n      - run: pip install pytest-cov\n      - uses: codecov/codecov-action@v4\n";
+    let r = GitRepo::with_files(&[APP, TESTS, (".github/workflows/ci.yml", wf)]);
+    let report = scan(&r);
+    assert_eq!(outcome(&report, "tests-not-in-ci"), Outcome::Fail, "{}", summary(&report, "tests-not-in-ci"));
+    assert_eq!(outcome(&report, "coverage-not-measured"), Outcome::Pass);
+    assert!(summary(&report, "coverage-not-measured").contains(".github/workflows/ci.yml:"));
+}

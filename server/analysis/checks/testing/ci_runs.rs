@@ -41,6 +41,10 @@ pub static RUNNERS: LazyLock<Regex> = LazyLock::new(|| {
     .expect("runner regex")
 });
 
+/// Runner names that also start file and package names (`tox.ini`, `pytest-cov`).
+const FILE_LIKE_RUNNERS: &[&[u8]] =
+    &[b"tox", b"nox", b"jest", b"pytest", b"py.test", b"vitest", b"mocha", b"karma", b"rspec", b"phpunit", b"ctest"];
+
 /// `make target`, `just target`, `npm run script`, `yarn script`.
 static TARGETS: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"\b(make|just|npm run|pnpm run|yarn run|yarn|pnpm)\s+(?:-\S+\s+)*([A-Za-z0-9_:.\-]+)")
@@ -63,9 +67,13 @@ pub fn find_line(text: &str, re: &Regex) -> Option<(u32, String)> {
         if t.starts_with('#') || t.starts_with("//") {
             return None;
         }
-        re.captures(line.as_bytes()).map(|c| {
-            let m = c.get(1).or_else(|| c.get(0)).expect("group 0");
-            (i as u32 + 1, String::from_utf8_lossy(m.as_bytes()).trim().to_string())
+        // `tox.ini`, `jest.config.js`, `pytest-cov` name files and packages, not runs.
+        re.captures_iter(line.as_bytes()).find_map(|c| {
+            let m = c.get(1).or_else(|| c.get(0))?;
+            let next = line.as_bytes().get(m.end()).copied();
+            let names_file =
+                FILE_LIKE_RUNNERS.contains(&m.as_bytes()) && matches!(next, Some(b'.' | b'-' | b'/' | b'_'));
+            (!names_file).then(|| (i as u32 + 1, String::from_utf8_lossy(m.as_bytes()).trim().to_string()))
         })
     })
 }
@@ -229,6 +237,8 @@ mod tests {
         for line in ["run: npm run build", "echo protox", "uses: actions/checkout@v4", "java -jar app.jar"] {
             assert!(!RUNNERS.is_match(line.as_bytes()), "{line}");
         }
+        assert_eq!(find_line("key: ${{ hashFiles('tox.ini') }}\nrun: pip install pytest-cov\n", &RUNNERS), None);
+        assert_eq!(find_line("run: pytest -q\n", &RUNNERS), Some((1, "pytest".into())));
     }
 
     #[test]
