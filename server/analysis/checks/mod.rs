@@ -113,6 +113,7 @@ pub fn analyzers() -> Vec<Box<dyn FileAnalyzer>> {
     let mut list: Vec<Box<dyn FileAnalyzer>> = Vec::new();
     list.extend(secrets::analyzers());
     list.extend(python_rules::analyzers());
+    list.extend(testing::analyzers());
     list
 }
 
