@@ -144,6 +144,13 @@ pub fn analyze(root: &Path, options: &Options) -> Result<Report, AnalysisError> 
     let checks = crate::checks::all();
     let mut results: Vec<CheckResult> = checks.iter().map(|c| run_check(c, &repo)).collect();
     suppress::apply(&mut results, &facts, &index, &config, options.today);
+    // A failing check weighs as much as its worst unsuppressed finding
+    // (wildcard CORS with credentials is critical, not high).
+    for r in results.iter_mut().filter(|r| r.outcome == Outcome::Fail) {
+        if let Some(worst) = r.active_findings().map(|f| f.severity).min() {
+            r.severity = worst;
+        }
+    }
     let mut notes = index.notes.clone();
     notes.extend(config.notes.iter().cloned());
     for (entry, f) in index.files.iter().zip(&facts) {

@@ -126,12 +126,14 @@ fn scan_prints_a_report_writes_formats_and_applies_gates() {
     assert_eq!(out.status.code(), Some(0), "no gate given: exit 0");
 
     let json_path = dir.path().join("report.json");
-    let (code, err) = run(shipshape(dir.path()).arg("scan").arg(repo.path()).args(["--format", "json", "--output"]).arg(&json_path));
+    let (code, err) =
+        run(shipshape(dir.path()).arg("scan").arg(repo.path()).args(["--format", "json", "--output"]).arg(&json_path));
     assert_eq!(code, 0, "{err}");
     let report: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&json_path).unwrap()).unwrap();
     assert_eq!(report["level"], "not-ready", "no tests is a critical failure");
 
-    let (code, err) = run(shipshape(dir.path()).arg("scan").arg(repo.path()).args(["--format", "sarif", "--fail-on", "bronze"]));
+    let (code, err) =
+        run(shipshape(dir.path()).arg("scan").arg(repo.path()).args(["--format", "sarif", "--fail-on", "bronze"]));
     assert_eq!(code, 1, "a not-ready repo fails `--fail-on bronze`: {err}");
     assert!(err.contains("gate failed"), "{err}");
     let (code, _) = run(shipshape(dir.path()).arg("scan").arg(repo.path()).args(["--fail-under", "1"]));

@@ -104,7 +104,10 @@ fn rule(spec: &CheckSpec) -> Value {
     properties.insert("category".into(), json!(spec.category.as_str()));
     properties.insert("severity".into(), json!(spec.severity.as_str()));
     if is_security(spec.category) {
-        tags.push("security".into());
+        // GitHub code scanning shows security-severity only for rules tagged "security".
+        if !tags.iter().any(|t| t == "security") {
+            tags.push("security".into());
+        }
         properties.insert("security-severity".into(), json!(security_severity(spec.severity)));
     }
     properties.insert("tags".into(), json!(tags));

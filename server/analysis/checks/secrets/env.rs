@@ -5,7 +5,7 @@
 use super::rules;
 use super::values::is_placeholder;
 use crate::engine::FileOutput;
-use crate::walk::FileEntry;
+use crate::walk::{FileEntry, Language};
 use memchr::memmem;
 
 /// Signal: application code reads environment variables (detail: the call).
@@ -117,20 +117,18 @@ pub fn line_of(text: &str, at: usize) -> u32 {
     memchr::memchr_iter(b'\n', &text.as_bytes()[..at]).count() as u32 + 1
 }
 
-/// How application code reads its environment; the first match per file.
-const ENV_READS: &[&str] = &[
-    "os.environ",
-    "os.getenv(",
-    "os.Getenv(",
-    "os.LookupEnv(",
-    "process.env",
-    "import.meta.env",
-    "env::var(",
-    "env::var_os(",
-    "System.getenv(",
-    "BaseSettings",
-    "environ.Env(",
-];
+/// How application code reads its environment, per language: a Rust file
+/// that mentions `os.getenv(` in a string is not reading anything.
+fn env_reads(language: Option<Language>) -> &'static [&'static str] {
+    match language {
+        Some(Language::Python) => &["os.environ", "os.getenv(", "BaseSettings", "environ.Env("],
+        Some(Language::Go) => &["os.Getenv(", "os.LookupEnv("],
+        Some(Language::JavaScript | Language::TypeScript) => &["process.env", "import.meta.env"],
+        Some(Language::Rust) => &["env::var(", "env::var_os(", "env::vars("],
+        Some(Language::Java | Language::Kotlin) => &["System.getenv("],
+        None => &[],
+    }
+}
 
 /// How a `.env` file gets loaded.
 const DOTENV_READS: &[&str] = &[
@@ -157,7 +155,7 @@ const DOTENV_READS: &[&str] = &[
 pub fn signal_reads(entry: &FileEntry, text: &str, out: &mut FileOutput) {
     let bytes = text.as_bytes();
     if entry.is_app_code() {
-        if let Some((at, what)) = first_of(bytes, ENV_READS) {
+        if let Some((at, what)) = first_of(bytes, env_reads(entry.language)) {
             out.signal(ENV_READ, line_of(text, at), what.trim_end_matches('('));
         }
         if let Some((at, what)) = first_of(bytes, DOTENV_READS) {

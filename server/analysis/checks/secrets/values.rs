@@ -190,8 +190,24 @@ pub fn looks_real(value: &str) -> bool {
     if v.bytes().all(|b| b.is_ascii_lowercase() || b == b'.' || b == b'_') && v.contains('.') {
         return false;
     }
+    if looks_like_identifier(v) {
+        return false;
+    }
     let e = entropy(v);
     e >= 3.0 && (char_classes(v) >= 2 || (len >= 20 && e >= 3.5))
+}
+
+/// `_RSAPrivateKey`, `PrivateKeyType`, `signing_key_name`: letters and
+/// underscores only, with word boundaries (camel humps or underscores). Such
+/// values name a type or a setting; generated secrets carry digits or symbols.
+fn looks_like_identifier(v: &str) -> bool {
+    let b = v.as_bytes();
+    if !b.iter().all(|c| c.is_ascii_alphabetic() || *c == b'_') {
+        return false;
+    }
+    let humps = b.windows(2).filter(|w| w[0].is_ascii_lowercase() && w[1].is_ascii_uppercase()).count();
+    let underscores = b.iter().filter(|c| **c == b'_').count();
+    humps + underscores >= 1 && humps <= 4
 }
 
 /// True when `token` looks machine-generated: mixed case and digits. Used
@@ -204,6 +220,13 @@ pub fn looks_random(token: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn identifiers_are_not_secrets_but_random_strings_are() {
+        assert!(!looks_real("_RSAPrivateKey"));
+        assert!(!looks_real("signing_key_name"));
+        assert!(looks_real("q8Zr2LmX0vTn4Ws7"));
+    }
 
     #[test]
     fn placeholders_are_recognised() {
