@@ -11,10 +11,10 @@ use std::time::Duration;
 /// When the database cannot be reached; the message carries the redacted URL.
 pub async fn connect(settings: &DatabaseSettings) -> anyhow::Result<DatabaseConnection> {
     use anyhow::Context;
-    if settings.is_sqlite() {
-        if let Some(dir) = sqlite_dir(settings.url.expose()) {
-            std::fs::create_dir_all(&dir).with_context(|| format!("cannot create the database directory {dir}"))?;
-        }
+    if settings.is_sqlite()
+        && let Some(dir) = sqlite_dir(settings.url.expose())
+    {
+        std::fs::create_dir_all(&dir).with_context(|| format!("cannot create the database directory {dir}"))?;
     }
     let mut opts = ConnectOptions::new(settings.url.expose().to_string());
     opts.max_connections(settings.max_connections)

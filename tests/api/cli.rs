@@ -30,11 +30,11 @@ async fn serve_until_ready_then_sigterm(mut cmd: Command) {
     let deadline = Instant::now() + Duration::from_secs(30);
     let mut ready = false;
     while Instant::now() < deadline {
-        if let Ok(res) = client.get(format!("http://127.0.0.1:{port}/readyz")).send().await {
-            if res.status() == 200 {
-                ready = true;
-                break;
-            }
+        if let Ok(res) = client.get(format!("http://127.0.0.1:{port}/readyz")).send().await
+            && res.status() == 200
+        {
+            ready = true;
+            break;
         }
         if let Some(status) = child.try_wait().unwrap() {
             let mut err = String::new();
@@ -74,7 +74,9 @@ fn run(cmd: &mut Command) -> (i32, String) {
 #[test]
 fn broken_configs_exit_2_with_one_line_naming_the_key() {
     let dir = tempfile::tempdir().unwrap();
-    let cases: Vec<(&str, Vec<(&str, &str)>, Option<&str>, &str)> = vec![
+    // (what, environment, config file, the key the error must name)
+    type Case<'a> = (&'a str, Vec<(&'a str, &'a str)>, Option<&'a str>, &'a str);
+    let cases: Vec<Case> = vec![
         ("bad database URL", vec![("SHIPSHAPE__DATABASE__URL", "mysql://root@db/x")], None, "database.url"),
         ("unknown key in a file", vec![], Some("[server]\nbnd = \"127.0.0.1:1\"\n"), "bnd"),
         ("unknown key in env", vec![("SHIPSHAPE__SERVER__BINDD", "x")], None, "bindd"),

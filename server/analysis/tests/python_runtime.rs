@@ -469,6 +469,14 @@ fn request_id_missing_recognises_middleware_and_header_handling() {
     assert_eq!(outcome(&scan(&[FASTAPI_REQS, ("app/main.py", comment_only)]), "request-id-missing"), Outcome::Fail);
     let rust = "[package]\nname='x'\nversion='0.1.0'\n[dependencies]\naxum = \"0.7\"\ntower-http = { version = \"0.5\", features = [\"request-id\", \"trace\"] }\n";
     assert_eq!(outcome(&scan(&[("Cargo.toml", rust)]), "request-id-missing"), Outcome::Pass);
+    // A hand-written actix middleware that propagates the header.
+    let actix = "[package]\nname='x'\nversion='0.1.0'\n[dependencies]\nactix-web = \"4\"\n";
+    let mw = "pub const REQUEST_ID: &str = \"x-request-id\";\nfn main() {}\n";
+    assert_eq!(outcome(&scan(&[("Cargo.toml", actix), ("src/main.rs", mw)]), "request-id-missing"), Outcome::Pass);
+    assert_eq!(
+        outcome(&scan(&[("Cargo.toml", actix), ("src/main.rs", "fn main() {}\n")]), "request-id-missing"),
+        Outcome::Fail
+    );
 }
 
 #[test]

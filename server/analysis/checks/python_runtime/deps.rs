@@ -77,12 +77,24 @@ pub fn file(repo: &Repo<'_>, what: &str, pred: impl Fn(&str) -> bool) -> Option<
 /// stdlib APIs such as `slog.NewJSONHandler` have no dependency to declare.
 /// Bounded: small app files, at most 2000, read once for all needles.
 pub fn go_code_mentions(repo: &Repo<'_>, needles: &[(&str, &str)]) -> Option<Evidence> {
+    code_mentions(repo, &[crate::walk::Language::Go], needles, false)
+}
+
+/// The first mention of any needle in application code of `languages`
+/// (case-insensitive when `fold_case`, for header names), as evidence.
+pub fn code_mentions(
+    repo: &Repo<'_>,
+    languages: &[crate::walk::Language],
+    needles: &[(&str, &str)],
+    fold_case: bool,
+) -> Option<Evidence> {
     let finders: Vec<_> = needles.iter().map(|(n, what)| (memchr::memmem::Finder::new(n.as_bytes()), *what)).collect();
     repo.app_code()
-        .filter(|f| f.language == Some(crate::walk::Language::Go) && f.size < 256 * 1024)
+        .filter(|f| f.language.is_some_and(|l| languages.contains(&l)) && f.size < 256 * 1024)
         .take(2000)
         .find_map(|f| {
             let text = repo.read_text(f).ok()?;
+            let text = if fold_case { text.to_ascii_lowercase() } else { text };
             finders.iter().find_map(|(finder, what)| {
                 let at = finder.find(text.as_bytes())?;
                 let line = text[..at].matches('\n').count() as u32 + 1;

@@ -362,6 +362,13 @@ fn request_id(repo: &Repo<'_>) -> Result<Verdict, String> {
     let ev = deps::signal(repo, "request-id", "request id handling")
         .or_else(|| deps::first(repo, REQUEST_ID_DEPS))
         .or_else(|| deps::cargo_feature(repo, "tower-http", "request-id"))
-        .or_else(|| deps::go_code_mentions(repo, &[("middleware.RequestID", "request id middleware")]));
+        .or_else(|| deps::go_code_mentions(repo, &[("middleware.RequestID", "request id middleware")]))
+        .or_else(|| {
+            // A hand-written middleware that propagates the header.
+            use crate::walk::Language::*;
+            let headers =
+                [("x-request-id", "X-Request-Id handling"), ("x-correlation-id", "X-Correlation-Id handling")];
+            deps::code_mentions(repo, &[Rust, Go, JavaScript, TypeScript, Java, Kotlin], &headers, true)
+        });
     absent(repo, ev, "no request or correlation id middleware is set up")
 }
