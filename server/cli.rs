@@ -50,11 +50,11 @@ pub async fn run(cli: Cli) -> ExitCode {
         // `scan` needs no server configuration: a broken config must not stop it.
         Command::Scan(args) => return tokio::task::block_in_place(|| crate::scan_cmd::run(args)),
         Command::Serve => match settings(cli.config.as_deref()) {
-            Ok(s) => serve(s).await,
+            Ok((s, _telemetry)) => serve(s).await,
             Err(code) => return code,
         },
         Command::Migrate { action } => match settings(cli.config.as_deref()) {
-            Ok(s) => migrate(s, action).await,
+            Ok((s, _telemetry)) => migrate(s, action).await,
             Err(code) => return code,
         },
     };
@@ -69,11 +69,11 @@ pub async fn run(cli: Cli) -> ExitCode {
 
 /// Loads and validates the configuration, then starts logging; a config
 /// error is printed as one line and becomes exit code 2.
-fn settings(config: Option<&std::path::Path>) -> Result<Settings, ExitCode> {
+fn settings(config: Option<&std::path::Path>) -> Result<(Settings, crate::telemetry::Telemetry), ExitCode> {
     match Settings::load(config) {
         Ok(s) => {
-            crate::telemetry::init(&s);
-            Ok(s)
+            let telemetry = crate::telemetry::init(&s);
+            Ok((s, telemetry))
         }
         Err(e) => {
             eprintln!("{e}");

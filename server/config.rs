@@ -168,6 +168,9 @@ pub struct Settings {
     pub auth: AuthSettings,
     pub github: GithubSettings,
     pub log: LogSettings,
+    /// Error monitoring: errors and panics go to Sentry (or a compatible
+    /// service such as GlitchTip) when a DSN is set.
+    pub sentry_dsn: Option<Secret>,
 }
 
 /// The secrets and the environment variable each is read from.
@@ -175,6 +178,7 @@ const SECRETS: &[(&str, &str)] = &[
     ("auth.session_key", "SHIPSHAPE__AUTH__SESSION_KEY"),
     ("github.token", "SHIPSHAPE__GITHUB__TOKEN"),
     ("github.webhook_secret", "SHIPSHAPE__GITHUB__WEBHOOK_SECRET"),
+    ("observability.sentry_dsn", "SHIPSHAPE__OBSERVABILITY__SENTRY_DSN"),
 ];
 
 /// Where configuration values come from, so tests can supply their own environment.
@@ -264,6 +268,7 @@ impl Settings {
                 webhook_secret: secret("github.webhook_secret")?,
             },
             log: raw.log,
+            sentry_dsn: secret("observability.sentry_dsn")?,
         };
         settings.validate()?;
         Ok(settings)

@@ -147,3 +147,20 @@ fn scan_prints_a_report_writes_formats_and_applies_gates() {
     let (code, _) = run(shipshape(dir.path()).arg("scan").arg(repo.path()).args(["--format", "yaml"]));
     assert_eq!(code, 2, "clap rejects an unknown format");
 }
+
+/// Shipshape must score gold on itself (a fresh clone: node_modules and
+/// build output are ignored by .gitignore).
+#[test]
+fn shipshape_scores_gold_on_its_own_repository() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let report = shipshape::analysis::analyze(root, &shipshape::analysis::Options::default()).unwrap();
+    let failing: Vec<String> = report
+        .checks
+        .iter()
+        .filter(|c| {
+            c.outcome != shipshape::analysis::Outcome::Pass && c.outcome != shipshape::analysis::Outcome::NotApplicable
+        })
+        .map(|c| format!("{} ({:?}): {}", c.check_id, c.outcome, c.summary))
+        .collect();
+    assert_eq!(report.level, shipshape::analysis::Level::Gold, "{}\n{failing:#?}", report.level_reason);
+}

@@ -157,6 +157,26 @@ fn tests_run_through_a_script_or_make_target_pass() {
     );
     assert_eq!(outcome(&report, "coverage-not-measured"), Outcome::Pass);
 
+    // CI → .ci/run → .ci/test → cargo test: scripts calling scripts are followed.
+    let chained = GitRepo::with_files(&[
+        APP,
+        TESTS,
+        (".github/workflows/ci.yml", "on: push\njobs:\n  ci:\n    steps:\n      - run: bash .ci/run\n"),
+        (".ci/run", "#!/bin/sh\ncargo fmt --check\nbash .ci/test\n"),
+        (".ci/test", "#!/bin/sh\nset -e\npython -m pytest\n"),
+    ]);
+    let report = scan(&chained);
+    assert_eq!(outcome(&report, "tests-not-in-ci"), Outcome::Pass, "{}", summary(&report, "tests-not-in-ci"));
+    assert!(summary(&report, "tests-not-in-ci").contains(".ci/test:3 (called from .github/workflows/ci.yml:5)"));
+    // A script that calls itself terminates.
+    let looping = GitRepo::with_files(&[
+        APP,
+        TESTS,
+        (".github/workflows/ci.yml", "on: push\njobs:\n  ci:\n    steps:\n      - run: bash .ci/run\n"),
+        (".ci/run", "#!/bin/sh\nbash .ci/run\n"),
+    ]);
+    assert_eq!(outcome(&scan(&looping), "tests-not-in-ci"), Outcome::Fail);
+
     let make = GitRepo::with_files(&[
         ("main.go", "package main\n\nfunc main() {}\n"),
         ("main_test.go", "package main\n"),

@@ -1,6 +1,7 @@
 //! Does CI run the tests? Searches the CI configuration for a test runner,
-//! following one level of indirection: a script file in the repository, a
-//! Makefile or justfile target, or a package.json script that CI calls.
+//! following indirection: a script file in the repository (and the scripts
+//! it calls, up to three deep), a Makefile or justfile target, or a
+//! package.json script that CI calls.
 
 use crate::repo::Repo;
 use crate::stack;
@@ -99,10 +100,10 @@ pub fn search_ci(repo: &Repo<'_>, re: &Regex) -> Option<Hit> {
 fn through_scripts(repo: &Repo<'_>, ci: &FileEntry, text: &str, re: &Regex) -> Option<Hit> {
     for script in repo.files().filter(|f| is_script_candidate(f)) {
         let Some(at) = mentions(text, &script.path) else { continue };
-        let Ok(body) = repo.read_text(script) else { continue };
-        if let Some((line, what)) = find_line(&body, re) {
+        let mut seen = vec![script.path.clone()];
+        if let Some((path, line, what)) = script_runs(repo, script, re, 3, &mut seen) {
             let via = format!("{}:{}", ci.path, line_at(text, at));
-            return Some(Hit { what, path: script.path.clone(), line, via: Some(via) });
+            return Some(Hit { what, path, line, via: Some(via) });
         }
     }
     for (i, line) in text.lines().enumerate() {
@@ -129,6 +130,34 @@ fn through_scripts(repo: &Repo<'_>, ci: &FileEntry, text: &str, re: &Regex) -> O
                 hit.via = Some(via);
                 return Some(hit);
             }
+        }
+    }
+    None
+}
+
+/// Whether `script`, or a script it calls (to `depth` levels, each file
+/// once), runs `re`: CI often calls `.ci/run`, which calls `.ci/test`.
+fn script_runs(
+    repo: &Repo<'_>,
+    script: &FileEntry,
+    re: &Regex,
+    depth: u32,
+    seen: &mut Vec<String>,
+) -> Option<(String, u32, String)> {
+    let body = repo.read_text(script).ok()?;
+    if let Some((line, what)) = find_line(&body, re) {
+        return Some((script.path.clone(), line, what));
+    }
+    if depth <= 1 {
+        return None;
+    }
+    for next in repo.files().filter(|f| is_script_candidate(f)) {
+        if seen.contains(&next.path) || mentions(&body, &next.path).is_none() {
+            continue;
+        }
+        seen.push(next.path.clone());
+        if let Some(found) = script_runs(repo, next, re, depth - 1, seen) {
+            return Some(found);
         }
     }
     None
