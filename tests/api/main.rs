@@ -3,6 +3,7 @@
 
 mod helpers;
 
+mod checkout;
 mod cli;
 mod health;
 mod schema;
