@@ -111,6 +111,24 @@ fn provider_credentials_in_docs_still_count() {
 }
 
 #[test]
+fn generated_secrets_in_a_deployment_guide_count_but_examples_do_not() {
+    // A signing secret pasted into a deploy guide is published, not an example.
+    let secret = k(&["Qm9vVXJ7kLp2ZxTn4", "RwYc8HsJd3FgA6eBtNq1WzMv5"]);
+    let guide = format!(
+        "# Deploy\n\n```\nENVIRONMENT=production\nSUPABASE_JWT_SECRET={secret}\nADMIN_PASSWORD=hK3v9qLm2xP7\nAPI_TOKEN=<your-token>\n```\n"
+    );
+    let r = GitRepo::with_files(&[("docs/DEPLOY.md", &guide)]);
+    assert_eq!(
+        findings(&scan(&r), "hardcoded-secret"),
+        vec![("docs/DEPLOY.md".into(), Some(5), "hard-coded value for SUPABASE_JWT_SECRET: Qm9v… (42 chars)".into())]
+    );
+    // Hex digests and prose stay out: no mixed case, or no assignment.
+    let hex = "SECRET_KEY=09d25e094faa6ca2556c818166b7a9563b93f7099f6f0f4caa6cf63b88e8d3e7\n";
+    let r = GitRepo::with_files(&[("README.md", hex)]);
+    assert_eq!(outcome(&scan(&r), "hardcoded-secret"), Outcome::Pass);
+}
+
+#[test]
 fn generic_assignments_and_url_passwords_are_found_in_config_and_code() {
     let r = GitRepo::with_files(&[
         ("config/prod.toml", "[db]\nhost = \"db.internal\"\npassword = \"hK3v9qLm2xP7\"\n"),

@@ -10,7 +10,7 @@
 use super::formats::{
     JWT_RE, PROVIDER_KINDS, PROVIDERS, is_signing_scope, jwt_kind, private_key, provider_value_is_real,
 };
-use super::values::{is_placeholder, looks_real};
+use super::values::{is_placeholder, looks_random, looks_real};
 use crate::walk::FileEntry;
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder};
 use base64::Engine;
@@ -163,6 +163,9 @@ struct Scope {
     /// Python, where `name: "..."` after an unquoted name is an annotation.
     python: bool,
     test: bool,
+    /// Documentation: generic assignments count only for machine-generated
+    /// values (see [`generated_secret`]), quoted or not.
+    docs: bool,
 }
 
 impl Scope {
@@ -178,6 +181,7 @@ impl Scope {
             unquoted: is_config_file(&name),
             python: entry.language == Some(crate::walk::Language::Python),
             test: entry.is_test,
+            docs: docs && !template && !entry.is_test,
         }
     }
 }
@@ -259,12 +263,12 @@ fn scan_line(
             }
         }
     }
-    if bits & KEYWORD != 0 && scope.generic {
+    if bits & KEYWORD != 0 && (scope.generic || scope.docs) {
         for caps in ASSIGNMENT.captures_iter(line) {
             let key = caps.name("key").expect("key group").as_str();
             let value = match (caps.name("qv"), caps.name("uv")) {
                 (Some(v), _) => v,
-                (None, Some(v)) if scope.unquoted && !v.as_str().starts_with(':') => v,
+                (None, Some(v)) if (scope.unquoted || scope.docs) && !v.as_str().starts_with(':') => v,
                 _ => continue,
             };
             let (s, e) = (start + value.start(), start + value.end());
@@ -277,6 +281,7 @@ fn scan_line(
                 || !secret_key_name(key)
                 || !looks_real(value.as_str())
                 || encodes_placeholder(value.as_str())
+                || (!scope.generic && !generated_secret(value.as_str()))
             {
                 continue;
             }
@@ -285,6 +290,14 @@ fn scan_line(
             push(format!("hard-coded value for {short}"), value.as_str());
         }
     }
+}
+
+/// A value no one types as an example: 32+ characters mixing upper case,
+/// lower case and digits. A deployment guide that lists
+/// `JWT_SECRET=<64 random characters>` publishes the signing key, while
+/// `password: hK3v9qLm2xP7` in an install guide is an example (CHECKS.md).
+fn generated_secret(value: &str) -> bool {
+    value.len() >= 32 && looks_random(value)
 }
 
 /// Kubernetes Secrets and similar hold base64: `cGFzc3dvcmQ=` is "password".
