@@ -1100,3 +1100,399 @@ fn b_mostly_right_service_fails_only_on_committed_service_keys() {
         assert_eq!(check(&r, id).outcome, Outcome::Pass, "{id}\n{}", dump(&r));
     }
 }
+
+// ------------------------------------------------------------------ (c)
+//
+// A Django + DRF shop deployed on Heroku-style hosting with a Procfile.
+//
+// Auditor's notes, before running the scanner:
+// - secrets: `.env` is committed and holds the real DJANGO_SECRET_KEY and
+//   the database password (env-file-committed, critical); the same lines
+//   are live credentials in a tracked file (hardcoded-secret, critical);
+//   settings load `.env` but .gitignore does not ignore it
+//   (env-file-not-ignored); there is no .env.example (env-example-missing).
+//   settings.py itself reads SECRET_KEY from the environment, no fallback.
+// - security: `DEBUG = True` hard-coded (debug-enabled),
+//   `ALLOWED_HOSTS = ['*']` (allowed-hosts-wildcard), a public API with no
+//   throttling (rate-limit-missing). SecurityMiddleware and
+//   XFrameOptionsMiddleware are on, so security headers are present.
+// - data: Django migrations exist, Postgres from env, the product list is
+//   paginated by DRF's PageNumberPagination.
+// - observability: print() for diagnostics in the views (print-logging),
+//   no JSON logs, no error tracker, no metrics, no request ids, no health
+//   route.
+// - testing: store/tests.py has real tests but nothing measures coverage
+//   (coverage-not-measured); there is no CI at all (ci-missing).
+// - delivery: gunicorn from a Procfile (no dev server); requirements are
+//   unpinned; no Dependabot/Renovate.
+// - docs: README with setup; no CODEOWNERS; no SECURITY.md.
+// Level: not-ready.
+
+fn django_secret_key() -> String {
+    pseudo_random(21, 50, b"abcdefghijklmnopqrstuvwxyz0123456789!@#%^&*(-_=+)")
+}
+
+fn db_password() -> String {
+    pseudo_random(22, 24, b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789")
+}
+
+fn c_env() -> String {
+    format!(
+        "DJANGO_SECRET_KEY={}\nDEBUG=True\nDB_NAME=shop\nDB_USER=shop\nDB_PASSWORD={}\nDB_HOST=shop-db.c9xk2m4tq1ze.eu-west-1.rds.amazonaws.com\n",
+        django_secret_key(),
+        db_password()
+    )
+}
+
+const C_README: &str = "# Shop
+
+Django + Django REST framework backend for the shop front.
+
+## Running locally
+
+```bash
+pip install -r requirements.txt
+python manage.py migrate
+python manage.py createsuperuser
+python manage.py runserver
+```
+
+The API lives under /api/ and the admin under /admin/.
+";
+
+const C_REQUIREMENTS: &str = "Django>=4.2\ndjangorestframework\npsycopg2-binary\ngunicorn\npython-dotenv\n";
+
+const C_GITIGNORE: &str = "__pycache__/\n*.pyc\ndb.sqlite3\nstaticfiles/\n";
+
+const C_PROCFILE: &str = "release: python manage.py migrate --noinput\nweb: gunicorn shop.wsgi --log-file -\n";
+
+const C_MANAGE: &str = r#"#!/usr/bin/env python
+import os
+import sys
+
+
+def main():
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "shop.settings")
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(sys.argv)
+
+
+if __name__ == "__main__":
+    main()
+"#;
+
+const C_SETTINGS: &str = r#"import os
+from pathlib import Path
+
+from dotenv import load_dotenv
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+load_dotenv(BASE_DIR / ".env")
+
+SECRET_KEY = os.environ["DJANGO_SECRET_KEY"]
+
+DEBUG = True
+
+ALLOWED_HOSTS = ['*']
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "store",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "shop.urls"
+WSGI_APPLICATION = "shop.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {"context_processors": ["django.template.context_processors.request"]},
+    }
+]
+
+DATABASES = {
+    "default": {
+        "ENGINE": "django.db.backends.postgresql",
+        "NAME": os.environ.get("DB_NAME"),
+        "USER": os.environ.get("DB_USER"),
+        "PASSWORD": os.environ.get("DB_PASSWORD"),
+        "HOST": os.environ.get("DB_HOST"),
+        "PORT": os.environ.get("DB_PORT", "5432"),
+    }
+}
+
+REST_FRAMEWORK = {
+    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "PAGE_SIZE": 20,
+}
+
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+"#;
+
+const C_URLS: &str = r#"from django.contrib import admin
+from django.urls import include, path
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("api/", include("store.urls")),
+]
+"#;
+
+const C_WSGI: &str = r#"import os
+
+from django.core.wsgi import get_wsgi_application
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "shop.settings")
+
+application = get_wsgi_application()
+"#;
+
+const C_APPS: &str = r#"from django.apps import AppConfig
+
+
+class StoreConfig(AppConfig):
+    default_auto_field = "django.db.models.BigAutoField"
+    name = "store"
+"#;
+
+const C_MODELS: &str = r#"from django.db import models
+
+
+class Product(models.Model):
+    name = models.CharField(max_length=200)
+    price_cents = models.PositiveIntegerField()
+    stock = models.PositiveIntegerField(default=0)
+
+    def __str__(self):
+        return self.name
+
+
+class Order(models.Model):
+    product = models.ForeignKey(Product, on_delete=models.PROTECT)
+    quantity = models.PositiveIntegerField()
+    email = models.EmailField()
+    created_at = models.DateTimeField(auto_now_add=True)
+"#;
+
+const C_ADMIN: &str = r#"from django.contrib import admin
+
+from store.models import Order, Product
+
+admin.site.register(Product)
+admin.site.register(Order)
+"#;
+
+const C_SERIALIZERS: &str = r#"from rest_framework import serializers
+
+from store.models import Order, Product
+
+
+class ProductSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Product
+        fields = ["id", "name", "price_cents", "stock"]
+
+
+class OrderSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Order
+        fields = ["id", "product", "quantity", "email", "created_at"]
+"#;
+
+const C_VIEWS: &str = r#"from django.db import transaction
+from rest_framework import generics, status
+from rest_framework.response import Response
+
+from store.models import Product
+from store.serializers import OrderSerializer, ProductSerializer
+
+
+class ProductList(generics.ListAPIView):
+    queryset = Product.objects.order_by("name")
+    serializer_class = ProductSerializer
+
+
+class OrderCreate(generics.CreateAPIView):
+    serializer_class = OrderSerializer
+
+    def create(self, request, *args, **kwargs):
+        print("new order request", request.data)
+        serializer = self.get_serializer(data=request.data)
+        if not serializer.is_valid():
+            print("invalid order", serializer.errors)
+            return Response(serializer.errors, status=status.HTTP_400_BAD_REQUEST)
+        with transaction.atomic():
+            product = Product.objects.select_for_update().get(pk=serializer.validated_data["product"].pk)
+            print("stock before", product.stock)
+            if product.stock < serializer.validated_data["quantity"]:
+                print("out of stock", product.pk)
+                return Response({"detail": "out of stock"}, status=status.HTTP_409_CONFLICT)
+            product.stock -= serializer.validated_data["quantity"]
+            product.save()
+            order = serializer.save()
+        print("order saved", order.pk)
+        print("stock after", product.stock)
+        return Response(self.get_serializer(order).data, status=status.HTTP_201_CREATED)
+"#;
+
+const C_STORE_URLS: &str = r#"from django.urls import path
+
+from store import views
+
+urlpatterns = [
+    path("products/", views.ProductList.as_view()),
+    path("orders/", views.OrderCreate.as_view()),
+]
+"#;
+
+const C_MIGRATION: &str = r#"import django.db.models.deletion
+from django.db import migrations, models
+
+
+class Migration(migrations.Migration):
+    initial = True
+
+    dependencies = []
+
+    operations = [
+        migrations.CreateModel(
+            name="Product",
+            fields=[
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False)),
+                ("name", models.CharField(max_length=200)),
+                ("price_cents", models.PositiveIntegerField()),
+                ("stock", models.PositiveIntegerField(default=0)),
+            ],
+        ),
+        migrations.CreateModel(
+            name="Order",
+            fields=[
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False)),
+                ("quantity", models.PositiveIntegerField()),
+                ("email", models.EmailField(max_length=254)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("product", models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, to="store.product")),
+            ],
+        ),
+    ]
+"#;
+
+const C_TESTS: &str = r#"from django.test import TestCase
+from rest_framework.test import APIClient
+
+from store.models import Product
+
+
+class OrderTests(TestCase):
+    def setUp(self):
+        self.client = APIClient()
+        self.product = Product.objects.create(name="Mug", price_cents=1200, stock=2)
+
+    def test_order_decrements_stock(self):
+        response = self.client.post("/api/orders/", {"product": self.product.pk, "quantity": 1, "email": "a@b.test"})
+        self.assertEqual(response.status_code, 201)
+        self.product.refresh_from_db()
+        self.assertEqual(self.product.stock, 1)
+
+    def test_out_of_stock_is_a_conflict(self):
+        response = self.client.post("/api/orders/", {"product": self.product.pk, "quantity": 5, "email": "a@b.test"})
+        self.assertEqual(response.status_code, 409)
+
+    def test_products_are_listed(self):
+        response = self.client.get("/api/products/")
+        self.assertEqual(response.status_code, 200)
+        self.assertEqual(response.json()["count"], 1)
+"#;
+
+fn fixture_c() -> Vec<(&'static str, String)> {
+    let fixed: &[(&str, &str)] = &[
+        ("README.md", C_README),
+        ("requirements.txt", C_REQUIREMENTS),
+        (".gitignore", C_GITIGNORE),
+        ("Procfile", C_PROCFILE),
+        ("manage.py", C_MANAGE),
+        ("shop/__init__.py", ""),
+        ("shop/settings.py", C_SETTINGS),
+        ("shop/urls.py", C_URLS),
+        ("shop/wsgi.py", C_WSGI),
+        ("store/__init__.py", ""),
+        ("store/apps.py", C_APPS),
+        ("store/admin.py", C_ADMIN),
+        ("store/models.py", C_MODELS),
+        ("store/serializers.py", C_SERIALIZERS),
+        ("store/views.py", C_VIEWS),
+        ("store/urls.py", C_STORE_URLS),
+        ("store/migrations/__init__.py", ""),
+        ("store/migrations/0001_initial.py", C_MIGRATION),
+        ("store/tests.py", C_TESTS),
+    ];
+    let mut files: Vec<(&'static str, String)> = fixed.iter().map(|(p, c)| (*p, c.to_string())).collect();
+    files.push((".env", c_env()));
+    files
+}
+
+#[test]
+fn c_django_shop_with_committed_env_is_not_ready() {
+    let r = scan_owned(&fixture_c());
+    assert_failing(
+        &r,
+        &[
+            "allowed-hosts-wildcard",
+            "ci-missing",
+            "codeowners-missing",
+            "coverage-not-measured",
+            "debug-enabled",
+            "dependencies-unpinned",
+            "dependency-updates-missing",
+            "env-example-missing",
+            "env-file-committed",
+            "env-file-not-ignored",
+            "error-monitoring-missing",
+            "hardcoded-secret",
+            "health-endpoint-missing",
+            "metrics-missing",
+            "print-logging",
+            "rate-limit-missing",
+            "request-id-missing",
+            "security-policy-missing",
+            "structured-logging-missing",
+        ],
+    );
+    assert_eq!(r.level, Level::NotReady);
+    assert_eq!(check(&r, "env-file-committed").severity, shipshape_analysis::Severity::Critical);
+    assert_eq!(places(&r, "env-file-committed"), [".env:1"]);
+    // The Django key (brackets, `#` and all) and the database password.
+    assert_eq!(places(&r, "hardcoded-secret"), [".env:1", ".env:5"]);
+    assert_eq!(places(&r, "debug-enabled"), ["shop/settings.py:11"]);
+    assert_eq!(places(&r, "allowed-hosts-wildcard"), ["shop/settings.py:13"]);
+    assert_eq!(places(&r, "env-file-not-ignored"), ["shop/settings.py:7"]);
+    assert_eq!(places(&r, "print-logging"), ["store/views.py:18"]);
+    assert_eq!(places(&r, "dependencies-unpinned").len(), 5);
+    // Default Django middleware sends X-Frame-Options and nosniff.
+    for ok in ["security-headers-missing", "migrations-missing", "unbounded-list-endpoint", "dev-server-in-production"] {
+        assert_eq!(check(&r, ok).outcome, Outcome::Pass, "{ok}\n{}", dump(&r));
+    }
+    let json = render(&r, Format::Json, false);
+    assert!(!json.contains(&django_secret_key()) && !json.contains(&db_password()));
+}

@@ -129,6 +129,22 @@ fn generated_secrets_in_a_deployment_guide_count_but_examples_do_not() {
 }
 
 #[test]
+fn django_secret_keys_in_dotenv_files_are_read_whole() {
+    // get_random_secret_key() draws from `!@#$%^&*(-_=+)`: in a dotenv file
+    // those are characters of the value, not code or a comment.
+    let key = k(&["q7v!t(2m#x8", "k@z4)w_n9b=r3p%j6h^s-c0f+d&g1y*e5u"]);
+    let env = format!("DEBUG=False\nDJANGO_SECRET_KEY={key}  # rotate me\nAPI_TOKEN=\n");
+    let r = GitRepo::with_files(&[(".env", &env)]);
+    assert_eq!(
+        findings(&scan(&r), "hardcoded-secret"),
+        vec![(".env".into(), Some(2), "hard-coded value for DJANGO_SECRET_KEY: q7v!… (45 chars)".into())]
+    );
+    // In code the same brackets still mean an expression.
+    let r = GitRepo::with_files(&[("app/config.py", "SECRET_KEY = build_key(seed)\n")]);
+    assert_eq!(outcome(&scan(&r), "hardcoded-secret"), Outcome::Pass);
+}
+
+#[test]
 fn generic_assignments_and_url_passwords_are_found_in_config_and_code() {
     let r = GitRepo::with_files(&[
         ("config/prod.toml", "[db]\nhost = \"db.internal\"\npassword = \"hK3v9qLm2xP7\"\n"),
