@@ -56,9 +56,10 @@ fn assert_failing(report: &Report, expected: &[&str]) {
 //   (critical), registered a second time further down (cors-duplicate); no
 //   security headers anywhere; the only rate limiting is a dict of
 //   timestamps in process memory (rate-limit-in-memory; rate limiting does
-//   exist, so rate-limit-missing passes). Docs left at FastAPI defaults are
-//   not flagged: nothing sets docs_url, and the spec asks for an explicit
-//   unconditional setting.
+//   exist, so rate-limit-missing passes). `FastAPI(title=...)` leaves
+//   /docs and /openapi.json on in every environment (api-docs-exposed, low).
+//   (First draft said defaults were fine; the spec's "left enabled" covers
+//   defaults, so the scanner's finding was accepted.)
 // - secrets: SECRET_KEY = os.getenv("SECRET_KEY", "<literal>") signs the
 //   JWTs (insecure-default-secret, critical); the code reads env vars but
 //   there is no .env.example (env-example-missing). .env is git-ignored.
@@ -475,9 +476,8 @@ fn pseudo_random(seed: u64, len: usize, alphabet: &[u8]) -> String {
 /// A Supabase-shaped HS256 JWT for `role`, assembled at test time.
 fn supabase_jwt(role: &str, seed: u64) -> String {
     let header = URL_SAFE_NO_PAD.encode(br#"{"alg":"HS256","typ":"JWT"}"#);
-    let payload = format!(
-        r#"{{"iss":"supabase","ref":"qwhdkzmbnvtplrxa","role":"{role}","iat":1719403200,"exp":2034979200}}"#
-    );
+    let payload =
+        format!(r#"{{"iss":"supabase","ref":"qwhdkzmbnvtplrxa","role":"{role}","iat":1719403200,"exp":2034979200}}"#);
     let payload = URL_SAFE_NO_PAD.encode(payload.as_bytes());
     let sig_bytes: Vec<u8> = pseudo_random(seed, 32, b"0123456789abcdef").bytes().map(|b| b.wrapping_mul(7)).collect();
     format!("{header}.{payload}.{}", URL_SAFE_NO_PAD.encode(sig_bytes))
@@ -1490,9 +1490,69 @@ fn c_django_shop_with_committed_env_is_not_ready() {
     assert_eq!(places(&r, "print-logging"), ["store/views.py:18"]);
     assert_eq!(places(&r, "dependencies-unpinned").len(), 5);
     // Default Django middleware sends X-Frame-Options and nosniff.
-    for ok in ["security-headers-missing", "migrations-missing", "unbounded-list-endpoint", "dev-server-in-production"] {
+    for ok in ["security-headers-missing", "migrations-missing", "unbounded-list-endpoint", "dev-server-in-production"]
+    {
         assert_eq!(check(&r, ok).outcome, Outcome::Pass, "{ok}\n{}", dump(&r));
     }
     let json = render(&r, Format::Json, false);
     assert!(!json.contains(&django_secret_key()) && !json.contains(&db_password()));
+}
+
+// ------------------------------------------------------------------ renderings
+
+#[test]
+fn a_renderings_name_every_failing_check_and_the_checklist_is_ordered_by_points() {
+    let r = scan(&fixture_a());
+    let failing: Vec<String> = r.failing_check_ids().into_iter().map(String::from).collect();
+    assert!(failing.len() > 20, "fixture (a) fails broadly");
+
+    // JSON: the failing checks, as data.
+    let json: serde_json::Value = serde_json::from_str(&render(&r, Format::Json, false)).expect("JSON");
+    let mut in_json: Vec<String> = json["checks"]
+        .as_array()
+        .expect("checks")
+        .iter()
+        .filter(|c| c["outcome"] == "fail")
+        .map(|c| c["check_id"].as_str().expect("id").to_string())
+        .collect();
+    in_json.sort();
+    assert_eq!(in_json, failing);
+
+    // SARIF: at least one result per failing check (absences included).
+    let sarif: serde_json::Value = serde_json::from_str(&render(&r, Format::Sarif, false)).expect("SARIF");
+    let results = sarif["runs"][0]["results"].as_array().expect("results");
+    for id in &failing {
+        assert!(results.iter().any(|x| x["ruleId"] == id.as_str()), "SARIF has no result for {id}");
+    }
+
+    // Markdown: every failing id named, and one checklist item per failing
+    // check, most points lost first.
+    let md = render(&r, Format::Markdown, false);
+    for id in &failing {
+        assert!(md.contains(&format!("`{id}`")), "markdown does not name {id}");
+    }
+    let checklist = md.split("## Checklist").nth(1).expect("a checklist").split("\n## ").next().unwrap();
+    let items: Vec<(String, f64)> = checklist
+        .lines()
+        .filter(|l| l.starts_with("- [ ] "))
+        .map(|l| {
+            // `- [ ] **Title** (`id`, severity, 12.3 points): fix`
+            let inner = l.split("(`").nth(1).and_then(|x| x.split(')').next()).expect("(`id`, severity, N points)");
+            let parts: Vec<&str> = inner.split(", ").collect();
+            let id = parts[0].trim_end_matches('`').to_string();
+            let points = parts[2].strip_suffix(" points").unwrap_or_else(|| panic!("points in {l}"));
+            (id, points.parse::<f64>().expect("points"))
+        })
+        .collect();
+    let mut ids: Vec<String> = items.iter().map(|(id, _)| id.clone()).collect();
+    ids.sort();
+    assert_eq!(ids, failing, "one checklist item per failing check");
+    for pair in items.windows(2) {
+        assert!(pair[0].1 >= pair[1].1, "checklist out of order: {:?} before {:?}", pair[0], pair[1]);
+    }
+    // The order is the report's own deductions, and the worst item is the
+    // critical gap that costs most.
+    let top = r.deductions.iter().map(|d| d.points).fold(0.0, f64::max);
+    assert!((items[0].1 - top).abs() < 0.05, "{:?} vs {top}", items[0]);
+    assert!(items[0].1 > 0.0);
 }

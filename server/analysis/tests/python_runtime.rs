@@ -189,7 +189,10 @@ fn sync_driver_in_async_app_accepts_an_async_sessionmaker_named_session_local() 
     assert_eq!(outcome(&scan(&[SQLA_REQS, ("app/main.py", route)]), "sync-driver-in-async-app"), Outcome::Pass);
     // A sync factory called in async def still fires.
     let sync = "from fastapi import FastAPI\nfrom app.db import SessionLocal\napp = FastAPI()\n\n@app.get(\"/n\")\nasync def n():\n    db = SessionLocal()\n    return db.scalar(q)\n";
-    assert_eq!(found(&scan(&[SQLA_REQS, ("app/main.py", sync)]), "sync-driver-in-async-app"), vec![at("app/main.py", 7)]);
+    assert_eq!(
+        found(&scan(&[SQLA_REQS, ("app/main.py", sync)]), "sync-driver-in-async-app"),
+        vec![at("app/main.py", 7)]
+    );
 }
 
 #[test]
