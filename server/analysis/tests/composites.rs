@@ -1489,6 +1489,8 @@ fn c_django_shop_with_committed_env_is_not_ready() {
     assert_eq!(places(&r, "env-file-not-ignored"), ["shop/settings.py:7"]);
     assert_eq!(places(&r, "print-logging"), ["store/views.py:18"]);
     assert_eq!(places(&r, "dependencies-unpinned").len(), 5);
+    // The settings read the environment; manage.py's setdefault is a write.
+    assert!(check(&r, "env-example-missing").summary.contains("os.environ at shop/settings.py:9"), "{}", dump(&r));
     // Default Django middleware sends X-Frame-Options and nosniff.
     for ok in ["security-headers-missing", "migrations-missing", "unbounded-list-endpoint", "dev-server-in-production"]
     {

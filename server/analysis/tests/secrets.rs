@@ -291,6 +291,21 @@ fn env_example_missing_when_code_reads_env_without_documentation() {
 }
 
 #[test]
+fn env_example_missing_ignores_django_settings_module_defaults() {
+    // manage.py and wsgi.py write a default; the settings read nothing.
+    let manage = "import os\nimport sys\n\nos.environ.setdefault('DJANGO_SETTINGS_MODULE', 'proj.settings')\n";
+    let settings = "DEBUG = False\nALLOWED_HOSTS = ['shop.example.org']\n";
+    let r = GitRepo::with_files(&[("manage.py", manage), ("proj/wsgi.py", manage), ("proj/settings.py", settings)]);
+    assert_eq!(outcome(&scan(&r), "env-example-missing"), Outcome::NotApplicable);
+    // A real read after the default in the same file still counts.
+    let both = format!("{manage}DB = os.environ.get('DATABASE_URL')\n");
+    let r = GitRepo::with_files(&[("manage.py", &both)]);
+    let report = scan(&r);
+    assert_eq!(outcome(&report, "env-example-missing"), Outcome::Fail);
+    assert!(report.check("env-example-missing").unwrap().summary.contains("manage.py:5"));
+}
+
+#[test]
 fn env_example_or_readme_table_documents_the_environment() {
     let code = ("app/main.py", "import os\n\nDB = os.getenv('DATABASE_URL')\n");
     let with_example = GitRepo::with_files(&[code, (".env.example", "DATABASE_URL=\n")]);
