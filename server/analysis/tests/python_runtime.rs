@@ -179,6 +179,23 @@ fn sync_driver_in_async_app_fires_for_a_sync_session_in_async_def_only() {
 }
 
 #[test]
+fn sync_driver_in_async_app_accepts_an_async_sessionmaker_named_session_local() {
+    // The async tutorial keeps the sync tutorial's name for the factory.
+    let db = "from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine\nengine = create_async_engine(URL)\nSessionLocal = async_sessionmaker(engine)\n\nasync def get_session():\n    async with SessionLocal() as session:\n        yield session\n";
+    let r = scan(&[SQLA_REQS, ("app/db.py", db)]);
+    assert_eq!(outcome(&r, "sync-driver-in-async-app"), Outcome::Pass);
+    // Entered with `async with` in another module: async by construction.
+    let route = "from fastapi import FastAPI\nfrom app.db import SessionLocal\napp = FastAPI()\n\n@app.get(\"/n\")\nasync def n():\n    async with SessionLocal() as s:\n        return await s.scalar(q)\n";
+    assert_eq!(outcome(&scan(&[SQLA_REQS, ("app/main.py", route)]), "sync-driver-in-async-app"), Outcome::Pass);
+    // A sync factory called in async def still fires.
+    let sync = "from fastapi import FastAPI\nfrom app.db import SessionLocal\napp = FastAPI()\n\n@app.get(\"/n\")\nasync def n():\n    db = SessionLocal()\n    return db.scalar(q)\n";
+    assert_eq!(
+        found(&scan(&[SQLA_REQS, ("app/main.py", sync)]), "sync-driver-in-async-app"),
+        vec![at("app/main.py", 7)]
+    );
+}
+
+#[test]
 fn unbounded_list_endpoint_fires_without_pagination_and_passes_with_limit_and_offset() {
     let bad = "from fastapi import FastAPI, Depends\napp = FastAPI()\n\n@app.get(\"/items\")\ndef list_items(db = Depends(get_db)):\n    items = db.query(Item).all()\n    return items\n\n@app.post(\"/items/bulk\")\ndef bulk(db = Depends(get_db)):\n    return db.query(Item).all()\n";
     let r = scan(&[SQLA_REQS, ("app/main.py", bad)]);

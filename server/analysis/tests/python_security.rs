@@ -278,6 +278,18 @@ fn security_headers_a_comment_does_not_count_but_django_security_settings_do() {
     assert_passes(&r, "security-headers-missing");
 }
 
+#[test]
+fn security_headers_django_clickjacking_middleware_sets_x_frame_options() {
+    // startproject's MIDDLEWARE: XFrameOptionsMiddleware sends X-Frame-Options.
+    let s = "import os\nSECRET_KEY = os.environ['SECRET_KEY']\nMIDDLEWARE = [\n    'django.middleware.security.SecurityMiddleware',\n    'django.middleware.clickjacking.XFrameOptionsMiddleware',\n]\n";
+    let r = scan_files(&[("requirements.txt", "django\n"), ("proj/settings.py", s)]);
+    assert_passes(&r, "security-headers-missing");
+    // Without it (and without SECURE_* settings) nothing names a header.
+    let bare = "import os\nSECRET_KEY = os.environ['SECRET_KEY']\nMIDDLEWARE = [\n    'django.middleware.common.CommonMiddleware',\n]\n";
+    let r = scan_files(&[("requirements.txt", "django\n"), ("proj/settings.py", bare)]);
+    assert_eq!(outcome(&r, "security-headers-missing"), Outcome::Fail);
+}
+
 // ---------- rate limits ----------
 
 #[test]

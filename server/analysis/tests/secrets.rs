@@ -111,6 +111,40 @@ fn provider_credentials_in_docs_still_count() {
 }
 
 #[test]
+fn generated_secrets_in_a_deployment_guide_count_but_examples_do_not() {
+    // A signing secret pasted into a deploy guide is published, not an example.
+    let secret = k(&["Qm9vVXJ7kLp2ZxTn4", "RwYc8HsJd3FgA6eBtNq1WzMv5"]);
+    let guide = format!(
+        "# Deploy\n\n```\nENVIRONMENT=production\nSUPABASE_JWT_SECRET={secret}\nADMIN_PASSWORD=hK3v9qLm2xP7\nAPI_TOKEN=<your-token>\n```\n"
+    );
+    let r = GitRepo::with_files(&[("docs/DEPLOY.md", &guide)]);
+    assert_eq!(
+        findings(&scan(&r), "hardcoded-secret"),
+        vec![("docs/DEPLOY.md".into(), Some(5), "hard-coded value for SUPABASE_JWT_SECRET: Qm9v… (42 chars)".into())]
+    );
+    // Hex digests and prose stay out: no mixed case, or no assignment.
+    let hex = "SECRET_KEY=09d25e094faa6ca2556c818166b7a9563b93f7099f6f0f4caa6cf63b88e8d3e7\n";
+    let r = GitRepo::with_files(&[("README.md", hex)]);
+    assert_eq!(outcome(&scan(&r), "hardcoded-secret"), Outcome::Pass);
+}
+
+#[test]
+fn django_secret_keys_in_dotenv_files_are_read_whole() {
+    // get_random_secret_key() draws from `!@#$%^&*(-_=+)`: in a dotenv file
+    // those are characters of the value, not code or a comment.
+    let key = k(&["q7v!t(2m#x8", "k@z4)w_n9b=r3p%j6h^s-c0f+d&g1y*e5u"]);
+    let env = format!("DEBUG=False\nDJANGO_SECRET_KEY={key}  # rotate me\nAPI_TOKEN=\n");
+    let r = GitRepo::with_files(&[(".env", &env)]);
+    assert_eq!(
+        findings(&scan(&r), "hardcoded-secret"),
+        vec![(".env".into(), Some(2), "hard-coded value for DJANGO_SECRET_KEY: q7v!… (45 chars)".into())]
+    );
+    // In code the same brackets still mean an expression.
+    let r = GitRepo::with_files(&[("app/config.py", "SECRET_KEY = build_key(seed)\n")]);
+    assert_eq!(outcome(&scan(&r), "hardcoded-secret"), Outcome::Pass);
+}
+
+#[test]
 fn generic_assignments_and_url_passwords_are_found_in_config_and_code() {
     let r = GitRepo::with_files(&[
         ("config/prod.toml", "[db]\nhost = \"db.internal\"\npassword = \"hK3v9qLm2xP7\"\n"),
@@ -254,6 +288,21 @@ fn env_example_missing_when_code_reads_env_without_documentation() {
     let report = scan(&r);
     assert_eq!(outcome(&report, "env-example-missing"), Outcome::Fail);
     assert!(report.check("env-example-missing").unwrap().summary.contains("app/main.py:3"));
+}
+
+#[test]
+fn env_example_missing_ignores_django_settings_module_defaults() {
+    // manage.py and wsgi.py write a default; the settings read nothing.
+    let manage = "import os\nimport sys\n\nos.environ.setdefault('DJANGO_SETTINGS_MODULE', 'proj.settings')\n";
+    let settings = "DEBUG = False\nALLOWED_HOSTS = ['shop.example.org']\n";
+    let r = GitRepo::with_files(&[("manage.py", manage), ("proj/wsgi.py", manage), ("proj/settings.py", settings)]);
+    assert_eq!(outcome(&scan(&r), "env-example-missing"), Outcome::NotApplicable);
+    // A real read after the default in the same file still counts.
+    let both = format!("{manage}DB = os.environ.get('DATABASE_URL')\n");
+    let r = GitRepo::with_files(&[("manage.py", &both)]);
+    let report = scan(&r);
+    assert_eq!(outcome(&report, "env-example-missing"), Outcome::Fail);
+    assert!(report.check("env-example-missing").unwrap().summary.contains("manage.py:5"));
 }
 
 #[test]

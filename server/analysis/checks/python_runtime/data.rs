@@ -163,6 +163,9 @@ const SYNC_CONNECT: &[&str] = &["psycopg2.connect", "pymysql.connect", "MySQLdb.
 fn sync_driver(cx: &Cx<'_>, out: &mut FileOutput) {
     let sync_engines = cx.bound_to(|c| last(c) == "create_engine");
     let async_file = cx.calls.iter().any(|c| last(&c.name) == "create_async_engine");
+    // `SessionLocal = async_sessionmaker(engine)` is the async factory
+    // under the tutorial's name.
+    let async_factories = cx.bound_to(|c| last(c) == "async_sessionmaker");
     for f in cx.funcs.iter().filter(|f| f.is_async) {
         let sessions: Vec<&str> = f
             .params
@@ -177,7 +180,9 @@ fn sync_driver(cx: &Cx<'_>, out: &mut FileOutput) {
             let base = c.name.split('.').next().unwrap_or("");
             SYNC_CONNECT.contains(&c.name.as_str())
                 || (sessions.contains(&base) && c.name.contains('.'))
-                || last(&c.name) == "SessionLocal"
+                || (last(&c.name) == "SessionLocal"
+                    && !async_factories.contains(&c.name.as_str())
+                    && !in_async_with(c.node))
                 || (c.name == "Session" && !async_file && (cx.py.imports("sqlalchemy") || cx.py.imports("sqlmodel")))
                 || (sync_engines.contains(&base) && matches!(last(&c.name), "connect" | "begin" | "execute"))
         });
@@ -193,6 +198,20 @@ fn sync_driver(cx: &Cx<'_>, out: &mut FileOutput) {
             ));
         }
     }
+}
+
+/// True for the context expression of an `async with`: a sync `Session`
+/// cannot be entered that way, so whatever is entered there is async.
+fn in_async_with(call: Node<'_>) -> bool {
+    let mut cur = call.parent();
+    while let Some(n) = cur {
+        match n.kind() {
+            "as_pattern" | "with_item" | "with_clause" => cur = n.parent(),
+            "with_statement" => return n.child(0).is_some_and(|c| c.kind() == "async"),
+            _ => return false,
+        }
+    }
+    false
 }
 
 const PAGE_PARAMS: &[&str] = &[

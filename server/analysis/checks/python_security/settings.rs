@@ -43,7 +43,10 @@ fn module_settings(cx: &Ctx<'_>, out: &mut FileOutput) {
                 for entry in cx.string_list(value).unwrap_or_default() {
                     if entry == "django.middleware.security.SecurityMiddleware" {
                         out.signal("django-security-middleware", python::line(assign), entry);
-                    } else if entry.starts_with("csp.middleware") {
+                    } else if entry.starts_with("csp.middleware")
+                        // Sends `X-Frame-Options: DENY` on every response.
+                        || entry == "django.middleware.clickjacking.XFrameOptionsMiddleware"
+                    {
                         out.signal("security-headers", python::line(assign), entry);
                     }
                 }

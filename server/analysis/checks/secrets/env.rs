@@ -175,15 +175,19 @@ pub fn signal_reads(entry: &FileEntry, text: &str, out: &mut FileOutput) {
     }
 }
 
-/// The earliest use of any needle, skipping definitions (`def load_dotenv(`).
+/// The earliest use of any needle, skipping definitions (`def load_dotenv(`)
+/// and `os.environ.setdefault(...)`, which writes a default (every Django
+/// `manage.py` and `wsgi.py` sets `DJANGO_SETTINGS_MODULE` so) rather than
+/// reading configuration from the deployment.
 fn first_of(bytes: &[u8], needles: &[&'static str]) -> Option<(usize, &'static str)> {
-    let is_definition = |at: usize| {
+    let skipped = |at: usize, n: &str| {
         let before = &bytes[at.saturating_sub(9)..at];
         [&b"def "[..], b"fn ", b"function "].iter().any(|d| before.ends_with(d))
+            || bytes[at + n.len()..].starts_with(b".setdefault(")
     };
     needles
         .iter()
-        .filter_map(|n| memmem::find_iter(bytes, n.as_bytes()).find(|&at| !is_definition(at)).map(|at| (at, *n)))
+        .filter_map(|n| memmem::find_iter(bytes, n.as_bytes()).find(|&at| !skipped(at, n)).map(|at| (at, *n)))
         .min_by_key(|(at, _)| *at)
 }
 

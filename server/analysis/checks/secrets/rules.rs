@@ -10,7 +10,7 @@
 use super::formats::{
     JWT_RE, PROVIDER_KINDS, PROVIDERS, is_signing_scope, jwt_kind, private_key, provider_value_is_real,
 };
-use super::values::{is_placeholder, looks_real};
+use super::values::{is_placeholder, looks_random, looks_real, looks_real_in};
 use crate::walk::FileEntry;
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder};
 use base64::Engine;
@@ -163,6 +163,12 @@ struct Scope {
     /// Python, where `name: "..."` after an unquoted name is an annotation.
     python: bool,
     test: bool,
+    /// Documentation: generic assignments count only for machine-generated
+    /// values (see [`generated_secret`]), quoted or not.
+    docs: bool,
+    /// A dotenv file: an unquoted value runs to the next blank, brackets
+    /// and `#` included (Django keys contain both).
+    dotenv: bool,
 }
 
 impl Scope {
@@ -178,6 +184,8 @@ impl Scope {
             unquoted: is_config_file(&name),
             python: entry.language == Some(crate::walk::Language::Python),
             test: entry.is_test,
+            docs: docs && !template && !entry.is_test,
+            dotenv: name.starts_with(".env") || name.ends_with(".env"),
         }
     }
 }
@@ -259,15 +267,19 @@ fn scan_line(
             }
         }
     }
-    if bits & KEYWORD != 0 && scope.generic {
+    if bits & KEYWORD != 0 && (scope.generic || scope.docs) {
         for caps in ASSIGNMENT.captures_iter(line) {
             let key = caps.name("key").expect("key group").as_str();
             let value = match (caps.name("qv"), caps.name("uv")) {
                 (Some(v), _) => v,
-                (None, Some(v)) if scope.unquoted && !v.as_str().starts_with(':') => v,
+                (None, Some(v)) if (scope.unquoted || scope.docs) && !v.as_str().starts_with(':') => v,
                 _ => continue,
             };
-            let (s, e) = (start + value.start(), start + value.end());
+            let raw = match caps.name("uv") {
+                Some(_) if scope.dotenv => line[value.start()..].split(char::is_whitespace).next().unwrap_or(""),
+                _ => value.as_str(),
+            };
+            let (s, e) = (start + value.start(), start + value.start() + raw.len());
             let key_start = caps.name("key").map_or(0, |m| m.start());
             let quoted_key = line[..key_start].ends_with(['"', '\'']);
             // `private_key: "_RSAPrivateKey"` in Python is a type annotation.
@@ -275,16 +287,25 @@ fn scan_line(
             if annotation
                 || overlaps(&handled, s, e)
                 || !secret_key_name(key)
-                || !looks_real(value.as_str())
-                || encodes_placeholder(value.as_str())
+                || !looks_real_in(raw, scope.dotenv)
+                || encodes_placeholder(raw)
+                || (!scope.generic && !generated_secret(raw))
             {
                 continue;
             }
             handled.push((s, e));
             let short = key.rsplit(['.', '>']).next().unwrap_or(key);
-            push(format!("hard-coded value for {short}"), value.as_str());
+            push(format!("hard-coded value for {short}"), raw);
         }
     }
+}
+
+/// A value no one types as an example: 32+ characters mixing upper case,
+/// lower case and digits. A deployment guide that lists
+/// `JWT_SECRET=<64 random characters>` publishes the signing key, while
+/// `password: hK3v9qLm2xP7` in an install guide is an example (CHECKS.md).
+fn generated_secret(value: &str) -> bool {
+    value.len() >= 32 && looks_random(value)
 }
 
 /// Kubernetes Secrets and similar hold base64: `cGFzc3dvcmQ=` is "password".

@@ -167,10 +167,16 @@ pub fn char_classes(s: &str) -> usize {
 /// thresholds keep `Passwort` (a translation) and `my-app-name` out while
 /// `hK3v9qLm2x` and 40-character random strings count.
 pub fn looks_real(value: &str) -> bool {
+    looks_real_in(value, false)
+}
+
+/// [`looks_real`] for a value known to be a literal (a dotenv value), where
+/// brackets are characters of the secret, not an expression.
+pub fn looks_real_in(value: &str, literal: bool) -> bool {
     let v = value.trim();
     let len = v.chars().count();
     // Brackets and escapes mean an expression or a byte-string test vector.
-    let code_like = v.contains(['(', ')', '[', ']', '\\']);
+    let code_like = !literal && v.contains(['(', ')', '[', ']', '\\']);
     if !(8..=200).contains(&len) || code_like || v.chars().any(char::is_whitespace) || is_placeholder(v) {
         return false;
     }
