@@ -57,6 +57,12 @@ fn esc(s: &str) -> String {
     out
 }
 
+/// Text of the check catalogue, written in Markdown by us (backticks mark
+/// code): kept as Markdown, unlike text taken from a repository.
+fn catalogue_text(s: &str) -> String {
+    one_line(s, usize::MAX)
+}
+
 /// Inline code that survives backticks inside `s` (CommonMark: a longer
 /// fence, padded with spaces when the text starts or ends with one).
 fn code(s: &str) -> String {
@@ -198,7 +204,8 @@ impl Doc<'_> {
                     })
                     .collect();
                 let shown = if evidence.is_empty() { esc(&c.summary) } else { evidence.join("; ") };
-                let _ = writeln!(out, "- **{}**: {shown}", esc(&c.title));
+                // Lead with what was found, not the check's title: titles name the problem.
+                let _ = writeln!(out, "- {shown} (`{}`)", c.check_id);
             }
             out.push('\n');
         }
@@ -230,7 +237,7 @@ impl Doc<'_> {
         let cost = if points > 0.0 { format!(", costs {points:.1} points") } else { String::new() };
         let _ = writeln!(out, "*{}, {}{cost}.*\n", c.category.as_str(), c.severity.as_str());
         if let Some(spec) = spec {
-            let _ = writeln!(out, "**Why it matters.** {}\n", esc(spec.rationale));
+            let _ = writeln!(out, "**Why it matters.** {}\n", catalogue_text(spec.rationale));
         }
         let active: Vec<&Finding> = c.active_findings().collect();
         let _ = writeln!(out, "**Evidence.**\n");
@@ -250,7 +257,7 @@ impl Doc<'_> {
         }
         out.push('\n');
         if let Some(spec) = spec {
-            let _ = writeln!(out, "**Fix.** {}\n", esc(spec.fix));
+            let _ = writeln!(out, "**Fix.** {}\n", catalogue_text(spec.fix));
         }
     }
 

@@ -503,11 +503,13 @@ fn markdown_reads_like_an_audit() {
     assert!(md.contains("- **Languages:** python (12 files), javascript (3 files)"));
     assert!(md.contains("- **Deploy targets:** none detected"));
     // strengths grouped by category with their evidence
-    assert!(md.contains(
-        "### observability\n\n- **Title of health-endpoint-missing**: health route \\`/healthz\\` (`app/main.py:42`)"
-    ));
-    assert!(md.contains("- **Title of tests-missing**: summary of tests-missing"));
-    assert!(!md.contains("- **Title of debug-enabled**"), "a pass by suppression is no strength");
+    assert!(
+        md.contains(
+            "### observability\n\n- health route \\`/healthz\\` (`app/main.py:42`) (`health-endpoint-missing`)"
+        )
+    );
+    assert!(md.contains("- summary of tests-missing (`tests-missing`)"));
+    assert!(!md.contains("(`debug-enabled`)\n"), "a pass by suppression is no strength");
     // gaps: severity headings in order, evidence masked, capped
     assert!(pos("### Critical (1)") < pos("### High (2)"));
     assert!(pos("### High (2)") < pos("### Medium (1)"));
