@@ -1,5 +1,7 @@
 //! Database connection and schema management, for SQLite and Postgres alike.
 
+pub mod entities;
+
 use crate::config::DatabaseSettings;
 use migration::{Migrator, MigratorTrait};
 use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbErr};

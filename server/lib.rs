@@ -15,6 +15,7 @@ pub mod error;
 pub mod scan_cmd;
 pub mod startup;
 pub mod state;
+pub mod store;
 pub mod telemetry;
 pub mod web;
 

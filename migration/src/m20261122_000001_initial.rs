@@ -200,6 +200,7 @@ impl MigrationTrait for Migration {
                 .col(pk_auto("id"))
                 .col(integer("repository_id"))
                 .col(string_len("fingerprint", 64))
+                .col(string_len("content_hash", 64))
                 .col(string_len("check_id", 64))
                 .col(string_len("category", 16))
                 .col(string_len("severity", 16).check(one_of("severity", SEVERITIES)))

@@ -29,6 +29,19 @@ pub fn compute(check: &str, path: Option<&str>, identity: &str, occurrence: usiz
     hex::encode(&h.finalize()[..16])
 }
 
+/// hash(check id, normalised evidence, occurrence index): the fingerprint
+/// without the path, so a finding that moved to another file can be
+/// recognised as the same problem.
+pub fn content_hash(check: &str, identity: &str, occurrence: usize) -> String {
+    let mut h = Sha256::new();
+    h.update(check.as_bytes());
+    h.update([0]);
+    h.update(normalise(identity).as_bytes());
+    h.update([0]);
+    h.update(occurrence.to_string().as_bytes());
+    hex::encode(&h.finalize()[..16])
+}
+
 /// Turns raw findings into findings with fingerprints, sorted by location.
 pub fn assign(spec: &CheckSpec, mut raw: Vec<RawFinding>) -> Vec<Finding> {
     raw.sort_by(|a, b| a.location.cmp(&b.location));
@@ -43,6 +56,7 @@ pub fn assign(spec: &CheckSpec, mut raw: Vec<RawFinding>) -> Vec<Finding> {
                 severity: r.severity.unwrap_or(spec.severity),
                 category: spec.category,
                 fingerprint: compute(spec.id, path.as_deref(), &r.identity, occurrence),
+                content_hash: content_hash(spec.id, &r.identity, occurrence),
                 message: r.message,
                 location: r.location,
                 evidence: r.evidence,
@@ -63,5 +77,8 @@ mod tests {
         assert_ne!(a, compute("cors-wildcard", Some("main.py"), "allow_origins=[\"*\"]", 0));
         assert_ne!(a, compute("cors-wildcard", Some("app.py"), "allow_origins=[\"*\"]", 1));
         assert_eq!(compute("tests-missing", None, "x", 0), compute("tests-missing", None, "y", 3));
+        // The content hash ignores the path: a moved finding keeps it.
+        assert_eq!(content_hash("cors-wildcard", "a  b", 0), content_hash("cors-wildcard", "a b", 0));
+        assert_ne!(content_hash("cors-wildcard", "a b", 0), content_hash("debug-enabled", "a b", 0));
     }
 }

@@ -224,6 +224,9 @@ pub struct Finding {
     pub evidence: String,
     /// hash(check, path, normalised evidence, occurrence index); see `fingerprint`.
     pub fingerprint: String,
+    /// The same hash without the path: recognises a finding whose file was
+    /// renamed or whose code moved to another file.
+    pub content_hash: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub suppression: Option<Suppression>,
 }

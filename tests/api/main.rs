@@ -6,4 +6,5 @@ mod helpers;
 mod checkout;
 mod cli;
 mod health;
+mod history;
 mod schema;

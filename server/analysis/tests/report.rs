@@ -36,6 +36,7 @@ fn finding(id: &str, severity: Severity, category: Category, loc: Option<Locatio
         location: loc,
         evidence: evidence.into(),
         fingerprint: format!("{:032x}", evidence.len() as u128 * 7919 + id.len() as u128),
+        content_hash: format!("{:032x}", evidence.len() as u128 * 31 + id.len() as u128),
         suppression: None,
     }
 }

@@ -1,0 +1,42 @@
+//! One scan of one repository: queued, running, succeeded or failed.
+
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+#[sea_orm(table_name = "scans")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i32,
+    pub repository_id: i32,
+    pub commit_sha: Option<String>,
+    pub trigger: String,
+    pub status: ScanStatus,
+    pub queued_at: DateTimeUtc,
+    pub started_at: Option<DateTimeUtc>,
+    pub finished_at: Option<DateTimeUtc>,
+    pub duration_ms: Option<i64>,
+    pub error: Option<String>,
+    pub analyzer_version: String,
+    pub overall_score: Option<f64>,
+    pub level: Option<String>,
+    pub stack: Option<Json>,
+    pub files_scanned: Option<i64>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, EnumIter, DeriveActiveEnum)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+pub enum ScanStatus {
+    #[sea_orm(string_value = "queued")]
+    Queued,
+    #[sea_orm(string_value = "running")]
+    Running,
+    #[sea_orm(string_value = "succeeded")]
+    Succeeded,
+    #[sea_orm(string_value = "failed")]
+    Failed,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}
