@@ -23,6 +23,13 @@ pub enum Command {
     Serve,
     /// Scan a directory and print its readiness report (no database needed).
     Scan(crate::scan_cmd::ScanArgs),
+    /// Build sample repositories with months of history, scan every commit,
+    /// then serve: the quickest way to see Shipshape with real data.
+    Demo {
+        /// Only build and scan; do not start the server afterwards.
+        #[arg(long)]
+        no_serve: bool,
+    },
     /// Manage the database schema.
     Migrate {
         #[command(subcommand)]
@@ -51,6 +58,10 @@ pub async fn run(cli: Cli) -> ExitCode {
         Command::Scan(args) => return tokio::task::block_in_place(|| crate::scan_cmd::run(args)),
         Command::Serve => match settings(cli.config.as_deref()) {
             Ok((s, _telemetry)) => serve(s).await,
+            Err(code) => return code,
+        },
+        Command::Demo { no_serve } => match settings(cli.config.as_deref()) {
+            Ok((s, _telemetry)) => demo(s, no_serve).await,
             Err(code) => return code,
         },
         Command::Migrate { action } => match settings(cli.config.as_deref()) {
@@ -86,6 +97,33 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
     let app = crate::startup::Application::build(settings).await?;
     app.run_until_stopped().await?;
     Ok(())
+}
+
+async fn demo(settings: Settings, no_serve: bool) -> anyhow::Result<()> {
+    let db = crate::db::connect(&settings.database).await?;
+    crate::db::migrate_up(&db).await?;
+    let dir = settings.data_dir.join("demo");
+    let started = std::time::Instant::now();
+    let repos = crate::demo::run(&db, &dir, chrono::Utc::now()).await?;
+    println!("{:<16} {:<10} {:>5} {:>13} {:<10} {:>6}", "repository", "team", "scans", "score", "level", "open");
+    for r in &repos {
+        let trend = format!("{:.1} → {:.1}", r.first_score, r.last_score);
+        println!("{:<16} {:<10} {:>5} {:>13} {:<10} {:>6}", r.name, r.team, r.scans, trend, r.level, r.open_findings);
+    }
+    let scans: usize = repos.iter().map(|r| r.scans).sum();
+    let rows: usize = repos.iter().map(|r| r.rows_written).sum();
+    println!(
+        "{} repositories, {scans} scans of their history in {:.1} s ({rows} rows written), in {}",
+        repos.len(),
+        started.elapsed().as_secs_f64(),
+        settings.database.redacted()
+    );
+    db.close().await?;
+    if no_serve {
+        return Ok(());
+    }
+    println!("serving on {}", settings.server.public_url);
+    serve(settings).await
 }
 
 async fn migrate(settings: Settings, action: MigrateAction) -> anyhow::Result<()> {

@@ -11,6 +11,7 @@ pub mod checkout;
 pub mod cli;
 pub mod config;
 pub mod db;
+pub mod demo;
 pub mod error;
 pub mod scan_cmd;
 pub mod startup;

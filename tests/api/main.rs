@@ -5,6 +5,7 @@ mod helpers;
 
 mod checkout;
 mod cli;
+mod demo;
 mod health;
 mod history;
 mod schema;
