@@ -153,6 +153,7 @@ pub fn analyze(root: &Path, options: &Options) -> Result<Report, AnalysisError> 
     }
     let mut notes = index.notes.clone();
     notes.extend(config.notes.iter().cloned());
+    notes.extend(config.expired_notes(options.today));
     for (entry, f) in index.files.iter().zip(&facts) {
         notes.extend(f.notes.iter().map(|m| Note { path: entry.path.clone(), message: m.clone() }));
     }
@@ -190,6 +191,11 @@ fn read_and_analyze(entry: &FileEntry, analyzers: &[Box<dyn FileAnalyzer>]) -> F
     facts.bytes = bytes.len() as u64;
     if is_binary(&bytes) {
         facts.binary = true;
+        // An image is binary as expected; a `.py` that is binary (compiled,
+        // encrypted, mislabelled) would otherwise pass every code check silently.
+        if entry.language.is_some() {
+            facts.notes.push("code checks skipped: binary content (a NUL byte near the start)".into());
+        }
         return facts;
     }
     facts.lines =

@@ -8,6 +8,7 @@
 use crate::model::Note;
 use ignore::WalkBuilder;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 
 /// Directories that hold someone else's code or build output. Skipped by
 /// the walk entirely: findings there are not the repository's to fix.
@@ -173,17 +174,8 @@ pub fn walk(root: &Path) -> std::io::Result<FileIndex> {
         ));
     }
     let mut index = FileIndex::default();
-    let walker = WalkBuilder::new(root)
-        .hidden(false)
-        .follow_links(false)
-        .require_git(false)
-        .git_global(false)
-        .parents(false)
-        .filter_entry(|e| {
-            let is_dir = e.file_type().is_some_and(|t| t.is_dir());
-            !(is_dir && e.depth() > 0 && e.file_name().to_str().is_some_and(|n| VENDORED_DIRS.contains(&n)))
-        })
-        .build();
+    let nested_repos = Arc::new(Mutex::new(Vec::new()));
+    let walker = builder(root, true, Arc::clone(&nested_repos)).build();
     for entry in walker {
         let entry = match entry {
             Ok(e) => e,
@@ -206,11 +198,96 @@ pub fn walk(root: &Path) -> std::io::Result<FileIndex> {
                 message: "file name is not valid UTF-8; shown with replacement characters".into(),
             });
         }
+        // A newline in a name breaks every `path:line` a reader or a tool
+        // parses from the text report; say so next to the findings.
+        if rel_str.chars().any(char::is_control) {
+            index.notes.push(Note {
+                path: rel_str.clone(),
+                message: "file name contains a control character (such as a newline); \
+                          line-based output of this path is ambiguous"
+                    .into(),
+            });
+        }
         let size = entry.metadata().map(|m| m.len()).unwrap_or(0);
         index.files.push(FileEntry::new(entry.path().to_path_buf(), rel_str, size));
     }
     index.files.sort_by(|a, b| a.path.cmp(&b.path));
+    let mut nested = std::mem::take(&mut *nested_repos.lock().unwrap_or_else(|e| e.into_inner()));
+    nested.sort();
+    for dir in nested {
+        index.notes.push(Note {
+            path: dir,
+            message: "skipped: a nested git repository (vendored or a submodule), not this repository's code".into(),
+        });
+    }
+    if let Some(note) = excluded_by_ignore_rules(root, &index) {
+        index.notes.push(note);
+    }
     Ok(index)
+}
+
+/// The walker: never follows links, skips vendored directories and nested
+/// git repositories (recorded in `nested_repos`), and honours git's ignore
+/// files when `gitignore` is set. `.ignore`/`.rgignore` files are not
+/// honoured: git does not know them, so they could hide code from a scan.
+fn builder(root: &Path, gitignore: bool, nested_repos: Arc<Mutex<Vec<String>>>) -> WalkBuilder {
+    let base = root.to_path_buf();
+    let mut b = WalkBuilder::new(root);
+    b.hidden(false)
+        .follow_links(false)
+        .require_git(false)
+        .git_global(false)
+        .parents(false)
+        .ignore(false)
+        .git_ignore(gitignore)
+        .git_exclude(gitignore)
+        .filter_entry(move |e| {
+            if e.depth() == 0 || !e.file_type().is_some_and(|t| t.is_dir()) {
+                return true;
+            }
+            if e.file_name().to_str().is_some_and(|n| VENDORED_DIRS.contains(&n)) {
+                return false;
+            }
+            // `.git` as a directory (a clone) or a file (a submodule's gitlink).
+            if std::fs::symlink_metadata(e.path().join(".git")).is_ok() {
+                let rel = e.path().strip_prefix(&base).unwrap_or(e.path());
+                nested_repos.lock().unwrap_or_else(|e| e.into_inner()).push(rel.to_string_lossy().replace('\\', "/"));
+                return false;
+            }
+            true
+        });
+    b
+}
+
+/// Files git's ignore rules kept out of the scan. In a fresh clone every
+/// file is tracked, so a broad rule (`*`) with force-added files would
+/// otherwise turn into a silent pass; a note says how many and gives one.
+fn excluded_by_ignore_rules(root: &Path, index: &FileIndex) -> Option<Note> {
+    let mut excluded = 0usize;
+    let mut example = None;
+    let unused = Arc::new(Mutex::new(Vec::new()));
+    for entry in builder(root, false, unused).build().flatten() {
+        if !entry.file_type().is_some_and(|t| t.is_file()) {
+            continue;
+        }
+        let rel = entry.path().strip_prefix(root).unwrap_or(entry.path());
+        let rel = rel.to_string_lossy().replace('\\', "/");
+        if index.find(&rel).is_none() {
+            excluded += 1;
+            // The smallest path, so the note does not depend on listing order.
+            if example.as_ref().is_none_or(|e: &String| rel < *e) {
+                example = Some(rel);
+            }
+        }
+    }
+    let example = example?;
+    Some(Note {
+        path: String::new(),
+        message: format!(
+            "{excluded} file(s) not scanned because .gitignore rules exclude them (e.g. {example}); \
+             a tracked file matching them is not checked"
+        ),
+    })
 }
 
 #[cfg(test)]
