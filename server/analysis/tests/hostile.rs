@@ -344,11 +344,47 @@ fn a_gitignore_of_everything_does_not_make_a_silent_pass() {
     r.git(&["add", "-f", "-A", "."]);
     r.commit(Commit::new("force-added"));
     let report = scan(&r);
-    // Tracked files are the repository's code whatever .gitignore says:
-    // either they are scanned, or a note says they were skipped.
-    let scanned = places(&report, "debug-enabled") == vec![("app/main.py".to_string(), Some(3))];
-    let noted = report.notes.iter().any(|n| n.message.contains(".gitignore"));
-    assert!(scanned || noted, "{:?} {:?}", report.notes, result(&report, "debug-enabled"));
+    // The walk honours .gitignore (a local checkout has untracked build
+    // output), so force-added files are not scanned; the report says so
+    // instead of a quiet run of passes and not-applicables.
+    assert!(result(&report, "debug-enabled").findings.is_empty());
+    assert!(
+        report
+            .notes
+            .iter()
+            .any(|n| n.message.starts_with("3 file(s) not scanned because .gitignore rules exclude them")),
+        "{:?}",
+        report.notes
+    );
+}
+
+#[test]
+fn ignore_files_that_link_out_of_the_tree_or_are_ripgrep_only_are_not_honoured() {
+    let r = GitRepo::with_files(&[
+        ("app/main.py", "from flask import Flask\napp = Flask(__name__)\napp.run(host=\"0.0.0.0\", debug=True)\n"),
+        REQS,
+        // Git does not know `.ignore`: it must not hide code from the scan.
+        (".ignore", "*\n"),
+        ("lib/a.log", "x\n"),
+        ("lib/keep.log", "x\n"),
+        ("lib/.gitignore", "*.log\n!keep.log\n"),
+    ]);
+    // Followed, /dev/zero would be read as one endless line.
+    std::os::unix::fs::symlink("/dev/zero", r.path().join(".gitignore")).unwrap();
+    std::os::unix::fs::symlink("/etc/passwd", r.path().join("app/.gitignore")).unwrap();
+    let started = Instant::now();
+    let report = scan(&r);
+    assert!(started.elapsed() < Duration::from_secs(10));
+    assert_eq!(places(&report, "debug-enabled"), vec![("app/main.py".into(), Some(3))]);
+    for path in [".gitignore", "app/.gitignore"] {
+        assert!(notes_on(&report, path).iter().any(|m| m.contains("symbolic link")), "{path}: {:?}", report.notes);
+    }
+    // A real nested .gitignore still applies, negation included.
+    // main.py, requirements.txt, .ignore, lib/.gitignore, lib/keep.log.
+    assert_eq!(report.stats.files_seen, 5, "{:?} {:?}", report.stats, report.notes);
+    assert!(
+        report.notes.iter().any(|n| n.message.starts_with("1 file(s) not scanned") && n.message.contains("lib/a.log"))
+    );
 }
 
 #[test]
