@@ -101,6 +101,8 @@ pub struct Signal {
 pub struct FileOutput {
     pub hits: Vec<Hit>,
     pub signals: Vec<Signal>,
+    /// Notes on this file for the report (e.g. why an analyzer skipped it).
+    pub notes: Vec<String>,
 }
 
 impl FileOutput {
@@ -110,6 +112,10 @@ impl FileOutput {
 
     pub fn signal(&mut self, key: &'static str, line: u32, detail: impl Into<String>) {
         self.signals.push(Signal { key, line, detail: detail.into() });
+    }
+
+    pub fn note(&mut self, message: impl Into<String>) {
+        self.notes.push(message.into());
     }
 }
 
@@ -215,6 +221,7 @@ fn read_and_analyze(entry: &FileEntry, analyzers: &[Box<dyn FileAnalyzer>]) -> F
     if entry.size > MAX_CODE_FILE && entry.language.is_some() {
         facts.notes.push("code checks skipped: file is over 1 MiB".into());
     }
+    facts.notes.extend(out.notes);
     facts.hits = out.hits;
     facts.signals = out.signals;
     facts

@@ -404,3 +404,57 @@ fn a_vendored_repository_with_its_own_git_directory_is_skipped_with_a_note() {
     );
     assert!(places(&report, "hardcoded-secret").is_empty());
 }
+
+#[test]
+fn deep_python_expressions_do_not_overflow_the_stack() {
+    let n = 50_000;
+    let cases = [
+        ("app/attrs.py", format!("import os\nx = os{}\ny = os{}()\n", ".a".repeat(n), ".a".repeat(n))),
+        ("app/calls.py", format!("x = {}1{}\n", "f(".repeat(n / 5), ")".repeat(n / 5))),
+        ("app/binops.py", format!("x = 1{}\n", " + 1".repeat(n))),
+        ("app/subscripts.py", format!("x = a{}\n", "[0]".repeat(n))),
+        ("app/lists.py", format!("x = {}{}\n", "[".repeat(n), "]".repeat(n))),
+        ("app/nots.py", format!("x = {}True\n", "not ".repeat(n))),
+        ("app/strings.py", format!("x = {}\n", "\"a\" ".repeat(n))),
+        ("app/lambdas.py", format!("x = {}1\n", "lambda: ".repeat(n / 5))),
+        ("app/chain.py", format!("x = requests{}\n", ".get(1)".repeat(n / 2))),
+        (
+            "app/ifs.py",
+            (0..400).map(|i| format!("{}if x:\n", " ".repeat(i))).collect::<String>() + &" ".repeat(400) + "pass\n",
+        ),
+    ];
+    let mut files: Vec<(&str, &str)> = cases.iter().map(|(p, t)| (*p, t.as_str())).collect();
+    files.push(REQS);
+    files.push((
+        "app/main.py",
+        "from flask import Flask\napp = Flask(__name__)\napp.run(host=\"0.0.0.0\", debug=True)\n",
+    ));
+    let report = scan(&GitRepo::with_files(&files));
+    assert_eq!(places(&report, "debug-enabled"), vec![("app/main.py".into(), Some(3))]);
+}
+
+#[test]
+fn a_large_flat_python_file_is_analysed_in_reasonable_time() {
+    let body = "print(len([1]))\n".repeat(60_000);
+    let r = GitRepo::with_files(&[REQS, ("app/flat.py", &body), ("app/main.py", FLASK_APP)]);
+    let started = Instant::now();
+    let report = scan(&r);
+    println!("flat 60,000-statement file: {:?} {:?}", started.elapsed(), report.notes);
+    assert!(notes_on(&report, "app/flat.py").is_empty(), "{:?}", report.notes);
+}
+
+#[test]
+fn a_megabyte_of_deep_nesting_is_skipped_with_a_note_but_one_deep_line_is_analysed() {
+    // ~128 nested calls per line (tree depth ~260), filling 1 MiB: analysing
+    // it would take minutes, so it is skipped and the report says so.
+    let line = format!("x = {}1{}\n", "f(".repeat(128), ")".repeat(128));
+    let body = line.repeat((1024 * 1024 - 200) / line.len());
+    let one_line = format!("{line}from flask import Flask\napp = Flask(__name__)\napp.run(debug=True)\n");
+    let r = GitRepo::with_files(&[REQS, ("app/deep.py", &body), ("app/main.py", &one_line)]);
+    let started = Instant::now();
+    let report = scan(&r);
+    println!("1 MiB of deep nesting: {:?}", started.elapsed());
+    assert!(started.elapsed() < Duration::from_secs(60));
+    assert!(notes_on(&report, "app/deep.py").iter().any(|m| m.contains("nests too deep")), "{:?}", report.notes);
+    assert_eq!(places(&report, "debug-enabled"), vec![("app/main.py".into(), Some(4))]);
+}
