@@ -160,6 +160,11 @@ pub fn analyze(root: &Path, options: &Options) -> Result<Report, AnalysisError> 
     let mut notes = index.notes.clone();
     notes.extend(config.notes.iter().cloned());
     notes.extend(config.expired_notes(options.today));
+    // A manifest that cannot be read or parsed declares no dependency; say
+    // so, or the checks that look for one would fail or pass without a word.
+    notes.extend(repo.manifests.iter().filter_map(|m| {
+        m.error.as_ref().map(|e| Note { path: m.path.clone(), message: format!("dependencies not read: {e}") })
+    }));
     for (entry, f) in index.files.iter().zip(&facts) {
         notes.extend(f.notes.iter().map(|m| Note { path: entry.path.clone(), message: m.clone() }));
     }

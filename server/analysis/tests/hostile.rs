@@ -224,6 +224,8 @@ fn an_unparseable_dockerfile_and_workflow_are_errors_naming_file_and_line_and_th
         REQS,
         ("Dockerfile", "FROM python:3.12-slim\nWORKDIR /app\nFORM oops\n"),
         (".github/workflows/ci.yml", "on: push\njobs:\n  test:\n    steps: [\n      - run: pytest\n"),
+        ("pyproject.toml", "[project\nname = \"x\"\n"),
+        ("web/package.json", "{\"dependencies\": {\"express\": \n"),
     ]);
     let report = scan(&r);
     let docker = result(&report, "docker-root-user");
@@ -232,6 +234,13 @@ fn an_unparseable_dockerfile_and_workflow_are_errors_naming_file_and_line_and_th
     let ci = result(&report, "ci-actions-unpinned");
     assert_eq!(ci.outcome, Outcome::Error, "{ci:?}");
     assert!(ci.summary.contains(".github/workflows/ci.yml:5"), "{}", ci.summary);
+    for manifest in ["pyproject.toml", "web/package.json"] {
+        assert!(
+            notes_on(&report, manifest).iter().any(|m| m.starts_with("dependencies not read")),
+            "{manifest}: {:?}",
+            report.notes
+        );
+    }
     // The rest of the report is intact.
     assert_eq!(places(&report, "hardcoded-secret"), vec![("app/main.py".into(), Some(3))]);
     assert_eq!(outcome(&report, "readme-missing"), Outcome::Fail);
@@ -250,6 +259,13 @@ fn pathological_markdown_and_yaml_neither_hang_nor_blow_up() {
     let workflow =
         format!("on: push\n{laughs}jobs:\n  t:\n    runs-on: ubuntu-latest\n    steps:\n      - run: pytest\n");
     let flow = format!("on: push\njobs: {}\n", "[".repeat(100_000));
+    // Block nesting just under the parser's guard, then flow nesting up to
+    // the scanner's own limit (255): the deepest recursion YAML can reach.
+    let mut both = String::from("on: push\njobs:\n");
+    for i in 1..250 {
+        both.push_str(&format!("{}k{i}:\n", " ".repeat(i)));
+    }
+    both.push_str(&format!("{}k: {}1{}\n", " ".repeat(250), "[".repeat(250), "]".repeat(250)));
     let started = Instant::now();
     let r = GitRepo::with_files(&[
         ("app/main.py", FLASK_APP),
@@ -260,6 +276,8 @@ fn pathological_markdown_and_yaml_neither_hang_nor_blow_up() {
         (".github/workflows/flow.yml", &flow),
         ("docker-compose.yml", &format!("{laughs}services:\n  web:\n    build: .\n")),
         ("config/flow.yaml", &flow),
+        (".github/workflows/deep.yml", &both),
+        ("deploy/deep.yaml", &both),
     ]);
     let report = scan(&r);
     assert!(started.elapsed() < Duration::from_secs(30), "took {:?}", started.elapsed());
