@@ -110,7 +110,7 @@ fn symlinks_out_of_the_tree_are_never_followed_and_links_inside_are_not_double_c
 #[test]
 fn a_sparse_two_gigabyte_file_is_listed_not_read_and_a_note_says_why() {
     let r = GitRepo::with_files(&[("app/main.py", FLASK_APP), REQS]);
-    for name in ["data/dump.sql", "Dockerfile", "requirements-big.txt", "app/huge.py"] {
+    for name in ["data/dump.sql", "Dockerfile", "requirements-big.txt", "app/huge.py", ".github/workflows/ci.yml"] {
         let path = r.path().join(name);
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
         std::fs::File::create(&path).unwrap().set_len(2 << 30).unwrap();
@@ -127,6 +127,10 @@ fn a_sparse_two_gigabyte_file_is_listed_not_read_and_a_note_says_why() {
     assert_eq!(docker.outcome, Outcome::Error, "{docker:?}");
     assert!(docker.summary.contains("Dockerfile"), "{}", docker.summary);
     assert!(!notes_on(&report, "app/huge.py").is_empty(), "{:?}", report.notes);
+    // Nor is a 2 GB workflow: the CI checks say so rather than pass.
+    let ci = result(&report, "ci-actions-unpinned");
+    assert_eq!(ci.outcome, Outcome::Error, "{ci:?}");
+    assert!(ci.summary.contains(".github/workflows/ci.yml"), "{}", ci.summary);
 }
 
 // ---- 3. unreadable files ------------------------------------------------------
