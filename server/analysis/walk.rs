@@ -189,6 +189,15 @@ pub fn walk(root: &Path) -> std::io::Result<FileIndex> {
         // Symlinks are listed by the walker but never followed or read: a
         // link to /etc/passwd must not become repository content.
         let Some(ft) = entry.file_type() else { continue };
+        if ft.is_symlink() {
+            // Said without the target: where a link points (/etc/passwd)
+            // is none of the report's business.
+            let rel = entry.path().strip_prefix(root).unwrap_or(entry.path());
+            index.notes.push(Note {
+                path: rel.to_string_lossy().replace('\\', "/"),
+                message: "symbolic link: not followed, its target is not scanned".into(),
+            });
+        }
         if !ft.is_file() {
             continue;
         }

@@ -101,6 +101,9 @@ fn symlinks_out_of_the_tree_are_never_followed_and_links_inside_are_not_double_c
     assert_eq!(places(&report, "hardcoded-secret"), vec![("app/main.py".into(), Some(3))]);
     // The linked-in Dockerfile is not a Dockerfile of this repository.
     assert_eq!(outcome(&report, "docker-root-user"), Outcome::NotApplicable);
+    for path in ["config/passwd", "ext", "app/alias.py", "Dockerfile", ".env"] {
+        assert!(notes_on(&report, path).iter().any(|m| m.contains("symbolic link")), "{path}: {:?}", report.notes);
+    }
     // The linked config is not silently obeyed or silently dropped.
     assert!(notes_on(&report, ".shipshape.toml").iter().any(|m| m.contains("symbolic link")), "{:?}", report.notes);
 }
