@@ -274,12 +274,21 @@ pub struct CiFile {
 }
 
 /// Every CI configuration file of the repository, read and (for GitHub
-/// Actions) parsed. Files that cannot be read are skipped.
+/// Actions) parsed. Other files that cannot be read are skipped; a workflow
+/// that cannot be read (over 1 MiB, unreadable) is kept as an error, so the
+/// checks that need it do not pass without having seen it.
 pub fn load(repo: &Repo<'_>) -> Vec<CiFile> {
     repo.files()
         .filter_map(|entry| {
             let system = ci_system(&entry.path)?;
-            let text = repo.read_text(entry).ok()?;
+            let text = match repo.read_text(entry) {
+                Ok(text) => text,
+                Err(message) if system == "github-actions" => {
+                    let workflow = Some(Err(WorkflowError { line: 1, message }));
+                    return Some(CiFile { path: entry.path.clone(), system, text: String::new(), workflow });
+                }
+                Err(_) => return None,
+            };
             let workflow = (system == "github-actions").then(|| parse_workflow(&text));
             Some(CiFile { path: entry.path.clone(), system, text, workflow })
         })

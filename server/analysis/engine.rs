@@ -101,6 +101,8 @@ pub struct Signal {
 pub struct FileOutput {
     pub hits: Vec<Hit>,
     pub signals: Vec<Signal>,
+    /// Notes on this file for the report (e.g. why an analyzer skipped it).
+    pub notes: Vec<String>,
 }
 
 impl FileOutput {
@@ -110,6 +112,10 @@ impl FileOutput {
 
     pub fn signal(&mut self, key: &'static str, line: u32, detail: impl Into<String>) {
         self.signals.push(Signal { key, line, detail: detail.into() });
+    }
+
+    pub fn note(&mut self, message: impl Into<String>) {
+        self.notes.push(message.into());
     }
 }
 
@@ -153,6 +159,12 @@ pub fn analyze(root: &Path, options: &Options) -> Result<Report, AnalysisError> 
     }
     let mut notes = index.notes.clone();
     notes.extend(config.notes.iter().cloned());
+    notes.extend(config.expired_notes(options.today));
+    // A manifest that cannot be read or parsed declares no dependency; say
+    // so, or the checks that look for one would fail or pass without a word.
+    notes.extend(repo.manifests.iter().filter_map(|m| {
+        m.error.as_ref().map(|e| Note { path: m.path.clone(), message: format!("dependencies not read: {e}") })
+    }));
     for (entry, f) in index.files.iter().zip(&facts) {
         notes.extend(f.notes.iter().map(|m| Note { path: entry.path.clone(), message: m.clone() }));
     }
@@ -190,6 +202,11 @@ fn read_and_analyze(entry: &FileEntry, analyzers: &[Box<dyn FileAnalyzer>]) -> F
     facts.bytes = bytes.len() as u64;
     if is_binary(&bytes) {
         facts.binary = true;
+        // An image is binary as expected; a `.py` that is binary (compiled,
+        // encrypted, mislabelled) would otherwise pass every code check silently.
+        if entry.language.is_some() {
+            facts.notes.push("code checks skipped: binary content (a NUL byte near the start)".into());
+        }
         return facts;
     }
     facts.lines =
@@ -209,6 +226,7 @@ fn read_and_analyze(entry: &FileEntry, analyzers: &[Box<dyn FileAnalyzer>]) -> F
     if entry.size > MAX_CODE_FILE && entry.language.is_some() {
         facts.notes.push("code checks skipped: file is over 1 MiB".into());
     }
+    facts.notes.extend(out.notes);
     facts.hits = out.hits;
     facts.signals = out.signals;
     facts

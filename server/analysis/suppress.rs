@@ -70,15 +70,31 @@ struct RawIgnore {
 }
 
 pub const CONFIG_FILE: &str = ".shipshape.toml";
+/// A suppression config is a few lines; anything bigger is not one.
+const MAX_CONFIG_BYTES: u64 = 1024 * 1024;
 
 impl RepoConfig {
     /// Loads `.shipshape.toml` from the root; problems become notes.
     pub fn load(root: &Path) -> RepoConfig {
         let path = root.join(CONFIG_FILE);
-        match std::fs::read_to_string(&path) {
-            Ok(text) => RepoConfig::parse(&text),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => RepoConfig::default(),
-            Err(e) => RepoConfig { ignores: vec![], notes: vec![note(format!("cannot read: {e}"))] },
+        let refuse = |why: String| RepoConfig { ignores: vec![], notes: vec![note(why)] };
+        // `symlink_metadata`: a `.shipshape.toml` linking to /etc/passwd
+        // must not be read, and a 2 GB one must not be loaded.
+        match std::fs::symlink_metadata(&path) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return RepoConfig::default(),
+            Err(e) => return refuse(format!("cannot read: {e}")),
+            Ok(m) if m.file_type().is_symlink() => {
+                return refuse("ignored: it is a symbolic link, and links are never followed".into());
+            }
+            Ok(m) if !m.is_file() => return refuse("ignored: it is not a regular file".into()),
+            Ok(m) if m.len() > MAX_CONFIG_BYTES => {
+                return refuse(format!("ignored: {} bytes is over the {MAX_CONFIG_BYTES}-byte limit", m.len()));
+            }
+            Ok(_) => {}
+        }
+        match std::fs::read(&path) {
+            Ok(bytes) => RepoConfig::parse(&String::from_utf8_lossy(&bytes)),
+            Err(e) => refuse(format!("cannot read: {e}")),
         }
     }
 
@@ -126,6 +142,18 @@ impl RepoConfig {
             cfg.ignores.push(ConfigIgnore { check: r.check, path, reason, expires });
         }
         cfg
+    }
+}
+
+impl RepoConfig {
+    /// One note per `[[ignore]]` entry whose expiry is before `today`: it
+    /// no longer suppresses, and the reader should know why a finding came back.
+    pub fn expired_notes(&self, today: NaiveDate) -> Vec<Note> {
+        self.ignores
+            .iter()
+            .filter_map(|ig| ig.expires.filter(|d| *d < today).map(|d| (ig, d)))
+            .map(|(ig, d)| note(format!("[[ignore]] for {} expired on {d} and no longer suppresses", ig.check)))
+            .collect()
     }
 }
 

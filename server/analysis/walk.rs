@@ -7,7 +7,10 @@
 
 use crate::model::Note;
 use ignore::WalkBuilder;
+use ignore::gitignore::{Gitignore, GitignoreBuilder};
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 
 /// Directories that hold someone else's code or build output. Skipped by
 /// the walk entirely: findings there are not the repository's to fix.
@@ -173,17 +176,8 @@ pub fn walk(root: &Path) -> std::io::Result<FileIndex> {
         ));
     }
     let mut index = FileIndex::default();
-    let walker = WalkBuilder::new(root)
-        .hidden(false)
-        .follow_links(false)
-        .require_git(false)
-        .git_global(false)
-        .parents(false)
-        .filter_entry(|e| {
-            let is_dir = e.file_type().is_some_and(|t| t.is_dir());
-            !(is_dir && e.depth() > 0 && e.file_name().to_str().is_some_and(|n| VENDORED_DIRS.contains(&n)))
-        })
-        .build();
+    let shared = Arc::new(Shared::default());
+    let walker = builder(root, true, Arc::clone(&shared)).build();
     for entry in walker {
         let entry = match entry {
             Ok(e) => e,
@@ -195,6 +189,15 @@ pub fn walk(root: &Path) -> std::io::Result<FileIndex> {
         // Symlinks are listed by the walker but never followed or read: a
         // link to /etc/passwd must not become repository content.
         let Some(ft) = entry.file_type() else { continue };
+        if ft.is_symlink() {
+            // Said without the target: where a link points (/etc/passwd)
+            // is none of the report's business.
+            let rel = entry.path().strip_prefix(root).unwrap_or(entry.path());
+            index.notes.push(Note {
+                path: rel.to_string_lossy().replace('\\', "/"),
+                message: "symbolic link: not followed, its target is not scanned".into(),
+            });
+        }
         if !ft.is_file() {
             continue;
         }
@@ -206,11 +209,179 @@ pub fn walk(root: &Path) -> std::io::Result<FileIndex> {
                 message: "file name is not valid UTF-8; shown with replacement characters".into(),
             });
         }
+        // A newline in a name breaks every `path:line` a reader or a tool
+        // parses from the text report; say so next to the findings.
+        if rel_str.chars().any(char::is_control) {
+            index.notes.push(Note {
+                path: rel_str.clone(),
+                message: "file name contains a control character (such as a newline); \
+                          line-based output of this path is ambiguous"
+                    .into(),
+            });
+        }
         let size = entry.metadata().map(|m| m.len()).unwrap_or(0);
         index.files.push(FileEntry::new(entry.path().to_path_buf(), rel_str, size));
     }
     index.files.sort_by(|a, b| a.path.cmp(&b.path));
+    index.notes.append(&mut lock(&shared.notes));
+    let mut nested = std::mem::take(&mut *lock(&shared.nested_repos));
+    nested.sort();
+    for dir in nested {
+        index.notes.push(Note {
+            path: dir,
+            message: "skipped: a nested git repository (vendored or a submodule), not this repository's code".into(),
+        });
+    }
+    if let Some(note) = excluded_by_ignore_rules(root, &index) {
+        index.notes.push(note);
+    }
     Ok(index)
+}
+
+/// What the walker's filter learns while it runs: nested repositories it
+/// skipped, git's ignore rules per directory, and notes about them.
+#[derive(Default)]
+struct Shared {
+    nested_repos: Mutex<Vec<String>>,
+    notes: Mutex<Vec<Note>>,
+    /// For a directory: the ignore rules that apply in it, outermost first.
+    rules: Mutex<HashMap<PathBuf, Rules>>,
+}
+
+/// Ignore rules in force in a directory, outermost first; shared with the
+/// subdirectories that add none of their own.
+type Rules = Arc<Vec<Arc<Gitignore>>>;
+
+/// Ignore files larger than this are not a real `.gitignore`.
+const MAX_IGNORE_FILE: u64 = 1024 * 1024;
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+impl Shared {
+    fn note(&self, root: &Path, path: &Path, message: &str) {
+        let rel = path.strip_prefix(root).unwrap_or(path).to_string_lossy().replace('\\', "/");
+        lock(&self.notes).push(Note { path: rel, message: message.into() });
+    }
+
+    /// Reads one ignore file the way the rest of the scan reads files: never
+    /// through a link and never a huge one (the `ignore` crate's own reader
+    /// would follow `.gitignore -> /dev/zero` and fill memory).
+    fn ignore_file(&self, root: &Path, dir: &Path, path: &Path) -> Option<Gitignore> {
+        let meta = std::fs::symlink_metadata(path).ok()?;
+        if meta.file_type().is_symlink() {
+            self.note(root, path, "not honoured: it is a symbolic link, and links are never followed");
+            return None;
+        }
+        if !meta.is_file() || meta.len() > MAX_IGNORE_FILE {
+            self.note(root, path, "not honoured: not a regular file of at most 1 MiB");
+            return None;
+        }
+        let bytes = std::fs::read(path).ok()?;
+        let mut builder = GitignoreBuilder::new(dir);
+        for line in String::from_utf8_lossy(&bytes).lines() {
+            // A pattern git cannot use is skipped by git too.
+            let _ = builder.add_line(Some(path.to_path_buf()), line.trim_start_matches('\u{feff}'));
+        }
+        builder.build().ok()
+    }
+
+    /// The rules that apply to entries of `dir` (a directory under `root`),
+    /// built once per directory from its parent's.
+    fn rules_for(&self, root: &Path, dir: &Path) -> Rules {
+        if let Some(r) = lock(&self.rules).get(dir) {
+            return Arc::clone(r);
+        }
+        let inherited: Rules = if dir == root || !dir.starts_with(root) {
+            // `.git/info/exclude` ranks below every `.gitignore`.
+            let exclude = root.join(".git/info/exclude");
+            Arc::new(self.ignore_file(root, root, &exclude).map(Arc::new).into_iter().collect())
+        } else {
+            self.rules_for(root, dir.parent().unwrap_or(root))
+        };
+        let rules = match self.ignore_file(root, dir, &dir.join(".gitignore")) {
+            None => inherited,
+            Some(own) => {
+                let mut v = inherited.as_ref().clone();
+                v.push(Arc::new(own));
+                Arc::new(v)
+            }
+        };
+        lock(&self.rules).insert(dir.to_path_buf(), Arc::clone(&rules));
+        rules
+    }
+
+    /// True if git's ignore rules exclude `path`; the closest rule decides.
+    fn ignored(&self, root: &Path, path: &Path, is_dir: bool) -> bool {
+        let rules = self.rules_for(root, path.parent().unwrap_or(root));
+        for rule in rules.iter().rev() {
+            match rule.matched(path, is_dir) {
+                ignore::Match::Ignore(_) => return true,
+                ignore::Match::Whitelist(_) => return false,
+                ignore::Match::None => {}
+            }
+        }
+        false
+    }
+}
+
+/// The walker: never follows links, skips vendored directories and nested
+/// git repositories, and honours git's ignore files (read by [`Shared`])
+/// when `gitignore` is set. `.ignore`/`.rgignore` files are not honoured:
+/// git does not know them, so they could hide code from a scan.
+fn builder(root: &Path, gitignore: bool, shared: Arc<Shared>) -> WalkBuilder {
+    let base = root.to_path_buf();
+    let mut b = WalkBuilder::new(root);
+    b.standard_filters(false).hidden(false).follow_links(false).parents(false).filter_entry(move |e| {
+        if e.depth() == 0 {
+            return true;
+        }
+        let is_dir = e.file_type().is_some_and(|t| t.is_dir());
+        if is_dir {
+            if e.file_name().to_str().is_some_and(|n| VENDORED_DIRS.contains(&n)) {
+                return false;
+            }
+            // `.git` as a directory (a clone) or a file (a submodule's gitlink).
+            if std::fs::symlink_metadata(e.path().join(".git")).is_ok() {
+                let rel = e.path().strip_prefix(&base).unwrap_or(e.path());
+                lock(&shared.nested_repos).push(rel.to_string_lossy().replace('\\', "/"));
+                return false;
+            }
+        }
+        !(gitignore && shared.ignored(&base, e.path(), is_dir))
+    });
+    b
+}
+
+/// Files git's ignore rules kept out of the scan. In a fresh clone every
+/// file is tracked, so a broad rule (`*`) with force-added files would
+/// otherwise turn into a silent pass; a note says how many and gives one.
+fn excluded_by_ignore_rules(root: &Path, index: &FileIndex) -> Option<Note> {
+    let mut excluded = 0usize;
+    let mut example = None;
+    for entry in builder(root, false, Arc::default()).build().flatten() {
+        if !entry.file_type().is_some_and(|t| t.is_file()) {
+            continue;
+        }
+        let rel = entry.path().strip_prefix(root).unwrap_or(entry.path());
+        let rel = rel.to_string_lossy().replace('\\', "/");
+        if index.find(&rel).is_none() {
+            excluded += 1;
+            // The smallest path, so the note does not depend on listing order.
+            if example.as_ref().is_none_or(|e: &String| rel < *e) {
+                example = Some(rel);
+            }
+        }
+    }
+    let example = example?;
+    Some(Note {
+        path: String::new(),
+        message: format!(
+            "{excluded} file(s) not scanned because .gitignore rules exclude them (e.g. {example}); \
+             a tracked file matching them is not checked"
+        ),
+    })
 }
 
 #[cfg(test)]

@@ -25,6 +25,71 @@ pub fn parse(src: &str) -> Option<Tree> {
     })
 }
 
+/// Visits every node in document order with the innermost `def` or
+/// `lambda` strictly around it (what `scope_of` answers), tracked on the way
+/// down: asking tree-sitter for parents costs a walk from the root per step.
+pub fn walk_scoped<'t>(root: Node<'t>, mut f: impl FnMut(Node<'t>, Option<Node<'t>>)) {
+    let mut cursor = root.walk();
+    // Enclosing scopes with the depth they were entered at.
+    let mut scopes: Vec<(usize, Node<'t>)> = Vec::new();
+    let mut depth = 0usize;
+    loop {
+        let node = cursor.node();
+        f(node, scopes.last().map(|(_, s)| *s));
+        if cursor.goto_first_child() {
+            if matches!(node.kind(), "function_definition" | "lambda") {
+                scopes.push((depth, node));
+            }
+            depth += 1;
+            continue;
+        }
+        loop {
+            if cursor.goto_next_sibling() {
+                break;
+            }
+            if !cursor.goto_parent() {
+                return;
+            }
+            depth -= 1;
+            if scopes.last().is_some_and(|(d, _)| *d == depth) {
+                scopes.pop();
+            }
+        }
+    }
+}
+
+/// How deep the tree under `root` nests (the root is depth 0), and the sum
+/// of depth² over its `call` and `string` nodes: rules walk up from those to
+/// their enclosing statement or function, and each step up costs tree-sitter
+/// a walk down from the root, so that sum estimates the cost of analysing
+/// the file. One iterative pass.
+pub fn nesting(root: Node<'_>) -> (usize, u64) {
+    let mut cursor = root.walk();
+    let (mut depth, mut max, mut cost) = (0usize, 0usize, 0u64);
+    loop {
+        if cursor.goto_first_child() {
+            depth += 1;
+            max = max.max(depth);
+            if matches!(cursor.node().kind(), "call" | "string") {
+                cost += (depth * depth) as u64;
+            }
+            continue;
+        }
+        loop {
+            if cursor.goto_next_sibling() {
+                if matches!(cursor.node().kind(), "call" | "string") {
+                    cost += (depth * depth) as u64;
+                }
+                break;
+            }
+            if !cursor.goto_parent() {
+                return (max, cost);
+            }
+            depth -= 1;
+        }
+    }
+}
+
 /// The source text of a node.
 pub fn text<'s>(node: Node<'_>, src: &'s str) -> &'s str {
     node.utf8_text(src.as_bytes()).unwrap_or("")
@@ -62,21 +127,50 @@ pub fn call_name(call: Node<'_>, src: &str) -> Option<String> {
 }
 
 /// A dotted name for an identifier or attribute chain.
+///
+/// Iterative and capped: a hostile `a.a.a…` chain 50,000 links long must
+/// neither recurse once per link (a stack overflow aborts the whole scan)
+/// nor build an ever longer name for every call along it. No name a rule
+/// looks for has anywhere near [`MAX_NAME_PARTS`] parts.
 pub fn dotted(node: Node<'_>, src: &str) -> Option<String> {
-    match node.kind() {
-        "identifier" => Some(text(node, src).to_string()),
-        "attribute" => {
-            let obj = node.child_by_field_name("object")?;
-            let attr = node.child_by_field_name("attribute")?;
-            let base = match obj.kind() {
-                "call" => format!("{}()", call_name(obj, src)?),
-                _ => dotted(obj, src)?,
-            };
-            Some(format!("{base}.{}", text(attr, src)))
+    let mut parts: Vec<String> = Vec::new();
+    let mut node = node;
+    // The part about to be pushed was called (`name()`), and `node` was
+    // reached as the object of an attribute (only there is a call allowed).
+    let (mut called, mut via_attr) = (false, false);
+    loop {
+        if parts.len() >= MAX_NAME_PARTS {
+            return None;
         }
-        _ => None,
+        let (name, next) = match node.kind() {
+            "identifier" => (text(node, src), None),
+            "attribute" => {
+                let obj = node.child_by_field_name("object")?;
+                (text(node.child_by_field_name("attribute")?, src), Some(obj))
+            }
+            "call" if via_attr && !called => {
+                node = node.child_by_field_name("function")?;
+                called = true;
+                continue;
+            }
+            _ => return None,
+        };
+        parts.push(if called { format!("{name}()") } else { name.to_string() });
+        called = false;
+        match next {
+            Some(obj) => {
+                node = obj;
+                via_attr = true;
+            }
+            None => break,
+        }
     }
+    parts.reverse();
+    Some(parts.join("."))
 }
+
+/// Dotted names with more parts than this are not names any rule knows.
+pub const MAX_NAME_PARTS: usize = 64;
 
 /// The value node of keyword argument `name` in a call.
 pub fn keyword_arg<'t>(call: Node<'t>, name: &str, src: &str) -> Option<Node<'t>> {
@@ -171,6 +265,24 @@ pub fn is_awaited(node: Node<'_>) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn dotted_names_through_calls_and_capped_chains() {
+        let names = |src: &str| {
+            let tree = parse(src).unwrap();
+            let mut v = vec![];
+            walk(tree.root_node(), |n| {
+                if n.kind() == "call" {
+                    v.push(call_name(n, src));
+                }
+            });
+            v
+        };
+        assert_eq!(names("a.b().c(x)\n"), vec![Some("a.b().c".to_string()), Some("a.b".to_string())]);
+        assert_eq!(names("f()()\n"), vec![None, Some("f".to_string())]);
+        let long = format!("os{}()\n", ".a".repeat(10_000));
+        assert_eq!(names(&long), vec![None]);
+    }
 
     #[test]
     fn parses_and_names_calls_across_lines() {

@@ -84,10 +84,11 @@ impl<'a> Cx<'a> {
             classes: Vec::new(),
         };
         let view_file = py.entry.path.contains("view");
-        python::walk(py.tree.root_node(), |n| match n.kind() {
+        // The scope comes with the walk: `scope_of` per call is quadratic in depth.
+        python::walk_scoped(py.tree.root_node(), |n, scope| match n.kind() {
             "call" => {
                 if let Some(name) = call_name(n, src) {
-                    cx.calls.push(Call { node: n, name, scope: scope_of(n).map(|s| s.id()) });
+                    cx.calls.push(Call { node: n, name, scope: scope.map(|s| s.id()) });
                 }
             }
             "function_definition" => cx.funcs.push(func(n, src, view_file)),

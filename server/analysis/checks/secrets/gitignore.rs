@@ -14,10 +14,10 @@ pub fn ignored_by(repo: &Repo<'_>, path: &str) -> Option<String> {
     dirs.push("");
     for dir in dirs {
         let file = if dir.is_empty() { ".gitignore".to_string() } else { format!("{dir}/.gitignore") };
-        let abs = repo.root.join(&file);
-        if !abs.is_file() {
-            continue;
-        }
+        // Through the index, which lists regular files only: a `.gitignore`
+        // that links to /etc/passwd is not read.
+        let Some(entry) = repo.file(&file) else { continue };
+        let abs = entry.abs.clone();
         let mut builder = GitignoreBuilder::new(repo.root.join(dir));
         if builder.add(&abs).is_some() {
             continue;
