@@ -5,4 +5,5 @@ mod helpers;
 
 mod cli;
 mod health;
+mod queue;
 mod schema;
