@@ -11,8 +11,8 @@
 pub mod cli;
 pub mod config;
 pub mod db;
-pub mod jobs;
 pub mod error;
+pub mod jobs;
 pub mod scan_cmd;
 pub mod startup;
 pub mod state;

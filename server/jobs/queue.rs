@@ -215,7 +215,13 @@ pub async fn enqueue_scan<C: ConnectionTrait>(
                       run_after, created_at, updated_at) \
                       VALUES ('scan', $1, $2, 'queued', $3, 0, $4, $5, $5, $5) \
                       ON CONFLICT (repository_id) WHERE kind = 'scan' AND status = 'queued' DO NOTHING RETURNING id";
-        let values = vec![repository_id.into(), payload.clone().into(), priority.into(), DEFAULT_MAX_ATTEMPTS.into(), now.into()];
+        let values = vec![
+            repository_id.into(),
+            payload.clone().into(),
+            priority.into(),
+            DEFAULT_MAX_ATTEMPTS.into(),
+            now.into(),
+        ];
         if let Some(row) = db.query_one_raw(stmt(db, insert, values)).await? {
             return Ok(Enqueued { job_id: row.try_get("", "id")?, coalesced: false });
         }
@@ -315,7 +321,8 @@ pub async fn claim<C: ConnectionTrait + TransactionTrait>(
             // cannot pick the same row. `status = 'queued'` is re-stated for
             // clarity; it cannot fail under that lock.
             _ => {
-                let update = format!("UPDATE jobs {set} WHERE id = (SELECT j.id {NEXT_DUE}) AND status = 'queued' RETURNING *");
+                let update =
+                    format!("UPDATE jobs {set} WHERE id = (SELECT j.id {NEXT_DUE}) AND status = 'queued' RETURNING *");
                 jobs::Entity::find().from_raw_sql(stmt(db, &update, values())).one(db).await
             }
         };
@@ -392,7 +399,14 @@ pub async fn fail<C: ConnectionTrait>(
          WHERE {HELD} RETURNING *"
     );
     let values = || {
-        vec![job.id.into(), job.worker_id.as_str().into(), job.attempt.into(), error.into(), retry_at.into(), now.into()]
+        vec![
+            job.id.into(),
+            job.worker_id.as_str().into(),
+            job.attempt.into(),
+            error.into(),
+            retry_at.into(),
+            now.into(),
+        ]
     };
     for _ in 0..CONFLICT_RETRIES {
         let updated = jobs::Entity::find().from_raw_sql(stmt(db, &sql, values())).one(db).await;

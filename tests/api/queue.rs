@@ -6,7 +6,9 @@ use crate::helpers::*;
 use crate::on_both_databases;
 use chrono::{DateTime, TimeDelta, TimeZone, Utc};
 use migration::{Migrator, MigratorTrait};
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
+};
 use shipshape::db::entities::jobs::{self, JobKind, JobStatus};
 use shipshape::db::entities::repositories::{self, Provider};
 use shipshape::jobs::queue::{self, ClaimedJob, FailOutcome, QueueCounts, QueueError, ScanRequest, ScanTrigger};
