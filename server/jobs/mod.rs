@@ -6,3 +6,4 @@
 //! `queue` and must not reach into the `jobs` table themselves.
 
 pub mod queue;
+pub mod scan_request;

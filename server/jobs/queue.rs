@@ -19,25 +19,27 @@
 //! its lease and later got the same job again cannot finish the new attempt
 //! with the result of the old one.
 //!
-//! Depends on `crate::db` only.
+//! Depends on `crate::db` and the scan payload type only.
+
+mod lease;
+
+pub use lease::{FailOutcome, RETRY_BASE, RETRY_CAP, backoff, complete, fail, reclaim_expired, renew};
 
 use crate::db::db_time;
 use crate::db::entities::jobs::{self, JobKind, JobStatus};
+use crate::jobs::scan_request::ScanRequest;
 use chrono::{DateTime, TimeDelta, Utc};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ConnectionTrait, DbBackend, DbErr, EntityTrait, SqlErr, Statement,
     TransactionSession, TransactionTrait, Value,
 };
-use serde::{Deserialize, Serialize};
+
 use std::time::Duration;
 
-/// Delay before the first retry; doubles with every further attempt.
-pub const RETRY_BASE: Duration = Duration::from_secs(30);
-/// Longest delay between two attempts.
-pub const RETRY_CAP: Duration = Duration::from_secs(60 * 60);
 /// Attempts given to a job unless its kind says otherwise.
 pub const DEFAULT_MAX_ATTEMPTS: i32 = 3;
 /// A write that loses a race on a unique index is tried again this often;
+
 /// each retry sees the winner, so more than one or two means a bug.
 const CONFLICT_RETRIES: u32 = 5;
 
@@ -72,46 +74,6 @@ pub enum QueueError {
         /// The operation that gave up.
         what: &'static str,
     },
-}
-
-/// Why a scan was requested; also the scan row's `trigger`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum ScanTrigger {
-    /// The nightly cron.
-    Schedule,
-    /// A GitHub push.
-    Webhook,
-    /// The Rescan button.
-    Manual,
-    /// The JSON API.
-    Api,
-    /// Seeding the demo.
-    Demo,
-}
-
-impl ScanTrigger {
-    /// A person waiting on a page beats a push, which beats the nightly run.
-    pub fn priority(self) -> i32 {
-        match self {
-            ScanTrigger::Manual | ScanTrigger::Api => 20,
-            ScanTrigger::Webhook => 10,
-            ScanTrigger::Schedule | ScanTrigger::Demo => 0,
-        }
-    }
-}
-
-/// The payload of a scan job: the newest request wins when requests coalesce.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ScanRequest {
-    /// What asked for the scan.
-    pub trigger: ScanTrigger,
-    /// The commit to scan; `None` means the head of the default branch.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub commit_sha: Option<String>,
-    /// Who asked (a login, a webhook delivery id), for the scan history.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub requested_by: Option<String>,
 }
 
 /// The outcome of `enqueue_scan`.
@@ -155,21 +117,6 @@ impl ClaimedJob {
     }
 }
 
-/// What `fail` did with the job.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum FailOutcome {
-    /// Queued again; not claimable before `run_after`.
-    Retrying {
-        /// When the next attempt may start.
-        run_after: DateTime<Utc>,
-    },
-    /// Attempts exhausted: the job is `failed` with the error kept.
-    Failed,
-    /// Not retried because a newer scan of the repository is already
-    /// queued and will do the work; the job is `failed` with the error kept.
-    Superseded,
-}
-
 /// Jobs per status, for the admin page and `/metrics`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct QueueCounts {
@@ -183,13 +130,6 @@ pub struct QueueCounts {
     pub succeeded: u64,
 }
 
-/// The delay before the attempt after `attempt`: `RETRY_BASE * 2^(attempt-1)`,
-/// at most `RETRY_CAP`.
-pub fn backoff(attempt: i32) -> Duration {
-    let doublings = u32::try_from(attempt.saturating_sub(1)).unwrap_or(0).min(31);
-    RETRY_BASE.saturating_mul(1u32 << doublings).min(RETRY_CAP)
-}
-
 /// Queues a scan of a repository, or folds the request into the scan already
 /// queued for it (its payload becomes this request, its priority the higher
 /// of the two).
@@ -198,6 +138,8 @@ pub fn backoff(attempt: i32) -> Duration {
 /// NOTHING`, so two concurrent requests never make two jobs. When the insert
 /// yields to an existing job, that job is updated; if it was claimed in the
 /// meantime there is no queued job any more and the insert is tried again.
+/// A queued job that is backing off after a failure keeps its schedule and
+/// its attempt count.
 ///
 /// # Errors
 /// Database errors, including an unknown repository (foreign key).
@@ -315,7 +257,8 @@ pub async fn claim<C: ConnectionTrait + TransactionTrait>(
                 }
             }
             // SQLite has one writer at a time, and a write statement takes the
-            // write lock (waiting up to busy_timeout) before it reads anything.
+            // write lock before it reads anything, waiting for it up to
+            // busy_timeout (sqlx sets 5 s on every pooled connection).
             // So choosing the job in the subquery and leasing it happen in one
             // statement that no other writer can interleave with: two workers
             // cannot pick the same row. `status = 'queued'` is re-stated for
@@ -335,125 +278,6 @@ pub async fn claim<C: ConnectionTrait + TransactionTrait>(
         }
     }
     Err(QueueError::Contended { what: "claim" })
-}
-
-/// Extends the lease to `now + lease`, returning the new expiry.
-///
-/// # Errors
-/// `LeaseLost` when the worker no longer holds the job.
-pub async fn renew<C: ConnectionTrait>(
-    db: &C,
-    job: &ClaimedJob,
-    lease: Duration,
-    now: DateTime<Utc>,
-) -> Result<DateTime<Utc>, QueueError> {
-    let now = db_time(now);
-    let expires = after(now, lease)?;
-    let sql = format!("UPDATE jobs SET lease_expires_at = $4, updated_at = $5 WHERE {HELD}");
-    let values = vec![job.id.into(), job.worker_id.as_str().into(), job.attempt.into(), expires.into(), now.into()];
-    let done = db.execute_raw(stmt(db, &sql, values)).await?;
-    if done.rows_affected() == 0 {
-        return Err(lease_lost(job));
-    }
-    Ok(expires)
-}
-
-/// Marks the job succeeded.
-///
-/// # Errors
-/// `LeaseLost` when the worker no longer holds the job; its result must
-/// then be discarded, because another worker owns the job.
-pub async fn complete<C: ConnectionTrait>(db: &C, job: &ClaimedJob, now: DateTime<Utc>) -> Result<(), QueueError> {
-    let now = db_time(now);
-    let sql = format!(
-        "UPDATE jobs SET status = 'succeeded', locked_by = NULL, lease_expires_at = NULL, \
-         finished_at = $4, updated_at = $4 WHERE {HELD}"
-    );
-    let values = vec![job.id.into(), job.worker_id.as_str().into(), job.attempt.into(), now.into()];
-    let done = db.execute_raw(stmt(db, &sql, values)).await?;
-    if done.rows_affected() == 0 {
-        return Err(lease_lost(job));
-    }
-    Ok(())
-}
-
-/// Records a failed attempt: the job is queued again after `backoff`, or,
-/// once `max_attempts` are used up, marked failed. `error` is kept in
-/// `last_error` either way.
-///
-/// # Errors
-/// `LeaseLost` when the worker no longer holds the job.
-pub async fn fail<C: ConnectionTrait>(
-    db: &C,
-    job: &ClaimedJob,
-    error: &str,
-    now: DateTime<Utc>,
-) -> Result<FailOutcome, QueueError> {
-    let now = db_time(now);
-    let retry_at = after(now, backoff(job.attempt))?;
-    let sql = format!(
-        "UPDATE jobs SET status = CASE WHEN {RETRYABLE} THEN 'queued' ELSE 'failed' END, \
-         run_after = CASE WHEN {RETRYABLE} THEN $5 ELSE run_after END, \
-         finished_at = CASE WHEN {RETRYABLE} THEN NULL ELSE $6 END, \
-         last_error = $4, locked_by = NULL, lease_expires_at = NULL, updated_at = $6 \
-         WHERE {HELD} RETURNING *"
-    );
-    let values = || {
-        vec![
-            job.id.into(),
-            job.worker_id.as_str().into(),
-            job.attempt.into(),
-            error.into(),
-            retry_at.into(),
-            now.into(),
-        ]
-    };
-    for _ in 0..CONFLICT_RETRIES {
-        let updated = jobs::Entity::find().from_raw_sql(stmt(db, &sql, values())).one(db).await;
-        let row = match updated {
-            // An enqueue committed a queued scan after this statement's
-            // snapshot (Postgres): try again, the retry sees it and stands down.
-            Err(e) if is_unique_violation(&e) => continue,
-            other => other?.ok_or_else(|| lease_lost(job))?,
-        };
-        return Ok(match row.status {
-            JobStatus::Queued => FailOutcome::Retrying { run_after: row.run_after },
-            _ if row.attempts < row.max_attempts => FailOutcome::Superseded,
-            _ => FailOutcome::Failed,
-        });
-    }
-    Err(QueueError::Contended { what: "fail" })
-}
-
-/// Returns running jobs whose lease ended before `now` to the queue, or marks
-/// them failed when their attempts are used up, so work held by a killed or
-/// stuck worker is picked up by another. Returns how many jobs it touched.
-///
-/// # Errors
-/// Database errors.
-pub async fn reclaim_expired<C: ConnectionTrait>(db: &C, now: DateTime<Utc>) -> Result<u64, QueueError> {
-    let now = db_time(now);
-    // run_after is left alone: the job was due already and keeps its place.
-    let sql = format!(
-        "UPDATE jobs SET status = CASE WHEN {RETRYABLE} THEN 'queued' ELSE 'failed' END, \
-         finished_at = CASE WHEN {RETRYABLE} THEN NULL ELSE $1 END, \
-         last_error = 'lease expired on worker ' || locked_by, \
-         locked_by = NULL, lease_expires_at = NULL, updated_at = $1 \
-         WHERE status = 'running' AND lease_expires_at < $1"
-    );
-    for _ in 0..CONFLICT_RETRIES {
-        match db.execute_raw(stmt(db, &sql, vec![now.into()])).await {
-            Err(e) if is_unique_violation(&e) => continue,
-            Ok(done) => {
-                if done.rows_affected() > 0 {
-                    tracing::warn!(jobs = done.rows_affected(), "reclaimed jobs whose lease expired");
-                }
-                return Ok(done.rows_affected());
-            }
-            Err(e) => return Err(e.into()),
-        }
-    }
-    Err(QueueError::Contended { what: "reclaim" })
 }
 
 /// Counts jobs per status.
@@ -476,16 +300,6 @@ pub async fn counts<C: ConnectionTrait>(db: &C) -> Result<QueueCounts, QueueErro
     Ok(counts)
 }
 
-/// The lease check shared by renew, complete and fail: `$1` job id, `$2`
-/// worker, `$3` attempt.
-const HELD: &str = "id = $1 AND status = 'running' AND locked_by = $2 AND attempts = $3";
-
-/// Whether a running job whose attempt ended goes back to the queue: it has
-/// attempts left, and requeueing it would not make a second queued scan of
-/// its repository (the newer one does the work, with the newer request).
-const RETRYABLE: &str = "(attempts < max_attempts AND NOT (kind = 'scan' AND EXISTS (SELECT 1 FROM jobs q \
-     WHERE q.kind = 'scan' AND q.status = 'queued' AND q.repository_id = jobs.repository_id)))";
-
 fn stmt<C: ConnectionTrait>(db: &C, sql: &str, values: Vec<Value>) -> Statement {
     Statement::from_sql_and_values(db.get_database_backend(), sql, values)
 }
@@ -500,10 +314,6 @@ fn after(now: DateTime<Utc>, d: Duration) -> Result<DateTime<Utc>, QueueError> {
 
 fn is_unique_violation(e: &DbErr) -> bool {
     matches!(e.sql_err(), Some(SqlErr::UniqueConstraintViolation(_)))
-}
-
-fn lease_lost(job: &ClaimedJob) -> QueueError {
-    QueueError::LeaseLost { job_id: job.id, worker_id: job.worker_id.clone() }
 }
 
 fn claimed_job(job: jobs::Model, worker_id: &str, expires: DateTime<Utc>) -> ClaimedJob {

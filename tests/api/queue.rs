@@ -11,7 +11,8 @@ use sea_orm::{
 };
 use shipshape::db::entities::jobs::{self, JobKind, JobStatus};
 use shipshape::db::entities::repositories::{self, Provider};
-use shipshape::jobs::queue::{self, ClaimedJob, FailOutcome, QueueCounts, QueueError, ScanRequest, ScanTrigger};
+use shipshape::jobs::queue::{self, ClaimedJob, FailOutcome, QueueCounts, QueueError};
+use shipshape::jobs::scan_request::{ScanRequest, ScanTrigger};
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -184,6 +185,7 @@ on_both_databases! {
             assert!(claim(&db, "worker-b", now + delay - TimeDelta::seconds(1)).await.is_none(), "claimed while backing off");
             now += delay;
         }
+        assert_eq!(queue::backoff(12), queue::RETRY_CAP, "the back-off is capped");
         let last = claim(&db, "worker-b", now).await.expect("due after the back-off");
         assert_eq!(last.attempt, 3);
         assert_eq!(queue::fail(&db, &last, "clone failed #3", now).await.unwrap(), FailOutcome::Failed);
