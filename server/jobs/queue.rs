@@ -39,7 +39,6 @@ use std::time::Duration;
 /// Attempts given to a job unless its kind says otherwise.
 pub const DEFAULT_MAX_ATTEMPTS: i32 = 3;
 /// A write that loses a race on a unique index is tried again this often;
-
 /// each retry sees the winner, so more than one or two means a bug.
 const CONFLICT_RETRIES: u32 = 5;
 
