@@ -1,9 +1,10 @@
 //! Shipshape: continuous production-readiness scoring for many repositories.
 //!
 //! The module list reads as the architecture: `config` and `telemetry` start
-//! the process, `db` owns the schema, `startup` builds the server, `web`
-//! holds the routes, and the analysis core lives in its own crate
-//! (`shipshape_analysis`) so it cannot reach the database or HTTP.
+//! the process, `db` owns the schema and the entities, `jobs` the work
+//! queue, `startup` builds the server, `web` holds the routes, and the
+//! analysis core lives in its own crate (`shipshape_analysis`) so it cannot
+//! reach the database or HTTP.
 
 #![forbid(unsafe_code)]
 
@@ -13,6 +14,7 @@ pub mod config;
 pub mod db;
 pub mod demo;
 pub mod error;
+pub mod jobs;
 pub mod scan_cmd;
 pub mod startup;
 pub mod state;

@@ -1,11 +1,12 @@
 //! Recording a finished scan, successful or failed, in one transaction.
 
 use super::lifecycle::{self, Known, Step};
+use crate::db::db_time;
 use crate::db::entities::finding_events::{self, EventKind};
 use crate::db::entities::findings::{self, FindingState};
 use crate::db::entities::scans::{self, ScanStatus};
 use crate::db::entities::{category_scores, check_results};
-use chrono::{DateTime, SubsecRound, Utc};
+use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::NotSet, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
@@ -45,11 +46,6 @@ pub enum StoreError {
     Db(#[from] DbErr),
 }
 
-/// Postgres keeps microseconds; store exactly what it can return (STACK.md).
-fn ts(t: DateTime<Utc>) -> DateTime<Utc> {
-    t.trunc_subsecs(6)
-}
-
 fn scan_row(meta: &ScanMeta<'_>, status: ScanStatus) -> scans::ActiveModel {
     scans::ActiveModel {
         id: NotSet,
@@ -57,9 +53,9 @@ fn scan_row(meta: &ScanMeta<'_>, status: ScanStatus) -> scans::ActiveModel {
         commit_sha: Set(meta.commit_sha.map(str::to_string)),
         trigger: Set(meta.trigger.to_string()),
         status: Set(status),
-        queued_at: Set(ts(meta.queued_at)),
-        started_at: Set(Some(ts(meta.started_at))),
-        finished_at: Set(Some(ts(meta.finished_at))),
+        queued_at: Set(db_time(meta.queued_at)),
+        started_at: Set(Some(db_time(meta.started_at))),
+        finished_at: Set(Some(db_time(meta.finished_at))),
         duration_ms: Set(Some((meta.finished_at - meta.started_at).num_milliseconds())),
         error: Set(None),
         analyzer_version: Set(shipshape_analysis::score::ANALYZER_VERSION.to_string()),
@@ -91,7 +87,7 @@ pub async fn record_success(
     report: &Report,
 ) -> Result<Recorded, StoreError> {
     let txn = db.begin().await?;
-    let now = ts(meta.finished_at);
+    let now = db_time(meta.finished_at);
     let mut row = scan_row(meta, ScanStatus::Succeeded);
     row.overall_score = Set(Some(report.score));
     row.level = Set(Some(report.level.as_str().to_string()));

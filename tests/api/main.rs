@@ -8,4 +8,5 @@ mod cli;
 mod demo;
 mod health;
 mod history;
+mod queue;
 mod schema;

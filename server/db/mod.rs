@@ -1,8 +1,10 @@
-//! Database connection and schema management, for SQLite and Postgres alike.
+//! Database connection and schema management, for SQLite and Postgres
+//! alike, and the SeaORM entities (`entities`) the rest of the server uses.
 
 pub mod entities;
 
 use crate::config::DatabaseSettings;
+use chrono::{DateTime, SubsecRound, Utc};
 use migration::{Migrator, MigratorTrait};
 use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbErr};
 use std::time::Duration;
@@ -62,4 +64,13 @@ pub async fn readiness(db: &DatabaseConnection) -> Result<(), String> {
     } else {
         Err(format!("{} migration(s) pending; run `shipshape migrate up`", pending.len()))
     }
+}
+
+/// An instant as the database will store it: UTC, truncated to microseconds.
+///
+/// Postgres keeps microseconds and SQLite keeps the text as written, so a
+/// value truncated before insert reads back equal on both (STACK.md,
+/// pitfall 18). Every timestamp written by the server goes through here.
+pub fn db_time(t: DateTime<Utc>) -> DateTime<Utc> {
+    t.trunc_subsecs(6)
 }
