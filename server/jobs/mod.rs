@@ -7,3 +7,4 @@
 
 pub mod queue;
 pub mod scan_request;
+pub mod worker;

@@ -10,3 +10,4 @@ mod health;
 mod history;
 mod queue;
 mod schema;
+mod worker;

@@ -1,0 +1,190 @@
+//! The worker: claims jobs from the queue and runs them. A scan job brings
+//! the repository to disk (`checkout`), runs the analysis core on a blocking
+//! thread and records the result in one transaction (`store`). The lease is
+//! renewed while the scan runs, so a slow scan is not taken away, and a
+//! worker that dies simply stops renewing: its lease expires and another
+//! worker takes the job.
+
+use super::queue::{self, ClaimedJob, FailOutcome, QueueError};
+use super::scan_request::ScanRequest;
+use crate::checkout::{self, CheckoutPolicy, Source};
+use crate::config::Secret;
+use crate::db::entities::jobs::JobKind;
+use crate::db::entities::repositories;
+use crate::store::{self, ScanMeta};
+use chrono::Utc;
+use sea_orm::{DatabaseConnection, EntityTrait};
+use std::time::Duration;
+
+/// How a worker runs.
+#[derive(Debug, Clone)]
+pub struct WorkerConfig {
+    /// Names the lease holder in the jobs table (host and process).
+    pub id: String,
+    pub lease: Duration,
+    pub checkout: CheckoutPolicy,
+    /// Token for private GitHub repositories.
+    pub github_token: Option<Secret>,
+}
+
+/// What running one job did.
+#[derive(Debug, Clone, PartialEq)]
+pub enum JobOutcome {
+    /// A scan was recorded.
+    Scanned { scan_id: i32, commit: String },
+    /// The job failed; it will be retried or has failed for good.
+    Failed { error: String, outcome: FailOutcome },
+}
+
+/// Why a scan job could not produce a report.
+#[derive(Debug, thiserror::Error)]
+enum ScanError {
+    #[error("repository {0} no longer exists")]
+    UnknownRepository(i32),
+    #[error("repository {0} is archived or disabled")]
+    Inactive(String),
+    #[error(transparent)]
+    Checkout(#[from] checkout::CheckoutError),
+    #[error("analysis failed: {0}")]
+    Analysis(String),
+    #[error(transparent)]
+    Store(#[from] store::StoreError),
+    #[error(transparent)]
+    Db(#[from] sea_orm::DbErr),
+}
+
+/// Claims one due job and runs it; `None` when nothing was due.
+///
+/// # Errors
+/// Queue errors (database unreachable, lease lost); the job itself failing
+/// is an `Ok(Some(JobOutcome::Failed { .. }))`.
+pub async fn run_once(db: &DatabaseConnection, cfg: &WorkerConfig) -> Result<Option<JobOutcome>, QueueError> {
+    queue::reclaim_expired(db, Utc::now()).await?;
+    let Some(job) = queue::claim(db, &cfg.id, cfg.lease, Utc::now()).await? else { return Ok(None) };
+    let renewal = spawn_renewal(db.clone(), job.clone(), cfg.lease);
+    let result = match job.kind {
+        JobKind::Scan => scan(db, cfg, &job).await,
+        other => Err(ScanError::Analysis(format!("{other:?} jobs are not handled by this worker yet"))),
+    };
+    renewal.abort();
+    match result {
+        Ok((scan_id, commit)) => {
+            queue::complete(db, &job, Utc::now()).await?;
+            Ok(Some(JobOutcome::Scanned { scan_id, commit }))
+        }
+        Err(e) => {
+            let error = e.to_string();
+            tracing::warn!(job.id = job.id, job.attempt = job.attempt, %error, "job failed");
+            let outcome = queue::fail(db, &job, &error, Utc::now()).await?;
+            if !matches!(outcome, FailOutcome::Retrying { .. }) {
+                record_failed_scan(db, &job, &error, outcome).await;
+            }
+            Ok(Some(JobOutcome::Failed { error, outcome }))
+        }
+    }
+}
+
+/// Runs jobs until `shutdown` turns true, sleeping `idle` when the queue is empty.
+pub async fn run(
+    db: DatabaseConnection,
+    cfg: WorkerConfig,
+    idle: Duration,
+    mut shutdown: tokio::sync::watch::Receiver<bool>,
+) {
+    while !*shutdown.borrow() {
+        match run_once(&db, &cfg).await {
+            Ok(Some(_)) => continue,
+            Ok(None) => {}
+            Err(e) => tracing::error!(error = %e, "worker could not use the queue; retrying"),
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(idle) => {}
+            _ = shutdown.changed() => {}
+        }
+    }
+}
+
+/// Renews the lease at a third of its length until aborted.
+fn spawn_renewal(db: DatabaseConnection, job: ClaimedJob, lease: Duration) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        loop {
+            tokio::time::sleep(lease / 3).await;
+            if let Err(e) = queue::renew(&db, &job, lease, Utc::now()).await {
+                tracing::warn!(job.id = job.id, error = %e, "could not renew the lease");
+                return;
+            }
+        }
+    })
+}
+
+async fn scan(db: &DatabaseConnection, cfg: &WorkerConfig, job: &ClaimedJob) -> Result<(i32, String), ScanError> {
+    let repo_id = job.repository_id.ok_or(ScanError::UnknownRepository(0))?;
+    let repo = repositories::Entity::find_by_id(repo_id).one(db).await?.ok_or(ScanError::UnknownRepository(repo_id))?;
+    if repo.archived || !repo.enabled {
+        return Err(ScanError::Inactive(format!("{}/{}", repo.owner, repo.name)));
+    }
+    let request = job.scan_request().ok().flatten();
+    let queued_at = Utc::now();
+    let started_at = Utc::now();
+    let key = format!("{:?}/{}/{}", repo.provider, repo.owner, repo.name).to_ascii_lowercase();
+    let source = Source {
+        key: &key,
+        url: &repo.clone_url,
+        branch: Some(&repo.default_branch),
+        token: cfg.github_token.as_ref(),
+    };
+    let checkout = checkout::sync(&cfg.checkout, &source).await?;
+    let path = checkout.path.clone();
+    let report = tokio::task::spawn_blocking(move || {
+        shipshape_analysis::analyze(&path, &shipshape_analysis::Options::default()).map_err(|e| e.to_string())
+    })
+    .await
+    .map_err(|e| ScanError::Analysis(e.to_string()))?
+    .map_err(ScanError::Analysis)?;
+    let trigger = request.as_ref().map(trigger_name).unwrap_or("schedule");
+    let meta = ScanMeta {
+        repository_id: repo_id,
+        commit_sha: Some(&checkout.commit),
+        trigger,
+        queued_at,
+        started_at,
+        finished_at: Utc::now(),
+    };
+    let recorded = store::record_success(db, &meta, &report).await?;
+    tracing::info!(repo.name = %repo.name, scan.id = recorded.scan_id, commit = %checkout.commit, score = report.score, "scan recorded");
+    Ok((recorded.scan_id, checkout.commit))
+}
+
+fn trigger_name(r: &ScanRequest) -> &'static str {
+    use super::scan_request::ScanTrigger::*;
+    match r.trigger {
+        Schedule => "schedule",
+        Webhook => "webhook",
+        Manual => "manual",
+        Api => "api",
+        Demo => "demo",
+    }
+}
+
+/// A job that will not be retried leaves a failed scan row with its reason,
+/// so the repository page shows why it was not scanned.
+async fn record_failed_scan(db: &DatabaseConnection, job: &ClaimedJob, error: &str, outcome: FailOutcome) {
+    let Some(repository_id) = job.repository_id.filter(|_| job.kind == JobKind::Scan) else { return };
+    let now = Utc::now();
+    let request = job.scan_request().ok().flatten();
+    let meta = ScanMeta {
+        repository_id,
+        commit_sha: None,
+        trigger: request.as_ref().map(trigger_name).unwrap_or("schedule"),
+        queued_at: now,
+        started_at: now,
+        finished_at: now,
+    };
+    let reason = match outcome {
+        FailOutcome::Superseded => format!("{error} (a newer scan request replaces this one)"),
+        _ => error.to_string(),
+    };
+    if let Err(e) = store::record_failure(db, &meta, &reason).await {
+        tracing::error!(error = %e, "could not record the failed scan");
+    }
+}

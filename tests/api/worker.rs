@@ -1,0 +1,141 @@
+//! The worker end to end on real git repositories: a queued scan is checked
+//! out, analysed and recorded; a vanished remote and an oversized tree are
+//! retried, then recorded as failed scans with their reason.
+
+use crate::helpers::*;
+use crate::on_both_databases;
+use chrono::Utc;
+use migration::{Migrator, MigratorTrait};
+use sea_orm::sea_query::{Expr, ExprTrait, Query};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set,
+};
+use shipshape::checkout::CheckoutPolicy;
+use shipshape::db::entities::repositories::{self, Provider};
+use shipshape::db::entities::scans::{self, ScanStatus};
+use shipshape::jobs::queue::{self, FailOutcome};
+use shipshape::jobs::scan_request::{ScanRequest, ScanTrigger};
+use shipshape::jobs::worker::{JobOutcome, WorkerConfig, run_once};
+use shipshape_testkit::{Commit, GitRepo};
+use std::time::Duration;
+
+async fn register(db: &DatabaseConnection, url: &str) -> i32 {
+    let now = Utc::now();
+    repositories::ActiveModel {
+        provider: Set(Provider::Local),
+        owner: Set("acme".into()),
+        name: Set("api".into()),
+        clone_url: Set(url.into()),
+        default_branch: Set("main".into()),
+        team_id: Set(None),
+        archived: Set(false),
+        enabled: Set(true),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .insert(db)
+    .await
+    .unwrap()
+    .id
+}
+
+fn config(cache: &std::path::Path, max_files: u64) -> WorkerConfig {
+    WorkerConfig {
+        id: "worker-test".into(),
+        lease: Duration::from_secs(60),
+        checkout: CheckoutPolicy {
+            cache_dir: cache.to_path_buf(),
+            max_bytes: 50 * 1024 * 1024,
+            max_files,
+            timeout: Duration::from_secs(30),
+            allow_local: true,
+        },
+        github_token: None,
+    }
+}
+
+async fn request(db: &DatabaseConnection, repo: i32) {
+    let req = ScanRequest { trigger: ScanTrigger::Manual, commit_sha: None, requested_by: Some("test".into()) };
+    queue::enqueue_scan(db, repo, &req, Utc::now()).await.unwrap();
+}
+
+/// Makes every backing-off job due now, instead of waiting minutes.
+async fn fast_forward(db: &DatabaseConnection) {
+    let past = Utc::now() - chrono::Duration::hours(1);
+    db.execute(
+        &Query::update().table("jobs").value("run_after", past).and_where(Expr::col("status").eq("queued")).to_owned(),
+    )
+    .await
+    .unwrap();
+}
+
+async fn setup(backend: Backend) -> (TestDb, DatabaseConnection) {
+    let tdb = TestDb::new(backend).await;
+    let db = tdb.connect().await;
+    Migrator::up(&db, None).await.unwrap();
+    (tdb, db)
+}
+
+on_both_databases! {
+    async fn a_queued_scan_is_checked_out_analysed_and_recorded(backend) {
+        let (tdb, db) = setup(backend).await;
+        let remote = GitRepo::with_files(&[("requirements.txt", "fastapi==0.115.0\n"), ("app/main.py", "from fastapi import FastAPI\napp = FastAPI(debug=True)\n")]);
+        let repo = register(&db, &remote.url()).await;
+        let cfg = config(tdb.dir.path(), 1000);
+        request(&db, repo).await;
+        let first = run_once(&db, &cfg).await.unwrap().expect("a job ran");
+        let JobOutcome::Scanned { commit, .. } = first else { panic!("{first:?}") };
+        assert_eq!(commit, remote.head());
+        assert!(run_once(&db, &cfg).await.unwrap().is_none(), "the queue is empty");
+
+        remote.write("app/main.py", "from fastapi import FastAPI\napp = FastAPI()\n");
+        let second_sha = remote.commit(Commit::new("debug off"));
+        request(&db, repo).await;
+        let second = run_once(&db, &cfg).await.unwrap().expect("a job ran");
+        assert!(matches!(&second, JobOutcome::Scanned { commit, .. } if *commit == second_sha), "{second:?}");
+
+        let rows = scans::Entity::find().filter(scans::Column::RepositoryId.eq(repo)).order_by_asc(scans::Column::Id).all(&db).await.unwrap();
+        assert_eq!(rows.len(), 2);
+        assert!(rows.iter().all(|s| s.status == ScanStatus::Succeeded && s.trigger == "manual"));
+        assert_eq!(rows[1].commit_sha.as_deref(), Some(second_sha.as_str()));
+        let counts = queue::counts(&db).await.unwrap();
+        assert_eq!((counts.succeeded, counts.queued, counts.running), (2, 0, 0));
+        let row = repositories::Entity::find_by_id(repo).one(&db).await.unwrap().unwrap();
+        assert_eq!(row.last_scan_id, Some(rows[1].id));
+    }
+
+    async fn a_vanished_remote_is_retried_then_recorded_as_a_failed_scan(backend) {
+        let (tdb, db) = setup(backend).await;
+        let remote = GitRepo::with_files(&[("a.txt", "a\n")]);
+        let repo = register(&db, &remote.url()).await;
+        drop(remote);
+        let cfg = config(tdb.dir.path(), 1000);
+        request(&db, repo).await;
+        let mut outcomes = Vec::new();
+        while let Some(out) = run_once(&db, &cfg).await.unwrap() {
+            let JobOutcome::Failed { error, outcome } = out else { panic!("a vanished remote cannot scan") };
+            assert!(error.contains("unreachable or no longer exists"), "{error}");
+            outcomes.push(outcome);
+            fast_forward(&db).await;
+        }
+        assert_eq!(outcomes.len(), 3, "three attempts: {outcomes:?}");
+        assert_eq!(outcomes.last(), Some(&FailOutcome::Failed));
+        let failed = scans::Entity::find().filter(scans::Column::RepositoryId.eq(repo)).all(&db).await.unwrap();
+        assert_eq!(failed.len(), 1, "one failed scan row, not one per attempt");
+        assert_eq!(failed[0].status, ScanStatus::Failed);
+        assert!(failed[0].error.as_deref().unwrap().contains("no longer exists"));
+        assert_eq!(queue::counts(&db).await.unwrap().failed, 1);
+    }
+
+    async fn an_over_limit_repository_fails_with_a_clear_error(backend) {
+        let (tdb, db) = setup(backend).await;
+        let remote = GitRepo::with_files(&[("a.txt", "a\n"), ("b.txt", "b\n"), ("c.txt", "c\n")]);
+        let repo = register(&db, &remote.url()).await;
+        let cfg = config(tdb.dir.path(), 2);
+        request(&db, repo).await;
+        let out = run_once(&db, &cfg).await.unwrap().expect("a job ran");
+        let JobOutcome::Failed { error, .. } = out else { panic!("{out:?}") };
+        assert_eq!(error, format!("the repository has too many files: 3 at {} (limit 2)", remote.head()));
+    }
+}
