@@ -83,6 +83,8 @@ struct Raw {
     database: RawDatabase,
     auth: RawAuth,
     github: RawGithub,
+    worker: WorkerSettings,
+    checkout: RawCheckout,
     log: LogSettings,
 }
 
@@ -112,6 +114,32 @@ struct RawAuth {
 #[serde(deny_unknown_fields)]
 struct RawGithub {
     api_url: url::Url,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WorkerSettings {
+    pub enabled: bool,
+    pub lease_secs: u64,
+    pub idle_secs: u64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCheckout {
+    max_mb: u64,
+    max_files: u64,
+    git_timeout_secs: u64,
+    allow_local: Option<bool>,
+}
+
+/// Limits for bringing repositories to disk.
+#[derive(Debug, Clone)]
+pub struct CheckoutSettings {
+    pub max_bytes: u64,
+    pub max_files: u64,
+    pub git_timeout_secs: u64,
+    pub allow_local: bool,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -167,6 +195,8 @@ pub struct Settings {
     pub database: DatabaseSettings,
     pub auth: AuthSettings,
     pub github: GithubSettings,
+    pub worker: WorkerSettings,
+    pub checkout: CheckoutSettings,
     pub log: LogSettings,
     /// Error monitoring: errors and panics go to Sentry (or a compatible
     /// service such as GlitchTip) when a DSN is set.
@@ -267,6 +297,13 @@ impl Settings {
                 token: secret("github.token")?,
                 webhook_secret: secret("github.webhook_secret")?,
             },
+            worker: raw.worker,
+            checkout: CheckoutSettings {
+                max_bytes: raw.checkout.max_mb.saturating_mul(1024 * 1024),
+                max_files: raw.checkout.max_files,
+                git_timeout_secs: raw.checkout.git_timeout_secs,
+                allow_local: raw.checkout.allow_local.unwrap_or(raw.mode == Mode::Development),
+            },
             log: raw.log,
             sentry_dsn: secret("observability.sentry_dsn")?,
         };
@@ -282,6 +319,14 @@ impl Settings {
                 value: "0".into(),
                 problem: "the pool needs at least one connection".into(),
                 fix: "set SHIPSHAPE__DATABASE__MAX_CONNECTIONS to 1 or more".into(),
+            });
+        }
+        if self.worker.enabled && self.worker.lease_secs < 30 {
+            return Err(ConfigError::Invalid {
+                key: "worker.lease_secs",
+                value: self.worker.lease_secs.to_string(),
+                problem: "a lease shorter than 30 s expires during ordinary scans".into(),
+                fix: "set SHIPSHAPE__WORKER__LEASE_SECS to 30 or more (default 300)".into(),
             });
         }
         if self.auth.mode == AuthMode::Local && !self.server.bind.ip().is_loopback() {
@@ -547,6 +592,19 @@ mod tests {
         assert_eq!(s.auth.session_key.as_ref().unwrap().expose(), KEY);
         assert!(s.log_json());
         assert!(!format!("{s:?}").contains(KEY), "Debug must redact secrets");
+    }
+
+    #[test]
+    fn local_clone_urls_are_allowed_in_development_only_unless_configured() {
+        assert!(load(&[], None).unwrap().checkout.allow_local);
+        let prod = [
+            ("SHIPSHAPE__MODE", "production"),
+            ("SHIPSHAPE__AUTH__SESSION_KEY", KEY),
+            ("SHIPSHAPE__GITHUB__WEBHOOK_SECRET", "w"),
+        ];
+        assert!(!load(&prod, None).unwrap().checkout.allow_local);
+        let err = load(&[("SHIPSHAPE__WORKER__LEASE_SECS", "5")], None).unwrap_err().to_string();
+        assert!(err.contains("worker.lease_secs"), "{err}");
     }
 
     #[test]

@@ -17,6 +17,14 @@ pub struct Application {
     port: u16,
     server: Server,
     pub db: DatabaseConnection,
+    worker: Option<Worker>,
+}
+
+/// The in-process worker and the switch that stops it.
+struct Worker {
+    task: tokio::task::JoinHandle<()>,
+    stop: tokio::sync::watch::Sender<bool>,
+    grace: std::time::Duration,
 }
 
 impl Application {
@@ -48,7 +56,8 @@ impl Application {
             server = server.workers(settings.server.workers);
         }
         tracing::info!(address = %format!("{}:{port}", settings.server.bind.ip()), database = %settings.database.redacted(), "listening");
-        Ok(Application { port, server: server.run(), db })
+        let worker = settings.worker.enabled.then(|| spawn_worker(&settings, db.clone()));
+        Ok(Application { port, server: server.run(), db, worker })
     }
 
     pub fn port(&self) -> u16 {
@@ -73,8 +82,38 @@ impl Application {
         });
         let result = self.server.await;
         signals.abort();
+        if let Some(worker) = self.worker {
+            // A scan in progress finishes within the grace period; otherwise
+            // its lease expires and another worker takes the job over.
+            let _ = worker.stop.send(true);
+            let _ = tokio::time::timeout(worker.grace, worker.task).await;
+        }
         result
     }
+}
+
+fn spawn_worker(settings: &Settings, db: DatabaseConnection) -> Worker {
+    use crate::checkout::CheckoutPolicy;
+    use crate::jobs::worker::{self, WorkerConfig};
+    use std::time::Duration;
+    let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "shipshape".into());
+    let cfg = WorkerConfig {
+        id: format!("{host}-{}", std::process::id()),
+        lease: Duration::from_secs(settings.worker.lease_secs),
+        checkout: CheckoutPolicy {
+            cache_dir: settings.data_dir.clone(),
+            max_bytes: settings.checkout.max_bytes,
+            max_files: settings.checkout.max_files,
+            timeout: Duration::from_secs(settings.checkout.git_timeout_secs),
+            allow_local: settings.checkout.allow_local,
+        },
+        github_token: settings.github.token.clone(),
+    };
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let idle = Duration::from_secs(settings.worker.idle_secs.max(1));
+    tracing::info!(worker.id = %cfg.id, "worker started");
+    let task = tokio::spawn(worker::run(db, cfg, idle, stopped));
+    Worker { task, stop, grace: Duration::from_secs(settings.server.shutdown_timeout_secs) }
 }
 
 async fn shutdown_signal() {

@@ -111,6 +111,7 @@ pub fn test_settings(db: &TestDb) -> Settings {
         f.merge(("server.bind", "127.0.0.1:0"))
             .merge(("server.workers", 1))
             .merge(("server.shutdown_timeout_secs", 1))
+            .merge(("worker.enabled", false))
             .merge(("database.url", url))
             .merge(("data_dir", data_dir.display().to_string()))
     })

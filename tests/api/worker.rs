@@ -139,3 +139,38 @@ on_both_databases! {
         assert_eq!(error, format!("the repository has too many files: 3 at {} (limit 2)", remote.head()));
     }
 }
+
+/// `serve` runs the worker: a scan requested while the server runs is
+/// picked up and recorded without anyone calling the worker by hand.
+#[tokio::test]
+async fn the_server_runs_queued_scans_in_the_background() {
+    let tdb = TestDb::new(Backend::Sqlite).await;
+    let url = tdb.url.clone();
+    let data_dir = tdb.dir.path().join("data");
+    let settings = shipshape::config::Settings::build(None, &[], &NoEnv, |f| {
+        f.merge(("server.bind", "127.0.0.1:0"))
+            .merge(("server.workers", 1))
+            .merge(("database.url", url))
+            .merge(("data_dir", data_dir.display().to_string()))
+            .merge(("worker.idle_secs", 1))
+    })
+    .unwrap();
+    let app = shipshape::startup::Application::build(settings).await.unwrap();
+    let db = app.db.clone();
+    let handle = app.handle();
+    let server = tokio::spawn(app.run_until_stopped());
+    let remote = GitRepo::with_files(&[("README.md", "# x\n")]);
+    let repo = register(&db, &remote.url()).await;
+    request(&db, repo).await;
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    let scan = loop {
+        if let Some(s) = scans::Entity::find().one(&db).await.unwrap() {
+            break s;
+        }
+        assert!(std::time::Instant::now() < deadline, "no scan recorded within 30 s");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    assert_eq!((scan.status, scan.commit_sha.as_deref()), (ScanStatus::Succeeded, Some(remote.head().as_str())));
+    handle.stop(true).await;
+    tokio::time::timeout(Duration::from_secs(10), server).await.expect("server and worker stop").unwrap().unwrap();
+}
