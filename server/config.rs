@@ -85,6 +85,8 @@ struct Raw {
     github: RawGithub,
     worker: WorkerSettings,
     checkout: RawCheckout,
+    #[serde(default)]
+    repositories: Vec<RepositorySource>,
     log: LogSettings,
 }
 
@@ -114,6 +116,20 @@ struct RawAuth {
 #[serde(deny_unknown_fields)]
 struct RawGithub {
     api_url: url::Url,
+}
+
+/// A repository tracked because the configuration lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RepositorySource {
+    /// Any git URL: https, ssh, file:// or a local path.
+    pub url: String,
+    /// `owner/name` as shown on pages; derived from the URL when absent.
+    pub name: Option<String>,
+    /// The branch to scan; the remote's default branch when absent.
+    pub branch: Option<String>,
+    /// Team slug for rollups.
+    pub team: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -197,6 +213,8 @@ pub struct Settings {
     pub github: GithubSettings,
     pub worker: WorkerSettings,
     pub checkout: CheckoutSettings,
+    /// Repositories listed in the configuration (`[[repositories]]`).
+    pub repositories: Vec<RepositorySource>,
     pub log: LogSettings,
     /// Error monitoring: errors and panics go to Sentry (or a compatible
     /// service such as GlitchTip) when a DSN is set.
@@ -298,6 +316,7 @@ impl Settings {
                 webhook_secret: secret("github.webhook_secret")?,
             },
             worker: raw.worker,
+            repositories: raw.repositories,
             checkout: CheckoutSettings {
                 max_bytes: raw.checkout.max_mb.saturating_mul(1024 * 1024),
                 max_files: raw.checkout.max_files,

@@ -36,6 +36,16 @@ impl Application {
         use anyhow::Context;
         let db = crate::db::connect(&settings.database).await?;
         crate::db::migrate_up(&db).await.context("applying migrations")?;
+        let synced =
+            crate::sources::sync_config(&db, &settings.repositories).await.context("configured repositories")?;
+        if synced != crate::sources::Synced::default() {
+            tracing::info!(
+                added = synced.added,
+                updated = synced.updated,
+                scans_queued = synced.scans_queued,
+                "configured repositories synced"
+            );
+        }
         let listener = TcpListener::bind(settings.server.bind)
             .with_context(|| format!("cannot listen on {} (server.bind)", settings.server.bind))?;
         let port = listener.local_addr()?.port();

@@ -163,7 +163,7 @@ async fn register(db: &DatabaseConnection, sample: &SampleRepo, dir: &Path) -> a
             .to_owned(),
     )
     .await?;
-    let team = team_id(db, sample.team).await?;
+    let team = crate::sources::team_id(db, sample.team).await?;
     let clone_url = format!("file://{}", absolute(dir).display());
     let insert = Query::insert()
         .into_table("repositories")
@@ -199,20 +199,6 @@ async fn register(db: &DatabaseConnection, sample: &SampleRepo, dir: &Path) -> a
         .and_where(Expr::col("owner").eq(OWNER))
         .and_where(Expr::col("name").eq(sample.name))
         .to_owned();
-    id_of(db, &select).await
-}
-
-async fn team_id(db: &DatabaseConnection, slug: &str) -> anyhow::Result<i32> {
-    let select = Query::select().column("id").from("teams").and_where(Expr::col("slug").eq(slug)).to_owned();
-    if let Ok(id) = id_of(db, &select).await {
-        return Ok(id);
-    }
-    let insert = Query::insert()
-        .into_table("teams")
-        .columns(["slug", "name", "created_at"])
-        .values_panic([slug.into(), slug.into(), Utc::now().into()])
-        .to_owned();
-    db.execute(&insert).await?;
     id_of(db, &select).await
 }
 

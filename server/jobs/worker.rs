@@ -127,12 +127,9 @@ async fn scan(db: &DatabaseConnection, cfg: &WorkerConfig, job: &ClaimedJob) -> 
     let queued_at = Utc::now();
     let started_at = Utc::now();
     let key = format!("{:?}/{}/{}", repo.provider, repo.owner, repo.name).to_ascii_lowercase();
-    let source = Source {
-        key: &key,
-        url: &repo.clone_url,
-        branch: Some(&repo.default_branch),
-        token: cfg.github_token.as_ref(),
-    };
+    // An empty branch means the remote's default branch, found at checkout.
+    let branch = (!repo.default_branch.is_empty()).then_some(repo.default_branch.as_str());
+    let source = Source { key: &key, url: &repo.clone_url, branch, token: cfg.github_token.as_ref() };
     let checkout = checkout::sync(&cfg.checkout, &source).await?;
     let path = checkout.path.clone();
     let report = tokio::task::spawn_blocking(move || {

@@ -174,3 +174,57 @@ async fn the_server_runs_queued_scans_in_the_background() {
     handle.stop(true).await;
     tokio::time::timeout(Duration::from_secs(10), server).await.expect("server and worker stop").unwrap().unwrap();
 }
+
+/// Repositories listed in the configuration are tracked at start and get a
+/// first scan without anyone asking; a restart does not duplicate them.
+#[tokio::test]
+async fn configured_repositories_are_tracked_and_scanned_at_start() {
+    let tdb = TestDb::new(Backend::Sqlite).await;
+    let remote = GitRepo::new();
+    remote.git(&["checkout", "-q", "-b", "trunk"]);
+    remote.write("README.md", "# billing\n");
+    remote.commit(Commit::new("first"));
+    let build = || {
+        let (url, data_dir, remote_url) = (tdb.url.clone(), tdb.dir.path().join("data"), remote.url());
+        let file =
+            format!("[[repositories]]\nurl = \"{remote_url}\"\nname = \"payments/billing\"\nteam = \"payments\"\n");
+        shipshape::config::Settings::build(Some(("test.toml".into(), file)), &[], &NoEnv, |f| {
+            f.merge(("server.bind", "127.0.0.1:0"))
+                .merge(("server.workers", 1))
+                .merge(("database.url", url))
+                .merge(("data_dir", data_dir.display().to_string()))
+                .merge(("worker.idle_secs", 1))
+        })
+        .unwrap()
+    };
+    let app = shipshape::startup::Application::build(build()).await.unwrap();
+    let db = app.db.clone();
+    let handle = app.handle();
+    let server = tokio::spawn(app.run_until_stopped());
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    let scan = loop {
+        if let Some(s) = scans::Entity::find().one(&db).await.unwrap() {
+            break s;
+        }
+        assert!(std::time::Instant::now() < deadline, "no scan of the configured repository within 30 s");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    assert_eq!(
+        (scan.status, scan.commit_sha.as_deref()),
+        (ScanStatus::Succeeded, Some(remote.head().as_str())),
+        "{scan:?}"
+    );
+    handle.stop(true).await;
+    server.await.unwrap().unwrap();
+
+    let again = shipshape::startup::Application::build(build()).await.unwrap();
+    let repos = repositories::Entity::find().all(&again.db).await.unwrap();
+    assert_eq!(repos.len(), 1, "restart does not duplicate");
+    assert_eq!((repos[0].owner.as_str(), repos[0].name.as_str()), ("payments", "billing"));
+    assert!(repos[0].team_id.is_some(), "the team named in the config is created and assigned");
+    assert_eq!(
+        queue::counts(&again.db).await.unwrap().queued,
+        0,
+        "an already scanned repository is not queued again at start"
+    );
+}
