@@ -84,6 +84,7 @@ struct Raw {
     auth: RawAuth,
     github: RawGithub,
     worker: WorkerSettings,
+    scheduler: RawScheduler,
     checkout: RawCheckout,
     #[serde(default)]
     repositories: Vec<RepositorySource>,
@@ -130,6 +131,43 @@ pub struct RepositorySource {
     pub branch: Option<String>,
     /// Team slug for rollups.
     pub team: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawScheduler {
+    enabled: bool,
+    scan_all: String,
+    retention: String,
+    retention_days: u32,
+}
+
+/// Cron jobs, parsed at load so a bad expression stops the start, not a night run.
+#[derive(Debug, Clone)]
+pub struct SchedulerSettings {
+    pub enabled: bool,
+    pub scan_all: Cron,
+    pub retention: Cron,
+    pub retention_days: u32,
+}
+
+/// A validated cron expression (six fields, seconds first, UTC).
+#[derive(Debug, Clone)]
+pub struct Cron {
+    pub expr: String,
+    pub schedule: croner::Cron,
+}
+
+impl Cron {
+    fn parse(key: &'static str, expr: &str) -> Result<Cron, ConfigError> {
+        let parser = croner::parser::CronParser::builder().seconds(croner::parser::Seconds::Required).build();
+        parser.parse(expr).map(|schedule| Cron { expr: expr.to_string(), schedule }).map_err(|e| ConfigError::Invalid {
+            key,
+            value: format!("\"{expr}\""),
+            problem: format!("not a cron expression: {e}"),
+            fix: "use six fields, seconds first, e.g. \"0 0 3 * * *\" for 03:00 UTC daily".into(),
+        })
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -212,6 +250,7 @@ pub struct Settings {
     pub auth: AuthSettings,
     pub github: GithubSettings,
     pub worker: WorkerSettings,
+    pub scheduler: SchedulerSettings,
     pub checkout: CheckoutSettings,
     /// Repositories listed in the configuration (`[[repositories]]`).
     pub repositories: Vec<RepositorySource>,
@@ -316,6 +355,12 @@ impl Settings {
                 webhook_secret: secret("github.webhook_secret")?,
             },
             worker: raw.worker,
+            scheduler: SchedulerSettings {
+                enabled: raw.scheduler.enabled,
+                scan_all: Cron::parse("scheduler.scan_all", &raw.scheduler.scan_all)?,
+                retention: Cron::parse("scheduler.retention", &raw.scheduler.retention)?,
+                retention_days: raw.scheduler.retention_days,
+            },
             repositories: raw.repositories,
             checkout: CheckoutSettings {
                 max_bytes: raw.checkout.max_mb.saturating_mul(1024 * 1024),
@@ -624,6 +669,15 @@ mod tests {
         assert!(!load(&prod, None).unwrap().checkout.allow_local);
         let err = load(&[("SHIPSHAPE__WORKER__LEASE_SECS", "5")], None).unwrap_err().to_string();
         assert!(err.contains("worker.lease_secs"), "{err}");
+    }
+
+    #[test]
+    fn a_bad_cron_expression_is_refused_at_load() {
+        let err = load(&[("SHIPSHAPE__SCHEDULER__SCAN_ALL", "every night")], None).unwrap_err().to_string();
+        assert!(err.contains("scheduler.scan_all") && err.contains("six fields"), "{err}");
+        // Five fields (no seconds) is a common mistake: refused too.
+        let err = load(&[], Some("[scheduler]\nscan_all = \"0 3 * * *\"\n")).unwrap_err().to_string();
+        assert!(err.contains("scheduler.scan_all"), "{err}");
     }
 
     #[test]

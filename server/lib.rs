@@ -16,6 +16,7 @@ pub mod demo;
 pub mod error;
 pub mod jobs;
 pub mod scan_cmd;
+pub mod scheduler;
 pub mod sources;
 pub mod startup;
 pub mod state;

@@ -18,6 +18,7 @@ pub struct Application {
     server: Server,
     pub db: DatabaseConnection,
     worker: Option<Worker>,
+    scheduler: Option<tokio_cron_scheduler::JobScheduler>,
 }
 
 /// The in-process worker and the switch that stops it.
@@ -67,7 +68,18 @@ impl Application {
         }
         tracing::info!(address = %format!("{}:{port}", settings.server.bind.ip()), database = %settings.database.redacted(), "listening");
         let worker = settings.worker.enabled.then(|| spawn_worker(&settings, db.clone()));
-        Ok(Application { port, server: server.run(), db, worker })
+        let scheduler = if settings.scheduler.enabled {
+            let by =
+                format!("{}-{}", std::env::var("HOSTNAME").unwrap_or_else(|_| "shipshape".into()), std::process::id());
+            Some(
+                crate::scheduler::start(db.clone(), Arc::new(settings.clone()), by)
+                    .await
+                    .context("starting the scheduler")?,
+            )
+        } else {
+            None
+        };
+        Ok(Application { port, server: server.run(), db, worker, scheduler })
     }
 
     pub fn port(&self) -> u16 {
@@ -92,6 +104,9 @@ impl Application {
         });
         let result = self.server.await;
         signals.abort();
+        if let Some(mut scheduler) = self.scheduler {
+            let _ = scheduler.shutdown().await;
+        }
         if let Some(worker) = self.worker {
             // A scan in progress finishes within the grace period; otherwise
             // its lease expires and another worker takes the job over.

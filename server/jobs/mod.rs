@@ -5,6 +5,7 @@
 //! that runs claimed jobs and the triggers that enqueue them build on
 //! `queue` and must not reach into the `jobs` table themselves.
 
+pub mod periodic;
 pub mod queue;
 pub mod scan_request;
 pub mod worker;

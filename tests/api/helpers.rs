@@ -112,6 +112,7 @@ pub fn test_settings(db: &TestDb) -> Settings {
             .merge(("server.workers", 1))
             .merge(("server.shutdown_timeout_secs", 1))
             .merge(("worker.enabled", false))
+            .merge(("scheduler.enabled", false))
             .merge(("database.url", url))
             .merge(("data_dir", data_dir.display().to_string()))
     })

@@ -9,5 +9,6 @@ mod demo;
 mod health;
 mod history;
 mod queue;
+mod scheduler;
 mod schema;
 mod worker;

@@ -17,6 +17,7 @@ const EXPECTED_TABLES: &[&str] = &[
     "jobs",
     "repositories",
     "scans",
+    "schedule_runs",
     "suppressions",
     "teams",
     "users",

@@ -153,6 +153,7 @@ async fn the_server_runs_queued_scans_in_the_background() {
             .merge(("database.url", url))
             .merge(("data_dir", data_dir.display().to_string()))
             .merge(("worker.idle_secs", 1))
+            .merge(("scheduler.enabled", false))
     })
     .unwrap();
     let app = shipshape::startup::Application::build(settings).await.unwrap();
@@ -194,6 +195,7 @@ async fn configured_repositories_are_tracked_and_scanned_at_start() {
                 .merge(("database.url", url))
                 .merge(("data_dir", data_dir.display().to_string()))
                 .merge(("worker.idle_secs", 1))
+                .merge(("scheduler.enabled", false))
         })
         .unwrap()
     };
