@@ -66,6 +66,22 @@ fn scan_row(meta: &ScanMeta<'_>, status: ScanStatus) -> scans::ActiveModel {
     }
 }
 
+/// The columns a finding takes from the scan that just saw it.
+fn seen_now(f: &Finding, scan_id: i32, now: DateTime<Utc>) -> findings::ActiveModel {
+    findings::ActiveModel {
+        fingerprint: Set(f.fingerprint.clone()),
+        severity: Set(f.severity.as_str().to_string()),
+        state: Set(lifecycle::state_of(f)),
+        message: Set(f.message.clone()),
+        path: Set(f.location.as_ref().map(|l| l.path.clone())),
+        line: Set(f.location.as_ref().and_then(|l| l.line).map(|n| n as i32)),
+        evidence: Set(f.evidence.clone()),
+        last_seen_scan_id: Set(scan_id),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+}
+
 /// Records a failed scan with its reason; findings are left as they were.
 ///
 /// # Errors
@@ -170,22 +186,13 @@ pub async fn record_success(
             Step::Open { index } => {
                 let f = current[index];
                 let inserted = findings::ActiveModel {
-                    id: NotSet,
                     repository_id: Set(meta.repository_id),
-                    fingerprint: Set(f.fingerprint.clone()),
                     content_hash: Set(f.content_hash.clone()),
                     check_id: Set(f.check_id.clone()),
                     category: Set(f.category.as_str().to_string()),
-                    severity: Set(f.severity.as_str().to_string()),
-                    state: Set(lifecycle::state_of(f)),
-                    message: Set(f.message.clone()),
-                    path: Set(f.location.as_ref().map(|l| l.path.clone())),
-                    line: Set(f.location.as_ref().and_then(|l| l.line).map(|n| n as i32)),
-                    evidence: Set(f.evidence.clone()),
                     first_seen_scan_id: Set(scan.id),
-                    last_seen_scan_id: Set(scan.id),
                     created_at: Set(now),
-                    updated_at: Set(now),
+                    ..seen_now(f, scan.id, now)
                 }
                 .insert(&txn)
                 .await?;
@@ -199,21 +206,7 @@ pub async fn record_success(
             }
             Step::Seen { id, index, events: kinds } => {
                 let f = current[index];
-                findings::ActiveModel {
-                    id: Set(id),
-                    fingerprint: Set(f.fingerprint.clone()),
-                    severity: Set(f.severity.as_str().to_string()),
-                    state: Set(lifecycle::state_of(f)),
-                    message: Set(f.message.clone()),
-                    path: Set(f.location.as_ref().map(|l| l.path.clone())),
-                    line: Set(f.location.as_ref().and_then(|l| l.line).map(|n| n as i32)),
-                    evidence: Set(f.evidence.clone()),
-                    last_seen_scan_id: Set(scan.id),
-                    updated_at: Set(now),
-                    ..Default::default()
-                }
-                .update(&txn)
-                .await?;
+                findings::ActiveModel { id: Set(id), ..seen_now(f, scan.id, now) }.update(&txn).await?;
                 out.rows_written += 1;
                 for kind in kinds {
                     match kind {

@@ -70,6 +70,18 @@ async fn fast_forward(db: &DatabaseConnection) {
     .unwrap();
 }
 
+/// The first scan recorded, waiting up to 30 s for the background worker.
+async fn first_scan(db: &DatabaseConnection) -> scans::Model {
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Some(s) = scans::Entity::find().one(db).await.unwrap() {
+            return s;
+        }
+        assert!(std::time::Instant::now() < deadline, "no scan recorded within 30 s");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
 async fn setup(backend: Backend) -> (TestDb, DatabaseConnection) {
     let tdb = TestDb::new(backend).await;
     let db = tdb.connect().await;
@@ -163,14 +175,7 @@ async fn the_server_runs_queued_scans_in_the_background() {
     let remote = GitRepo::with_files(&[("README.md", "# x\n")]);
     let repo = register(&db, &remote.url()).await;
     request(&db, repo).await;
-    let deadline = std::time::Instant::now() + Duration::from_secs(30);
-    let scan = loop {
-        if let Some(s) = scans::Entity::find().one(&db).await.unwrap() {
-            break s;
-        }
-        assert!(std::time::Instant::now() < deadline, "no scan recorded within 30 s");
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    };
+    let scan = first_scan(&db).await;
     assert_eq!((scan.status, scan.commit_sha.as_deref()), (ScanStatus::Succeeded, Some(remote.head().as_str())));
     handle.stop(true).await;
     tokio::time::timeout(Duration::from_secs(10), server).await.expect("server and worker stop").unwrap().unwrap();
@@ -203,14 +208,7 @@ async fn configured_repositories_are_tracked_and_scanned_at_start() {
     let db = app.db.clone();
     let handle = app.handle();
     let server = tokio::spawn(app.run_until_stopped());
-    let deadline = std::time::Instant::now() + Duration::from_secs(30);
-    let scan = loop {
-        if let Some(s) = scans::Entity::find().one(&db).await.unwrap() {
-            break s;
-        }
-        assert!(std::time::Instant::now() < deadline, "no scan of the configured repository within 30 s");
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    };
+    let scan = first_scan(&db).await;
     assert_eq!(
         (scan.status, scan.commit_sha.as_deref()),
         (ScanStatus::Succeeded, Some(remote.head().as_str())),
