@@ -18,6 +18,8 @@ pub struct PyFile<'a> {
     pub tree: &'a Tree,
     /// Top-level module names imported anywhere in the file (`fastapi`, `os`, …).
     pub imports: BTreeSet<String>,
+    /// Every node's parent: climbing with `Node::parent()` is quadratic in depth.
+    pub parents: python::Parents<'a>,
 }
 
 impl PyFile<'_> {
@@ -90,7 +92,8 @@ impl FileAnalyzer for PythonAnalyzer {
             ));
             return;
         }
-        let py = PyFile { entry: file.entry, src: file.text, tree: &tree, imports };
+        let parents = python::Parents::new(tree.root_node());
+        let py = PyFile { entry: file.entry, src: file.text, tree: &tree, imports, parents };
         python_security::analyze(&py, out);
         python_runtime::analyze(&py, out);
     }

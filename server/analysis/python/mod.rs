@@ -4,6 +4,8 @@
 //! docstring or another scope does not match.
 
 use std::cell::RefCell;
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 use tree_sitter::{Node, Parser, Tree};
 
 thread_local! {
@@ -87,6 +89,94 @@ pub fn nesting(root: Node<'_>) -> (usize, u64) {
             }
             depth -= 1;
         }
+    }
+}
+
+/// Every node's parent, found in one cursor walk of a parsed file.
+/// tree-sitter's `Node::parent()` walks down from the root each time, so a
+/// rule climbing from a node to its scope pays depth² per question; this
+/// map answers each step with one lookup.
+pub struct Parents<'t> {
+    map: HashMap<usize, Node<'t>, BuildHasherDefault<IdHasher>>,
+}
+
+impl<'t> Parents<'t> {
+    /// Records the parent of every node under `root`.
+    pub fn new(root: Node<'t>) -> Self {
+        let mut map = HashMap::with_capacity_and_hasher(root.descendant_count(), Default::default());
+        let mut cursor = root.walk();
+        let mut stack: Vec<Node<'t>> = Vec::new();
+        loop {
+            let node = cursor.node();
+            if let Some(p) = stack.last() {
+                map.insert(node.id(), *p);
+            }
+            if cursor.goto_first_child() {
+                stack.push(node);
+                continue;
+            }
+            loop {
+                if cursor.goto_next_sibling() {
+                    break;
+                }
+                if !cursor.goto_parent() {
+                    return Parents { map };
+                }
+                stack.pop();
+            }
+        }
+    }
+
+    /// The parent of `node` (a node of the tree this map was built from).
+    pub fn parent(&self, node: Node<'_>) -> Option<Node<'t>> {
+        self.map.get(&node.id()).copied()
+    }
+
+    /// [`enclosing_function`] through the map.
+    pub fn enclosing_function(&self, node: Node<'_>) -> Option<Node<'t>> {
+        let mut cur = self.parent(node);
+        while let Some(n) = cur {
+            if n.kind() == "function_definition" {
+                return Some(n);
+            }
+            cur = self.parent(n);
+        }
+        None
+    }
+
+    /// [`is_module_level`] through the map.
+    pub fn is_module_level(&self, node: Node<'_>) -> bool {
+        let mut cur = self.parent(node);
+        while let Some(n) = cur {
+            if matches!(n.kind(), "function_definition" | "class_definition" | "lambda") {
+                return false;
+            }
+            cur = self.parent(n);
+        }
+        true
+    }
+
+    /// [`is_awaited`] through the map.
+    pub fn is_awaited(&self, node: Node<'_>) -> bool {
+        self.parent(node).is_some_and(|p| p.kind() == "await")
+    }
+}
+
+/// Hashes node ids (addresses, distinct by construction) with one multiply.
+#[derive(Default)]
+pub struct IdHasher(u64);
+
+impl Hasher for IdHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 = (self.0.rotate_left(5) ^ u64::from(*b)).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+        }
+    }
+    fn write_usize(&mut self, n: usize) {
+        self.0 = (n as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15).rotate_left(26);
     }
 }
 
