@@ -84,7 +84,9 @@ impl FileAnalyzer for PythonAnalyzer {
                 out.signal(key, 1, *module);
             }
         }
-        let (depth, cost) = python::nesting(tree.root_node());
+        // One walk records every parent and measures the nesting.
+        let parents = python::Parents::new(tree.root_node());
+        let (depth, cost) = parents.nesting();
         if depth > MAX_TREE_DEPTH || cost > MAX_NESTING_COST {
             out.note(format!(
                 "Python checks skipped: the code nests too deep to analyse in reasonable time \
@@ -92,7 +94,6 @@ impl FileAnalyzer for PythonAnalyzer {
             ));
             return;
         }
-        let parents = python::Parents::new(tree.root_node());
         let py = PyFile { entry: file.entry, src: file.text, tree: &tree, imports, parents };
         python_security::analyze(&py, out);
         python_runtime::analyze(&py, out);

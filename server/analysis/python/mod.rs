@@ -98,6 +98,8 @@ pub fn nesting(root: Node<'_>) -> (usize, u64) {
 /// map answers each step with one lookup.
 pub struct Parents<'t> {
     map: HashMap<usize, Node<'t>, BuildHasherDefault<IdHasher>>,
+    /// What [`nesting`] answers, measured during the same walk.
+    nesting: (usize, u64),
 }
 
 impl<'t> Parents<'t> {
@@ -106,10 +108,16 @@ impl<'t> Parents<'t> {
         let mut map = HashMap::with_capacity_and_hasher(root.descendant_count(), Default::default());
         let mut cursor = root.walk();
         let mut stack: Vec<Node<'t>> = Vec::new();
+        let (mut max, mut cost) = (0usize, 0u64);
         loop {
             let node = cursor.node();
             if let Some(p) = stack.last() {
                 map.insert(node.id(), *p);
+                let depth = stack.len();
+                max = max.max(depth);
+                if matches!(node.kind(), "call" | "string") {
+                    cost += (depth * depth) as u64;
+                }
             }
             if cursor.goto_first_child() {
                 stack.push(node);
@@ -120,11 +128,16 @@ impl<'t> Parents<'t> {
                     break;
                 }
                 if !cursor.goto_parent() {
-                    return Parents { map };
+                    return Parents { map, nesting: (max, cost) };
                 }
                 stack.pop();
             }
         }
+    }
+
+    /// The same answer as [`nesting`] on the root, without another walk.
+    pub fn nesting(&self) -> (usize, u64) {
+        self.nesting
     }
 
     /// The parent of `node` (a node of the tree this map was built from).
@@ -388,6 +401,20 @@ mod tests {
             }
         });
         assert_eq!(names, vec![("os.getenv".to_string(), vec!["SECRET_KEY".to_string(), "dev".to_string()])]);
+    }
+
+    #[test]
+    fn parent_map_agrees_with_tree_sitter() {
+        let src = "import os\n@app.get('/x')\nasync def f(a=lambda: g(h(1))):\n    if __name__ == '__main__':\n        await x.y(z)[0]\nclass C:\n    def m(self): return [i for i in f(\"s\")]\n(\n";
+        let tree = parse(src).unwrap();
+        let parents = Parents::new(tree.root_node());
+        assert_eq!(parents.nesting(), nesting(tree.root_node()));
+        walk(tree.root_node(), |n| {
+            assert_eq!(parents.parent(n), n.parent());
+            assert_eq!(parents.enclosing_function(n), enclosing_function(n));
+            assert_eq!(parents.is_module_level(n), is_module_level(n));
+            assert_eq!(parents.is_awaited(n), is_awaited(n));
+        });
     }
 
     #[test]
