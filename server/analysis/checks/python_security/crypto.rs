@@ -123,7 +123,9 @@ fn weak_hash(cx: &Ctx<'_>, call: Node<'_>, name: &str, out: &mut FileOutput) {
         hashed = updated_with_password(cx, call);
     }
     if !hashed {
-        let in_hasher = cx.parents.enclosing_function(call)
+        let in_hasher = cx
+            .parents
+            .enclosing_function(call)
             .and_then(|f| f.child_by_field_name("name"))
             .is_some_and(|n| HASHER_FN.is_match(cx.text(n)));
         hashed = in_hasher && !NOT_PASSWORD.is_match(args) && !args.trim_matches(['(', ')', ' ']).is_empty();
