@@ -100,6 +100,10 @@ pub struct Parents<'t> {
     map: HashMap<usize, Node<'t>, BuildHasherDefault<IdHasher>>,
     /// What [`nesting`] answers, measured during the same walk.
     nesting: (usize, u64),
+    /// Every node in document order with the innermost `def` or `lambda`
+    /// strictly around it (what [`walk_scoped`] visits), so rule sets index
+    /// the file from this list instead of walking the tree again.
+    nodes: Vec<(Node<'t>, Option<Node<'t>>)>,
 }
 
 impl<'t> Parents<'t> {
@@ -109,8 +113,12 @@ impl<'t> Parents<'t> {
         let mut cursor = root.walk();
         let mut stack: Vec<Node<'t>> = Vec::new();
         let (mut max, mut cost) = (0usize, 0u64);
+        let mut nodes = Vec::with_capacity(map.capacity());
+        // Enclosing scopes with the stack height they were entered at.
+        let mut scopes: Vec<(usize, Node<'t>)> = Vec::new();
         loop {
             let node = cursor.node();
+            nodes.push((node, scopes.last().map(|(_, s)| *s)));
             if let Some(p) = stack.last() {
                 map.insert(node.id(), *p);
                 let depth = stack.len();
@@ -120,6 +128,9 @@ impl<'t> Parents<'t> {
                 }
             }
             if cursor.goto_first_child() {
+                if matches!(node.kind(), "function_definition" | "lambda") {
+                    scopes.push((stack.len(), node));
+                }
                 stack.push(node);
                 continue;
             }
@@ -128,9 +139,12 @@ impl<'t> Parents<'t> {
                     break;
                 }
                 if !cursor.goto_parent() {
-                    return Parents { map, nesting: (max, cost) };
+                    return Parents { map, nesting: (max, cost), nodes };
                 }
                 stack.pop();
+                if scopes.last().is_some_and(|(d, _)| *d == stack.len()) {
+                    scopes.pop();
+                }
             }
         }
     }
@@ -138,6 +152,12 @@ impl<'t> Parents<'t> {
     /// The same answer as [`nesting`] on the root, without another walk.
     pub fn nesting(&self) -> (usize, u64) {
         self.nesting
+    }
+
+    /// Every node in document order with its innermost enclosing `def` or
+    /// `lambda`: the same visits as [`walk_scoped`], without a cursor walk.
+    pub fn nodes(&self) -> &[(Node<'t>, Option<Node<'t>>)] {
+        &self.nodes
     }
 
     /// The parent of `node` (a node of the tree this map was built from).
@@ -409,6 +429,9 @@ mod tests {
         let tree = parse(src).unwrap();
         let parents = Parents::new(tree.root_node());
         assert_eq!(parents.nesting(), nesting(tree.root_node()));
+        let mut scoped = vec![];
+        walk_scoped(tree.root_node(), |n, s| scoped.push((n, s)));
+        assert_eq!(parents.nodes(), scoped.as_slice());
         walk(tree.root_node(), |n| {
             assert_eq!(parents.parent(n), n.parent());
             assert_eq!(parents.enclosing_function(n), enclosing_function(n));

@@ -84,51 +84,57 @@ impl<'a> Cx<'a> {
             classes: Vec::new(),
         };
         let view_file = py.entry.path.contains("view");
-        // The scope comes with the walk: `scope_of` per call is quadratic in depth.
-        python::walk_scoped(py.tree.root_node(), |n, scope| match n.kind() {
-            "call" => {
-                if let Some(name) = call_name(n, src) {
-                    cx.calls.push(Call { node: n, name, scope: scope.map(|s| s.id()) });
+        // The scope comes with the parent walk: `scope_of` per call would climb the tree again.
+        for &(n, scope) in py.parents.nodes() {
+            match n.kind() {
+                "call" => {
+                    if let Some(name) = call_name(n, src) {
+                        cx.calls.push(Call { node: n, name, scope: scope.map(|s| s.id()) });
+                    }
                 }
-            }
-            "function_definition" => cx.funcs.push(func(&py.parents, n, src, view_file)),
-            "except_clause" => cx.excepts.push(n),
-            "string" if py.parents.parent(n).is_none_or(|p| p.kind() != "expression_statement") => cx.strings.push(n),
-            "assignment" => {
-                if let (Some(l), Some(r)) = (n.child_by_field_name("left"), n.child_by_field_name("right")) {
-                    bind(&mut cx.bindings, l, r, src);
+                "function_definition" => cx.funcs.push(func(&py.parents, n, src, view_file)),
+                "except_clause" => cx.excepts.push(n),
+                "string" if py.parents.parent(n).is_none_or(|p| p.kind() != "expression_statement") => {
+                    cx.strings.push(n)
                 }
-            }
-            "as_pattern" => {
-                if let (Some(v), Some(a)) = (n.named_child(0), n.child_by_field_name("alias")) {
-                    // `with f() as x`: the alias is an `as_pattern_target` wrapping `x`.
-                    let target = if a.kind() == "as_pattern_target" { a.named_child(0).unwrap_or(a) } else { a };
-                    bind(&mut cx.bindings, target, v, src);
+                "assignment" => {
+                    if let (Some(l), Some(r)) = (n.child_by_field_name("left"), n.child_by_field_name("right")) {
+                        bind(&mut cx.bindings, l, r, src);
+                    }
                 }
-            }
-            "import_statement" | "import_from_statement" => {
-                let mut c = n.walk();
-                for m in n.named_children(&mut c) {
-                    let m = if m.kind() == "aliased_import" { m.child_by_field_name("name").unwrap_or(m) } else { m };
-                    if m.kind() == "dotted_name" {
-                        let t = text(m, src);
-                        let is_module =
-                            n.kind() == "import_statement" || n.child_by_field_name("module_name") == Some(m);
-                        if is_module {
-                            cx.modules.entry(t.to_string()).or_insert(python::line(n));
-                        } else if let Some(base) = n.child_by_field_name("module_name") {
-                            // `from google.cloud import storage` imports `google.cloud.storage`.
-                            cx.modules.entry(format!("{}.{t}", text(base, src))).or_insert(python::line(n));
+                "as_pattern" => {
+                    if let (Some(v), Some(a)) = (n.named_child(0), n.child_by_field_name("alias")) {
+                        // `with f() as x`: the alias is an `as_pattern_target` wrapping `x`.
+                        let target = if a.kind() == "as_pattern_target" { a.named_child(0).unwrap_or(a) } else { a };
+                        bind(&mut cx.bindings, target, v, src);
+                    }
+                }
+                "import_statement" | "import_from_statement" => {
+                    let mut c = n.walk();
+                    for m in n.named_children(&mut c) {
+                        let m =
+                            if m.kind() == "aliased_import" { m.child_by_field_name("name").unwrap_or(m) } else { m };
+                        if m.kind() == "dotted_name" {
+                            let t = text(m, src);
+                            let is_module =
+                                n.kind() == "import_statement" || n.child_by_field_name("module_name") == Some(m);
+                            if is_module {
+                                cx.modules.entry(t.to_string()).or_insert(python::line(n));
+                            } else if let Some(base) = n.child_by_field_name("module_name") {
+                                // `from google.cloud import storage` imports `google.cloud.storage`.
+                                cx.modules.entry(format!("{}.{t}", text(base, src))).or_insert(python::line(n));
+                            }
                         }
                     }
                 }
+                "class_definition" => {
+                    let sup =
+                        n.child_by_field_name("superclasses").map(|s| text(s, src).to_string()).unwrap_or_default();
+                    cx.classes.push((n, sup));
+                }
+                _ => {}
             }
-            "class_definition" => {
-                let sup = n.child_by_field_name("superclasses").map(|s| text(s, src).to_string()).unwrap_or_default();
-                cx.classes.push((n, sup));
-            }
-            _ => {}
-        });
+        }
         cx.func_index = cx.funcs.iter().enumerate().map(|(i, f)| (f.node.id(), i)).collect();
         for (i, c) in cx.calls.iter().enumerate() {
             if let Some(s) = c.scope {

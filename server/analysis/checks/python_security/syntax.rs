@@ -75,22 +75,25 @@ impl<'a> Ctx<'a> {
             settings_module: false,
             dev_config: false,
         };
-        python::walk(file.tree.root_node(), |n| match n.kind() {
-            "call" => cx.calls.push((n, python::call_name(n, src).unwrap_or_default())),
-            "assignment" | "augmented_assignment" => cx.assigns.push(n),
-            "class_definition" => cx.classes.push(n),
-            "function_definition" => cx.functions.push(n),
-            "attribute" => cx.attributes.push(n),
-            "boolean_operator" if n.child_by_field_name("operator").is_some_and(|o| o.kind() == "or") => {
-                cx.or_operators.push(n)
-            }
-            "string" if n.byte_range().len() < 64 => {
-                if let Some(v) = python::string_value(n, src) {
-                    cx.short_strings.push((n, v));
+        // The parent walk already listed every node in document order.
+        for &(n, _) in file.parents.nodes() {
+            match n.kind() {
+                "call" => cx.calls.push((n, python::call_name(n, src).unwrap_or_default())),
+                "assignment" | "augmented_assignment" => cx.assigns.push(n),
+                "class_definition" => cx.classes.push(n),
+                "function_definition" => cx.functions.push(n),
+                "attribute" => cx.attributes.push(n),
+                "boolean_operator" if n.child_by_field_name("operator").is_some_and(|o| o.kind() == "or") => {
+                    cx.or_operators.push(n)
                 }
+                "string" if n.byte_range().len() < 64 => {
+                    if let Some(v) = python::string_value(n, src) {
+                        cx.short_strings.push((n, v));
+                    }
+                }
+                _ => {}
             }
-            _ => {}
-        });
+        }
         let names: BTreeSet<&str> = cx
             .assigns
             .iter()
