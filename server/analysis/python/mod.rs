@@ -100,9 +100,10 @@ pub struct Parents<'t> {
     map: HashMap<usize, Node<'t>, BuildHasherDefault<IdHasher>>,
     /// What [`nesting`] answers, measured during the same walk.
     nesting: (usize, u64),
-    /// Every node in document order with the innermost `def` or `lambda`
-    /// strictly around it (what [`walk_scoped`] visits), so rule sets index
-    /// the file from this list instead of walking the tree again.
+    /// Every named node in document order with the innermost `def` or
+    /// `lambda` strictly around it (what [`walk_scoped`] visits, less
+    /// punctuation and keywords), so rule sets index the file from this list
+    /// instead of walking the tree again.
     nodes: Vec<(Node<'t>, Option<Node<'t>>)>,
 }
 
@@ -118,17 +119,21 @@ impl<'t> Parents<'t> {
         let mut scopes: Vec<(usize, Node<'t>)> = Vec::new();
         loop {
             let node = cursor.node();
-            nodes.push((node, scopes.last().map(|(_, s)| *s)));
+            let kind = node.kind();
+            let named = node.is_named();
+            if named {
+                nodes.push((node, scopes.last().map(|(_, s)| *s)));
+            }
             if let Some(p) = stack.last() {
                 map.insert(node.id(), *p);
                 let depth = stack.len();
                 max = max.max(depth);
-                if matches!(node.kind(), "call" | "string") {
+                if matches!(kind, "call" | "string") {
                     cost += (depth * depth) as u64;
                 }
             }
             if cursor.goto_first_child() {
-                if matches!(node.kind(), "function_definition" | "lambda") {
+                if matches!(kind, "function_definition" | "lambda") {
                     scopes.push((stack.len(), node));
                 }
                 stack.push(node);
@@ -154,8 +159,9 @@ impl<'t> Parents<'t> {
         self.nesting
     }
 
-    /// Every node in document order with its innermost enclosing `def` or
-    /// `lambda`: the same visits as [`walk_scoped`], without a cursor walk.
+    /// Every named node in document order with its innermost enclosing
+    /// `def` or `lambda`: [`walk_scoped`]'s visits without a cursor walk,
+    /// less the anonymous tokens (punctuation, keywords) no rule indexes.
     pub fn nodes(&self) -> &[(Node<'t>, Option<Node<'t>>)] {
         &self.nodes
     }
@@ -430,7 +436,11 @@ mod tests {
         let parents = Parents::new(tree.root_node());
         assert_eq!(parents.nesting(), nesting(tree.root_node()));
         let mut scoped = vec![];
-        walk_scoped(tree.root_node(), |n, s| scoped.push((n, s)));
+        walk_scoped(tree.root_node(), |n, s| {
+            if n.is_named() {
+                scoped.push((n, s))
+            }
+        });
         assert_eq!(parents.nodes(), scoped.as_slice());
         walk(tree.root_node(), |n| {
             assert_eq!(parents.parent(n), n.parent());
