@@ -18,6 +18,8 @@ pub struct PyFile<'a> {
     pub tree: &'a Tree,
     /// Top-level module names imported anywhere in the file (`fastapi`, `os`, …).
     pub imports: BTreeSet<String>,
+    /// Every node's parent: climbing with `Node::parent()` is quadratic in depth.
+    pub parents: python::Parents<'a>,
 }
 
 impl PyFile<'_> {
@@ -76,13 +78,15 @@ impl FileAnalyzer for PythonAnalyzer {
 
     fn analyze(&self, file: &SourceFile<'_>, out: &mut FileOutput) {
         let Some(tree) = python::parse(file.text) else { return };
-        let imports = imported_modules(&tree, file.text);
+        // One walk records every parent, lists the nodes and measures the nesting.
+        let parents = python::Parents::new(tree.root_node());
+        let imports = imported_modules(&parents, file.text);
         for (module, key) in IMPORT_SIGNALS {
             if imports.contains(*module) {
                 out.signal(key, 1, *module);
             }
         }
-        let (depth, cost) = python::nesting(tree.root_node());
+        let (depth, cost) = parents.nesting();
         if depth > MAX_TREE_DEPTH || cost > MAX_NESTING_COST {
             out.note(format!(
                 "Python checks skipped: the code nests too deep to analyse in reasonable time \
@@ -90,36 +94,38 @@ impl FileAnalyzer for PythonAnalyzer {
             ));
             return;
         }
-        let py = PyFile { entry: file.entry, src: file.text, tree: &tree, imports };
+        let py = PyFile { entry: file.entry, src: file.text, tree: &tree, imports, parents };
         python_security::analyze(&py, out);
         python_runtime::analyze(&py, out);
     }
 }
 
 /// Root module names of every `import x.y` and `from x.y import z`.
-fn imported_modules(tree: &Tree, src: &str) -> BTreeSet<String> {
+fn imported_modules(parents: &python::Parents<'_>, src: &str) -> BTreeSet<String> {
     let mut out = BTreeSet::new();
-    python::walk(tree.root_node(), |n| match n.kind() {
-        "import_statement" => {
-            let mut c = n.walk();
-            for name in n.named_children(&mut c) {
-                let target =
-                    if name.kind() == "aliased_import" { name.child_by_field_name("name") } else { Some(name) };
-                if let Some(t) = target {
-                    out.insert(root_of(python::text(t, src)));
+    for &(n, _) in parents.nodes() {
+        match n.kind() {
+            "import_statement" => {
+                let mut c = n.walk();
+                for name in n.named_children(&mut c) {
+                    let target =
+                        if name.kind() == "aliased_import" { name.child_by_field_name("name") } else { Some(name) };
+                    if let Some(t) = target {
+                        out.insert(root_of(python::text(t, src)));
+                    }
                 }
             }
-        }
-        "import_from_statement" => {
-            if let Some(m) = n.child_by_field_name("module_name") {
-                let t = python::text(m, src);
-                if !t.starts_with('.') {
-                    out.insert(root_of(t));
+            "import_from_statement" => {
+                if let Some(m) = n.child_by_field_name("module_name") {
+                    let t = python::text(m, src);
+                    if !t.starts_with('.') {
+                        out.insert(root_of(t));
+                    }
                 }
             }
+            _ => {}
         }
-        _ => {}
-    });
+    }
     out
 }
 

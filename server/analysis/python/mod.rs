@@ -4,6 +4,8 @@
 //! docstring or another scope does not match.
 
 use std::cell::RefCell;
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 use tree_sitter::{Node, Parser, Tree};
 
 thread_local! {
@@ -87,6 +89,133 @@ pub fn nesting(root: Node<'_>) -> (usize, u64) {
             }
             depth -= 1;
         }
+    }
+}
+
+/// Every node's parent, found in one cursor walk of a parsed file.
+/// tree-sitter's `Node::parent()` walks down from the root each time, so a
+/// rule climbing from a node to its scope pays depth² per question; this
+/// map answers each step with one lookup.
+pub struct Parents<'t> {
+    map: HashMap<usize, Node<'t>, BuildHasherDefault<IdHasher>>,
+    /// What [`nesting`] answers, measured during the same walk.
+    nesting: (usize, u64),
+    /// Every named node in document order with the innermost `def` or
+    /// `lambda` strictly around it (what [`walk_scoped`] visits, less
+    /// punctuation and keywords), so rule sets index the file from this list
+    /// instead of walking the tree again.
+    nodes: Vec<(Node<'t>, Option<Node<'t>>)>,
+}
+
+impl<'t> Parents<'t> {
+    /// Records the parent of every node under `root`.
+    pub fn new(root: Node<'t>) -> Self {
+        let mut map = HashMap::with_capacity_and_hasher(root.descendant_count(), Default::default());
+        let mut cursor = root.walk();
+        let mut stack: Vec<Node<'t>> = Vec::new();
+        let (mut max, mut cost) = (0usize, 0u64);
+        let mut nodes = Vec::with_capacity(map.capacity());
+        // Enclosing scopes with the stack height they were entered at.
+        let mut scopes: Vec<(usize, Node<'t>)> = Vec::new();
+        loop {
+            let node = cursor.node();
+            let kind = node.kind();
+            let named = node.is_named();
+            if named {
+                nodes.push((node, scopes.last().map(|(_, s)| *s)));
+            }
+            if let Some(p) = stack.last() {
+                map.insert(node.id(), *p);
+                let depth = stack.len();
+                max = max.max(depth);
+                if matches!(kind, "call" | "string") {
+                    cost += (depth * depth) as u64;
+                }
+            }
+            if cursor.goto_first_child() {
+                if matches!(kind, "function_definition" | "lambda") {
+                    scopes.push((stack.len(), node));
+                }
+                stack.push(node);
+                continue;
+            }
+            loop {
+                if cursor.goto_next_sibling() {
+                    break;
+                }
+                if !cursor.goto_parent() {
+                    return Parents { map, nesting: (max, cost), nodes };
+                }
+                stack.pop();
+                if scopes.last().is_some_and(|(d, _)| *d == stack.len()) {
+                    scopes.pop();
+                }
+            }
+        }
+    }
+
+    /// The same answer as [`nesting`] on the root, without another walk.
+    pub fn nesting(&self) -> (usize, u64) {
+        self.nesting
+    }
+
+    /// Every named node in document order with its innermost enclosing
+    /// `def` or `lambda`: [`walk_scoped`]'s visits without a cursor walk,
+    /// less the anonymous tokens (punctuation, keywords) no rule indexes.
+    pub fn nodes(&self) -> &[(Node<'t>, Option<Node<'t>>)] {
+        &self.nodes
+    }
+
+    /// The parent of `node` (a node of the tree this map was built from).
+    pub fn parent(&self, node: Node<'_>) -> Option<Node<'t>> {
+        self.map.get(&node.id()).copied()
+    }
+
+    /// [`enclosing_function`] through the map.
+    pub fn enclosing_function(&self, node: Node<'_>) -> Option<Node<'t>> {
+        let mut cur = self.parent(node);
+        while let Some(n) = cur {
+            if n.kind() == "function_definition" {
+                return Some(n);
+            }
+            cur = self.parent(n);
+        }
+        None
+    }
+
+    /// [`is_module_level`] through the map.
+    pub fn is_module_level(&self, node: Node<'_>) -> bool {
+        let mut cur = self.parent(node);
+        while let Some(n) = cur {
+            if matches!(n.kind(), "function_definition" | "class_definition" | "lambda") {
+                return false;
+            }
+            cur = self.parent(n);
+        }
+        true
+    }
+
+    /// [`is_awaited`] through the map.
+    pub fn is_awaited(&self, node: Node<'_>) -> bool {
+        self.parent(node).is_some_and(|p| p.kind() == "await")
+    }
+}
+
+/// Hashes node ids (addresses, distinct by construction) with one multiply.
+#[derive(Default)]
+pub struct IdHasher(u64);
+
+impl Hasher for IdHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 = (self.0.rotate_left(5) ^ u64::from(*b)).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+        }
+    }
+    fn write_usize(&mut self, n: usize) {
+        self.0 = (n as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15).rotate_left(26);
     }
 }
 
@@ -298,6 +427,27 @@ mod tests {
             }
         });
         assert_eq!(names, vec![("os.getenv".to_string(), vec!["SECRET_KEY".to_string(), "dev".to_string()])]);
+    }
+
+    #[test]
+    fn parent_map_agrees_with_tree_sitter() {
+        let src = "import os\n@app.get('/x')\nasync def f(a=lambda: g(h(1))):\n    if __name__ == '__main__':\n        await x.y(z)[0]\nclass C:\n    def m(self): return [i for i in f(\"s\")]\n(\n";
+        let tree = parse(src).unwrap();
+        let parents = Parents::new(tree.root_node());
+        assert_eq!(parents.nesting(), nesting(tree.root_node()));
+        let mut scoped = vec![];
+        walk_scoped(tree.root_node(), |n, s| {
+            if n.is_named() {
+                scoped.push((n, s))
+            }
+        });
+        assert_eq!(parents.nodes(), scoped.as_slice());
+        walk(tree.root_node(), |n| {
+            assert_eq!(parents.parent(n), n.parent());
+            assert_eq!(parents.enclosing_function(n), enclosing_function(n));
+            assert_eq!(parents.is_module_level(n), is_module_level(n));
+            assert_eq!(parents.is_awaited(n), is_awaited(n));
+        });
     }
 
     #[test]

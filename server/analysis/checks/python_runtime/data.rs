@@ -8,7 +8,7 @@ pub use checks::checks;
 
 use super::syntax::{Cx, Func, conditional, in_main_guard, last, scope_of, snippet};
 use crate::engine::{FileOutput, Hit};
-use crate::python::{is_awaited, keyword_arg, positional_args, string_value, text};
+use crate::python::{keyword_arg, positional_args, string_value, text};
 use tree_sitter::Node;
 
 /// Records the data hits and signals of one file.
@@ -45,18 +45,18 @@ fn off_production_path(cx: &Cx<'_>, node: Node<'_>) -> bool {
     if cx.py.entry.path.contains("/management/commands/") {
         return true;
     }
-    if let Some(guard) = super::syntax::main_guard(node, cx.src) {
+    if let Some(guard) = super::syntax::main_guard(&cx.py.parents, node, cx.src) {
         let t = text(guard, cx.src);
         return !(t.contains(".run(") || t.contains("serve("));
     }
-    let mut cur = scope_of(node);
+    let mut cur = scope_of(&cx.py.parents, node);
     while let Some(s) = cur {
         if let Some(f) = cx.func_by_id(s.id())
             && (f.name.starts_with("test") || f.decorators.iter().any(|d| last(d) == "command" || d.contains("cli.")))
         {
             return true;
         }
-        cur = scope_of(s);
+        cur = scope_of(&cx.py.parents, s);
     }
     false
 }
@@ -88,7 +88,7 @@ fn sqlite(cx: &Cx<'_>, out: &mut FileOutput) {
         let Some(v) = string_value(*s, cx.src).or_else(|| literal_prefix(text(*s, cx.src))) else { continue };
         let lower = v.to_ascii_lowercase();
         if lower == "django.db.backends.sqlite3" {
-            if !conditional(*s, None) {
+            if !conditional(&cx.py.parents, *s, None) {
                 out.signal("django-sqlite-db", cx.line(*s), v);
             }
             continue;
@@ -117,7 +117,7 @@ fn sqlite(cx: &Cx<'_>, out: &mut FileOutput) {
 /// A SQLite URL used as a value, not tested against (`url.startswith("sqlite:")`)
 /// and not chosen by an `if` (a test or dev branch).
 fn is_db_url_use(cx: &Cx<'_>, s: Node<'_>) -> bool {
-    let mut cur = s.parent();
+    let mut cur = cx.py.parents.parent(s);
     while let Some(n) = cur {
         match n.kind() {
             "comparison_operator" => return false,
@@ -140,9 +140,9 @@ fn is_db_url_use(cx: &Cx<'_>, s: Node<'_>) -> bool {
             }
             _ => {}
         }
-        cur = n.parent();
+        cur = cx.py.parents.parent(n);
     }
-    !in_main_guard(s, cx.src)
+    !in_main_guard(&cx.py.parents, s, cx.src)
 }
 
 /// The text of a string literal without prefix and opening quote, for
@@ -174,7 +174,7 @@ fn sync_driver(cx: &Cx<'_>, out: &mut FileOutput) {
             .map(|(n, _)| n.as_str())
             .collect();
         let first = cx.calls_in(f).find(|c| {
-            if is_awaited(c.node) {
+            if cx.py.parents.is_awaited(c.node) {
                 return false;
             }
             let base = c.name.split('.').next().unwrap_or("");
@@ -254,7 +254,7 @@ fn unbounded_lists(cx: &Cx<'_>, out: &mut FileOutput) {
                 continue;
             }
             if [".limit(", ".offset(", ".slice(", ".paginate(", "[:"].iter().any(|m| chain.contains(m))
-                || c.node.parent().is_some_and(|p| p.kind() == "subscript")
+                || cx.py.parents.parent(c.node).is_some_and(|p| p.kind() == "subscript")
                 || !returned(cx, c.node, body)
             {
                 continue;
@@ -298,7 +298,7 @@ fn paginated(cx: &Cx<'_>, f: &Func<'_>) -> bool {
 /// True if the call's value reaches a `return` of the handler: directly, or
 /// through a name assigned from it.
 fn returned(cx: &Cx<'_>, call: Node<'_>, _body: &str) -> bool {
-    let mut cur = call.parent();
+    let mut cur = cx.py.parents.parent(call);
     let mut assigned = None;
     while let Some(n) = cur {
         match n.kind() {
@@ -310,12 +310,12 @@ fn returned(cx: &Cx<'_>, call: Node<'_>, _body: &str) -> bool {
             "function_definition" | "lambda" => return false,
             _ => {}
         }
-        cur = n.parent();
+        cur = cx.py.parents.parent(n);
     }
-    let (Some(name), Some(func)) = (assigned, scope_of(call)) else { return false };
+    let (Some(name), Some(func)) = (assigned, scope_of(&cx.py.parents, call)) else { return false };
     let mut found = false;
     crate::python::walk(func, |n| {
-        if n.kind() == "return_statement" && scope_of(n).is_some_and(|s| s.id() == func.id()) {
+        if n.kind() == "return_statement" && scope_of(&cx.py.parents, n).is_some_and(|s| s.id() == func.id()) {
             crate::python::walk(n, |m| found |= m.kind() == "identifier" && text(m, cx.src) == name);
         }
     });

@@ -286,9 +286,9 @@ fn prints(cx: &Cx<'_>, out: &mut FileOutput) {
         .iter()
         .filter(|c| c.name == "print")
         .map(|c| c.node)
-        .filter(|n| !in_main_guard(*n, cx.src) && !in_cli_command(cx, *n))
+        .filter(|n| !in_main_guard(&cx.py.parents, *n, cx.src) && !in_cli_command(cx, *n))
         .collect();
-    let script = !web && cx.calls.iter().any(|c| in_main_guard(c.node, cx.src));
+    let script = !web && cx.calls.iter().any(|c| in_main_guard(&cx.py.parents, c.node, cx.src));
     if script || calls.is_empty() {
         return;
     }
@@ -296,7 +296,7 @@ fn prints(cx: &Cx<'_>, out: &mut FileOutput) {
 }
 
 fn in_cli_command(cx: &Cx<'_>, n: Node<'_>) -> bool {
-    let mut cur = scope_of(n);
+    let mut cur = scope_of(&cx.py.parents, n);
     while let Some(s) = cur {
         if cx
             .func_by_id(s.id())
@@ -304,7 +304,7 @@ fn in_cli_command(cx: &Cx<'_>, n: Node<'_>) -> bool {
         {
             return true;
         }
-        cur = scope_of(s);
+        cur = scope_of(&cx.py.parents, s);
     }
     false
 }
@@ -325,7 +325,7 @@ fn log_level(cx: &Cx<'_>, out: &mut FileOutput) {
             n if last(n) == "add" && cx.py.imports("loguru") => keyword_arg(c.node, "level", cx.src),
             _ => None,
         };
-        if level.is_some_and(|v| is_debug_level(v, cx.src)) && !conditional(c.node, None) {
+        if level.is_some_and(|v| is_debug_level(v, cx.src)) && !conditional(&cx.py.parents, c.node, None) {
             out.hit(Hit::new(
                 "log-level-hardcoded",
                 cx.line(c.node),

@@ -8,16 +8,16 @@ pub use checks::checks;
 
 use super::syntax::{Call, Cx, Func, async_scope, at_import_time, has_kwarg_or_splat, last, snippet, wrapped_in};
 use crate::engine::{FileOutput, Hit};
-use crate::python::{is_awaited, keyword_arg, positional_args, text};
+use crate::python::{keyword_arg, positional_args, text};
 use tree_sitter::Node;
 
 /// Records the reliability hits and signals of one file.
 pub fn analyze(cx: &Cx<'_>, out: &mut FileOutput) {
     let names = Names::new(cx);
     for c in &cx.calls {
-        if let Some(f) = async_scope(c.node)
-            && !is_awaited(c.node)
-            && !wrapped_in(c.node, cx.src, OFFLOADERS)
+        if let Some(f) = async_scope(&cx.py.parents, c.node)
+            && !cx.py.parents.is_awaited(c.node)
+            && !wrapped_in(&cx.py.parents, c.node, cx.src, OFFLOADERS)
             && let Some(what) = blocking(cx, &names, c)
         {
             let fname = f.child_by_field_name("name").map(|n| text(n, cx.src)).unwrap_or("?");
@@ -28,7 +28,7 @@ pub fn analyze(cx: &Cx<'_>, out: &mut FileOutput) {
                 snippet(c.node, cx.src),
             ));
         }
-        if at_import_time(c.node, cx.src) && heavy(cx, c) {
+        if at_import_time(&cx.py.parents, c.node, cx.src) && heavy(cx, c) {
             out.hit(Hit::new(
                 "heavy-work-at-import",
                 cx.line(c.node),

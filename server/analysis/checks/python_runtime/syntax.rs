@@ -6,7 +6,7 @@
 //! with the helpers below, so a nested `def` or a lambda is its own scope.
 
 use crate::checks::python_rules::PyFile;
-use crate::python::{self, call_name, dotted, keyword_arg, positional_args, string_value, text};
+use crate::python::{self, Parents, call_name, dotted, keyword_arg, positional_args, string_value, text};
 use std::collections::{BTreeMap, HashMap};
 use tree_sitter::Node;
 
@@ -84,51 +84,57 @@ impl<'a> Cx<'a> {
             classes: Vec::new(),
         };
         let view_file = py.entry.path.contains("view");
-        // The scope comes with the walk: `scope_of` per call is quadratic in depth.
-        python::walk_scoped(py.tree.root_node(), |n, scope| match n.kind() {
-            "call" => {
-                if let Some(name) = call_name(n, src) {
-                    cx.calls.push(Call { node: n, name, scope: scope.map(|s| s.id()) });
+        // The scope comes with the parent walk: `scope_of` per call would climb the tree again.
+        for &(n, scope) in py.parents.nodes() {
+            match n.kind() {
+                "call" => {
+                    if let Some(name) = call_name(n, src) {
+                        cx.calls.push(Call { node: n, name, scope: scope.map(|s| s.id()) });
+                    }
                 }
-            }
-            "function_definition" => cx.funcs.push(func(n, src, view_file)),
-            "except_clause" => cx.excepts.push(n),
-            "string" if n.parent().is_none_or(|p| p.kind() != "expression_statement") => cx.strings.push(n),
-            "assignment" => {
-                if let (Some(l), Some(r)) = (n.child_by_field_name("left"), n.child_by_field_name("right")) {
-                    bind(&mut cx.bindings, l, r, src);
+                "function_definition" => cx.funcs.push(func(&py.parents, n, src, view_file)),
+                "except_clause" => cx.excepts.push(n),
+                "string" if py.parents.parent(n).is_none_or(|p| p.kind() != "expression_statement") => {
+                    cx.strings.push(n)
                 }
-            }
-            "as_pattern" => {
-                if let (Some(v), Some(a)) = (n.named_child(0), n.child_by_field_name("alias")) {
-                    // `with f() as x`: the alias is an `as_pattern_target` wrapping `x`.
-                    let target = if a.kind() == "as_pattern_target" { a.named_child(0).unwrap_or(a) } else { a };
-                    bind(&mut cx.bindings, target, v, src);
+                "assignment" => {
+                    if let (Some(l), Some(r)) = (n.child_by_field_name("left"), n.child_by_field_name("right")) {
+                        bind(&mut cx.bindings, l, r, src);
+                    }
                 }
-            }
-            "import_statement" | "import_from_statement" => {
-                let mut c = n.walk();
-                for m in n.named_children(&mut c) {
-                    let m = if m.kind() == "aliased_import" { m.child_by_field_name("name").unwrap_or(m) } else { m };
-                    if m.kind() == "dotted_name" {
-                        let t = text(m, src);
-                        let is_module =
-                            n.kind() == "import_statement" || n.child_by_field_name("module_name") == Some(m);
-                        if is_module {
-                            cx.modules.entry(t.to_string()).or_insert(python::line(n));
-                        } else if let Some(base) = n.child_by_field_name("module_name") {
-                            // `from google.cloud import storage` imports `google.cloud.storage`.
-                            cx.modules.entry(format!("{}.{t}", text(base, src))).or_insert(python::line(n));
+                "as_pattern" => {
+                    if let (Some(v), Some(a)) = (n.named_child(0), n.child_by_field_name("alias")) {
+                        // `with f() as x`: the alias is an `as_pattern_target` wrapping `x`.
+                        let target = if a.kind() == "as_pattern_target" { a.named_child(0).unwrap_or(a) } else { a };
+                        bind(&mut cx.bindings, target, v, src);
+                    }
+                }
+                "import_statement" | "import_from_statement" => {
+                    let mut c = n.walk();
+                    for m in n.named_children(&mut c) {
+                        let m =
+                            if m.kind() == "aliased_import" { m.child_by_field_name("name").unwrap_or(m) } else { m };
+                        if m.kind() == "dotted_name" {
+                            let t = text(m, src);
+                            let is_module =
+                                n.kind() == "import_statement" || n.child_by_field_name("module_name") == Some(m);
+                            if is_module {
+                                cx.modules.entry(t.to_string()).or_insert(python::line(n));
+                            } else if let Some(base) = n.child_by_field_name("module_name") {
+                                // `from google.cloud import storage` imports `google.cloud.storage`.
+                                cx.modules.entry(format!("{}.{t}", text(base, src))).or_insert(python::line(n));
+                            }
                         }
                     }
                 }
+                "class_definition" => {
+                    let sup =
+                        n.child_by_field_name("superclasses").map(|s| text(s, src).to_string()).unwrap_or_default();
+                    cx.classes.push((n, sup));
+                }
+                _ => {}
             }
-            "class_definition" => {
-                let sup = n.child_by_field_name("superclasses").map(|s| text(s, src).to_string()).unwrap_or_default();
-                cx.classes.push((n, sup));
-            }
-            _ => {}
-        });
+        }
         cx.func_index = cx.funcs.iter().enumerate().map(|(i, f)| (f.node.id(), i)).collect();
         for (i, c) in cx.calls.iter().enumerate() {
             if let Some(s) = c.scope {
@@ -174,7 +180,7 @@ impl<'a> Cx<'a> {
 
     /// The function a node is in, if it is a `def` (not a lambda).
     pub fn func_of(&self, node: Node<'_>) -> Option<&Func<'a>> {
-        self.func_by_id(scope_of(node)?.id())
+        self.func_by_id(scope_of(&self.py.parents, node)?.id())
     }
 
     /// The function whose node has this id.
@@ -197,11 +203,11 @@ fn bind(out: &mut Vec<(String, String)>, target: Node<'_>, value: Node<'_>, src:
     }
 }
 
-fn func<'t>(n: Node<'t>, src: &str, view_file: bool) -> Func<'t> {
+fn func<'t>(p: &Parents<'t>, n: Node<'t>, src: &str, view_file: bool) -> Func<'t> {
     let name = n.child_by_field_name("name").map(|x| text(x, src).to_string()).unwrap_or_default();
     let mut decorators = Vec::new();
     let mut route = None;
-    if let Some(parent) = n.parent().filter(|p| p.kind() == "decorated_definition") {
+    if let Some(parent) = p.parent(n).filter(|p| p.kind() == "decorated_definition") {
         let mut c = parent.walk();
         for d in parent.named_children(&mut c).filter(|d| d.kind() == "decorator") {
             let Some(expr) = d.named_child(0) else { continue };
@@ -232,7 +238,7 @@ fn func<'t>(n: Node<'t>, src: &str, view_file: bool) -> Func<'t> {
         }
     }
     let params = params(n, src);
-    let class = enclosing_class(n).and_then(|c| c.child_by_field_name("name")).map(|x| text(x, src).to_string());
+    let class = enclosing_class(p, n).and_then(|c| c.child_by_field_name("name")).map(|x| text(x, src).to_string());
     let first_is_request = params.iter().find(|(p, _)| p != "self").is_some_and(|(p, _)| p == "request");
     let handler = route.is_some()
         || decorators.iter().any(|d| d.ends_with("api_view") || d.ends_with("action"))
@@ -256,48 +262,48 @@ fn params(f: Node<'_>, src: &str) -> Vec<(String, Option<String>)> {
         .collect()
 }
 
-fn enclosing_class(n: Node<'_>) -> Option<Node<'_>> {
-    let mut cur = n.parent();
+fn enclosing_class<'t>(parents: &Parents<'t>, n: Node<'_>) -> Option<Node<'t>> {
+    let mut cur = parents.parent(n);
     while let Some(p) = cur {
         match p.kind() {
             "class_definition" => return Some(p),
             "function_definition" => return None,
-            _ => cur = p.parent(),
+            _ => cur = parents.parent(p),
         }
     }
     None
 }
 
 /// The innermost `def` or `lambda` around a node.
-pub fn scope_of(node: Node<'_>) -> Option<Node<'_>> {
-    let mut cur = node.parent();
+pub fn scope_of<'t>(p: &Parents<'t>, node: Node<'_>) -> Option<Node<'t>> {
+    let mut cur = p.parent(node);
     while let Some(n) = cur {
         if matches!(n.kind(), "function_definition" | "lambda") {
             return Some(n);
         }
-        cur = n.parent();
+        cur = p.parent(n);
     }
     None
 }
 
 /// The `async def` a node runs in directly (not through a nested `def` or lambda).
-pub fn async_scope(node: Node<'_>) -> Option<Node<'_>> {
-    scope_of(node).filter(|s| s.kind() == "function_definition" && python::is_async(*s))
+pub fn async_scope<'t>(p: &Parents<'t>, node: Node<'_>) -> Option<Node<'t>> {
+    scope_of(p, node).filter(|s| s.kind() == "function_definition" && python::is_async(*s))
 }
 
 /// True if the node is inside an `if __name__ == "__main__":` block.
-pub fn in_main_guard(node: Node<'_>, src: &str) -> bool {
-    main_guard(node, src).is_some()
+pub fn in_main_guard(p: &Parents<'_>, node: Node<'_>, src: &str) -> bool {
+    main_guard(p, node, src).is_some()
 }
 
 /// The `if __name__ == "__main__":` statement around a node.
-pub fn main_guard<'t>(node: Node<'t>, src: &str) -> Option<Node<'t>> {
-    let mut cur = node.parent();
+pub fn main_guard<'t>(p: &Parents<'t>, node: Node<'_>, src: &str) -> Option<Node<'t>> {
+    let mut cur = p.parent(node);
     while let Some(n) = cur {
         if n.kind() == "if_statement" && n.child_by_field_name("condition").is_some_and(|c| is_main_test(c, src)) {
             return Some(n);
         }
-        cur = n.parent();
+        cur = p.parent(n);
     }
     None
 }
@@ -309,13 +315,13 @@ fn is_main_test(cond: Node<'_>, src: &str) -> bool {
 
 /// True if the node runs when the module is imported: no enclosing function
 /// or lambda (class bodies run at import), not under the `__main__` guard.
-pub fn at_import_time(node: Node<'_>, src: &str) -> bool {
-    scope_of(node).is_none() && !in_main_guard(node, src)
+pub fn at_import_time(p: &Parents<'_>, node: Node<'_>, src: &str) -> bool {
+    scope_of(p, node).is_none() && !in_main_guard(p, node, src)
 }
 
 /// True if an ancestor below `stop` is an `if`, `elif`/`else`, or conditional expression.
-pub fn conditional(node: Node<'_>, stop: Option<Node<'_>>) -> bool {
-    let mut cur = node.parent();
+pub fn conditional(p: &Parents<'_>, node: Node<'_>, stop: Option<Node<'_>>) -> bool {
+    let mut cur = p.parent(node);
     while let Some(n) = cur {
         if stop.is_some_and(|s| s.id() == n.id()) {
             return false;
@@ -323,14 +329,14 @@ pub fn conditional(node: Node<'_>, stop: Option<Node<'_>>) -> bool {
         if matches!(n.kind(), "if_statement" | "conditional_expression" | "elif_clause" | "else_clause") {
             return true;
         }
-        cur = n.parent();
+        cur = p.parent(n);
     }
     false
 }
 
 /// True if an enclosing call (up to the scope) is one of `wrappers` by its last name segment.
-pub fn wrapped_in(node: Node<'_>, src: &str, wrappers: &[&str]) -> bool {
-    let mut cur = node.parent();
+pub fn wrapped_in(p: &Parents<'_>, node: Node<'_>, src: &str, wrappers: &[&str]) -> bool {
+    let mut cur = p.parent(node);
     while let Some(n) = cur {
         if matches!(n.kind(), "function_definition" | "lambda") {
             return false;
@@ -340,7 +346,7 @@ pub fn wrapped_in(node: Node<'_>, src: &str, wrappers: &[&str]) -> bool {
         {
             return true;
         }
-        cur = n.parent();
+        cur = p.parent(n);
     }
     false
 }

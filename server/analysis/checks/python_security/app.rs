@@ -106,7 +106,7 @@ fn has_splat(call: Node<'_>) -> bool {
 /// Swagger UI mounted outside any environment condition (drf-yasg
 /// `schema_view.with_ui`, drf-spectacular views, flask-swagger-ui).
 fn swagger(cx: &Ctx<'_>, call: Node<'_>, out: &mut FileOutput) {
-    if !cx.env_guarded(call) && python::enclosing_function(call).is_none() {
+    if !cx.env_guarded(call) && cx.parents.enclosing_function(call).is_none() {
         let msg = "Swagger UI is mounted unconditionally";
         out.hit(Hit::new("api-docs-exposed", python::line(call), msg, cx.snippet(call)));
     }

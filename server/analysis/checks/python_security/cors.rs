@@ -68,7 +68,7 @@ pub(super) fn analyze(cx: &Ctx<'_>, out: &mut FileOutput) {
 /// assigned the `FastAPI(…)`/`Starlette(…)` call whose `middleware=` list
 /// holds it, directly or through a variable.
 fn middleware_owner(cx: &Ctx<'_>, call: Node<'_>) -> String {
-    let mut cur = call.parent();
+    let mut cur = cx.parents.parent(call);
     while let Some(n) = cur {
         match n.kind() {
             "call" => {
@@ -91,7 +91,7 @@ fn middleware_owner(cx: &Ctx<'_>, call: Node<'_>) -> String {
             }
             _ => {}
         }
-        cur = n.parent();
+        cur = cx.parents.parent(n);
     }
     String::new()
 }
@@ -203,7 +203,7 @@ fn trusted_hosts(cx: &Ctx<'_>, call: Node<'_>, out: &mut FileOutput) {
 fn django(cx: &Ctx<'_>, out: &mut FileOutput) {
     let creds = cx.module_assignments().any(|(n, v, _)| n == "CORS_ALLOW_CREDENTIALS" && v.kind() == "true");
     let mut host_assignments = std::collections::BTreeMap::<&str, usize>::new();
-    for a in cx.assigns.iter().filter(|a| python::is_module_level(**a)) {
+    for a in cx.assigns.iter().filter(|a| cx.parents.is_module_level(**a)) {
         if let Some(name) = cx.target_name(*a).filter(|n| DJANGO_HOST_SETTINGS.contains(n)) {
             *host_assignments.entry(name).or_default() += 1;
         }

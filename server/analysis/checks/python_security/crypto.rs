@@ -123,7 +123,9 @@ fn weak_hash(cx: &Ctx<'_>, call: Node<'_>, name: &str, out: &mut FileOutput) {
         hashed = updated_with_password(cx, call);
     }
     if !hashed {
-        let in_hasher = python::enclosing_function(call)
+        let in_hasher = cx
+            .parents
+            .enclosing_function(call)
             .and_then(|f| f.child_by_field_name("name"))
             .is_some_and(|n| HASHER_FN.is_match(cx.text(n)));
         hashed = in_hasher && !NOT_PASSWORD.is_match(args) && !args.trim_matches(['(', ')', ' ']).is_empty();
@@ -138,10 +140,10 @@ fn updated_with_password(cx: &Ctx<'_>, call: Node<'_>) -> bool {
     let Some(var) = call.parent().filter(|p| p.kind() == "assignment").and_then(|a| cx.target_name(a)) else {
         return false;
     };
-    let scope = python::enclosing_function(call);
+    let scope = cx.parents.enclosing_function(call);
     cx.calls.iter().any(|(c, n)| {
         *n == format!("{var}.update")
-            && python::enclosing_function(*c) == scope
+            && cx.parents.enclosing_function(*c) == scope
             && c.child_by_field_name("arguments").is_some_and(|a| PASSWORD.is_match(cx.text(a)))
     })
 }

@@ -138,7 +138,7 @@ fn dynamic_sql(cx: &Ctx<'_>, node: Node<'_>, depth: u8) -> bool {
         }
         "identifier" => {
             // A variable built in this function: any of its assignments counts.
-            let scope = python::enclosing_function(node);
+            let scope = cx.parents.enclosing_function(node);
             let name = cx.text(node);
             let assigns = cx.assignments_to(name, scope);
             let before: Vec<Node<'_>> = assigns.into_iter().filter(|a| a.start_byte() < node.start_byte()).collect();
@@ -285,7 +285,7 @@ fn opens_constant_path(cx: &Ctx<'_>, input: Node<'_>) -> bool {
         return false;
     }
     let name = cx.text(input);
-    let mut cur = input.parent();
+    let mut cur = cx.parents.parent(input);
     while let Some(n) = cur {
         if n.kind() == "with_statement" {
             let mut found = false;
@@ -301,7 +301,7 @@ fn opens_constant_path(cx: &Ctx<'_>, input: Node<'_>) -> bool {
                 return true;
             }
         }
-        cur = n.parent();
+        cur = cx.parents.parent(n);
     }
     false
 }

@@ -118,9 +118,9 @@ fn hand_written(cx: &Ctx<'_>, assign: Node<'_>, out: &mut FileOutput) {
         return;
     };
     let name = match left.kind() {
-        "identifier" if python::is_module_level(assign) => cx.text(left),
+        "identifier" if cx.parents.is_module_level(assign) => cx.text(left),
         "attribute" if cx.text(left).starts_with("self.") => {
-            let in_limiter_class = class_of(assign)
+            let in_limiter_class = class_of(cx, assign)
                 .is_some_and(|c| c.child_by_field_name("name").is_some_and(|n| LIMITER_NAME.is_match(cx.text(n))));
             if !in_limiter_class && !LIMITER_NAME.is_match(cx.text(left)) {
                 return;
@@ -150,13 +150,13 @@ fn hand_written(cx: &Ctx<'_>, assign: Node<'_>, out: &mut FileOutput) {
     }
 }
 
-fn class_of(node: Node<'_>) -> Option<Node<'_>> {
-    let mut cur = node.parent();
+fn class_of<'a>(cx: &Ctx<'a>, node: Node<'_>) -> Option<Node<'a>> {
+    let mut cur = cx.parents.parent(node);
     while let Some(n) = cur {
         if n.kind() == "class_definition" {
             return Some(n);
         }
-        cur = n.parent();
+        cur = cx.parents.parent(n);
     }
     None
 }

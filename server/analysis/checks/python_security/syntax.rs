@@ -38,6 +38,8 @@ const MUTATORS: &[&str] = &["append", "extend", "insert", "update", "add", "setd
 pub(super) struct Ctx<'a> {
     pub src: &'a str,
     pub imports: &'a BTreeSet<String>,
+    /// Every node's parent (see [`python::Parents`]).
+    pub parents: &'a python::Parents<'a>,
     /// Every call with its dotted name ("" when the callee is computed).
     pub calls: Vec<(Node<'a>, String)>,
     /// `assignment` and `augmented_assignment` nodes.
@@ -62,6 +64,7 @@ impl<'a> Ctx<'a> {
         let mut cx = Ctx {
             src,
             imports: &file.imports,
+            parents: &file.parents,
             calls: Vec::new(),
             assigns: Vec::new(),
             classes: Vec::new(),
@@ -72,26 +75,29 @@ impl<'a> Ctx<'a> {
             settings_module: false,
             dev_config: false,
         };
-        python::walk(file.tree.root_node(), |n| match n.kind() {
-            "call" => cx.calls.push((n, python::call_name(n, src).unwrap_or_default())),
-            "assignment" | "augmented_assignment" => cx.assigns.push(n),
-            "class_definition" => cx.classes.push(n),
-            "function_definition" => cx.functions.push(n),
-            "attribute" => cx.attributes.push(n),
-            "boolean_operator" if n.child_by_field_name("operator").is_some_and(|o| o.kind() == "or") => {
-                cx.or_operators.push(n)
-            }
-            "string" if n.byte_range().len() < 64 => {
-                if let Some(v) = python::string_value(n, src) {
-                    cx.short_strings.push((n, v));
+        // The parent walk already listed every node in document order.
+        for &(n, _) in file.parents.nodes() {
+            match n.kind() {
+                "call" => cx.calls.push((n, python::call_name(n, src).unwrap_or_default())),
+                "assignment" | "augmented_assignment" => cx.assigns.push(n),
+                "class_definition" => cx.classes.push(n),
+                "function_definition" => cx.functions.push(n),
+                "attribute" => cx.attributes.push(n),
+                "boolean_operator" if n.child_by_field_name("operator").is_some_and(|o| o.kind() == "or") => {
+                    cx.or_operators.push(n)
                 }
+                "string" if n.byte_range().len() < 64 => {
+                    if let Some(v) = python::string_value(n, src) {
+                        cx.short_strings.push((n, v));
+                    }
+                }
+                _ => {}
             }
-            _ => {}
-        });
+        }
         let names: BTreeSet<&str> = cx
             .assigns
             .iter()
-            .filter(|a| python::is_module_level(**a))
+            .filter(|a| file.parents.is_module_level(**a))
             .filter_map(|a| cx.target_name(*a))
             .filter(|n| DJANGO_SETTINGS.contains(n))
             .collect();
@@ -123,7 +129,7 @@ impl<'a> Ctx<'a> {
 
     /// Module-level `NAME = value` assignments: (name, value, assignment).
     pub fn module_assignments(&self) -> impl Iterator<Item = (&'a str, Node<'a>, Node<'a>)> + '_ {
-        self.assigns.iter().filter(|a| a.kind() == "assignment" && python::is_module_level(**a)).filter_map(|a| {
+        self.assigns.iter().filter(|a| a.kind() == "assignment" && self.parents.is_module_level(**a)).filter_map(|a| {
             let name = self.target_name(*a)?;
             Some((name, a.child_by_field_name("right")?, *a))
         })
@@ -134,7 +140,7 @@ impl<'a> Ctx<'a> {
         self.assigns
             .iter()
             .copied()
-            .filter(|a| self.target_name(*a) == Some(name) && python::enclosing_function(*a) == scope)
+            .filter(|a| self.target_name(*a) == Some(name) && self.parents.enclosing_function(*a) == scope)
             .collect()
     }
 
@@ -160,7 +166,7 @@ impl<'a> Ctx<'a> {
             return node;
         }
         let name = self.text(node);
-        let scope = python::enclosing_function(node);
+        let scope = self.parents.enclosing_function(node);
         let mut found = self.assignments_to(name, scope);
         if found.is_empty() && scope.is_some_and(|f| !is_param(f, name, self.src)) {
             found = self.assignments_to(name, None);
@@ -194,7 +200,7 @@ impl<'a> Ctx<'a> {
     /// settings or a debug flag (an `if`/`elif` or conditional expression
     /// around it). `if __name__ == "__main__":` is not such a condition.
     pub fn env_guarded(&self, node: Node<'_>) -> bool {
-        let mut cur = node.parent();
+        let mut cur = self.parents.parent(node);
         while let Some(n) = cur {
             let cond = match n.kind() {
                 "if_statement" | "elif_clause" => n.child_by_field_name("condition"),
@@ -207,7 +213,7 @@ impl<'a> Ctx<'a> {
                     return true;
                 }
             }
-            cur = n.parent();
+            cur = self.parents.parent(n);
         }
         false
     }
