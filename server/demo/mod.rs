@@ -10,8 +10,7 @@ pub mod samples;
 use crate::store::{self, ScanMeta};
 use chrono::{DateTime, Duration, Utc};
 use samples::{Change, SampleRepo};
-use sea_orm::sea_query::{Expr, ExprTrait, Query};
-use sea_orm::{ConnectionTrait, DatabaseConnection};
+use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -154,57 +153,30 @@ fn git(dir: &Path, args: &[&str], author: Option<((&str, &str), DateTime<Utc>)>)
 
 /// Replaces any earlier demo row for this sample; returns the repository id.
 async fn register(db: &DatabaseConnection, sample: &SampleRepo, dir: &Path) -> anyhow::Result<i32> {
-    let now = Utc::now();
-    db.execute(
-        &Query::delete()
-            .from_table("repositories")
-            .and_where(Expr::col("owner").eq(OWNER))
-            .and_where(Expr::col("name").eq(sample.name))
-            .to_owned(),
-    )
+    use crate::db::entities::repositories::{self, Provider};
+    let now = crate::db::db_time(Utc::now());
+    // Deleting cascades to the demo's scans, findings and jobs.
+    repositories::Entity::delete_many()
+        .filter(repositories::Column::Owner.eq(OWNER))
+        .filter(repositories::Column::Name.eq(sample.name))
+        .exec(db)
+        .await?;
+    let row = repositories::ActiveModel {
+        provider: Set(Provider::Local),
+        owner: Set(OWNER.into()),
+        name: Set(sample.name.into()),
+        clone_url: Set(format!("file://{}", absolute(dir).display())),
+        default_branch: Set("main".into()),
+        team_id: Set(Some(crate::sources::team_id(db, sample.team).await?)),
+        archived: Set(false),
+        enabled: Set(true),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .insert(db)
     .await?;
-    let team = crate::sources::team_id(db, sample.team).await?;
-    let clone_url = format!("file://{}", absolute(dir).display());
-    let insert = Query::insert()
-        .into_table("repositories")
-        .columns([
-            "provider",
-            "owner",
-            "name",
-            "clone_url",
-            "default_branch",
-            "team_id",
-            "archived",
-            "enabled",
-            "created_at",
-            "updated_at",
-        ])
-        .values_panic([
-            "local".into(),
-            OWNER.into(),
-            sample.name.into(),
-            clone_url.into(),
-            "main".into(),
-            team.into(),
-            false.into(),
-            true.into(),
-            now.into(),
-            now.into(),
-        ])
-        .to_owned();
-    db.execute(&insert).await?;
-    let select = Query::select()
-        .column("id")
-        .from("repositories")
-        .and_where(Expr::col("owner").eq(OWNER))
-        .and_where(Expr::col("name").eq(sample.name))
-        .to_owned();
-    id_of(db, &select).await
-}
-
-async fn id_of(db: &DatabaseConnection, select: &sea_orm::sea_query::SelectStatement) -> anyhow::Result<i32> {
-    let row = db.query_one(select).await?.ok_or_else(|| anyhow::anyhow!("row not found"))?;
-    Ok(row.try_get::<i32>("", "id")?)
+    Ok(row.id)
 }
 
 fn absolute(p: &Path) -> PathBuf {

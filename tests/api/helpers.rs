@@ -159,3 +159,27 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
         .expect("client");
     TestApp { address: format!("http://127.0.0.1:{port}"), port, db, client, backend, handle, test_db }
 }
+
+/// Inserts a tracked repository `acme/<name>` cloned from `url`; returns its id.
+pub async fn add_repository(db: &DatabaseConnection, name: &str, url: &str) -> i32 {
+    use sea_orm::{ActiveModelTrait, Set};
+    use shipshape::db::entities::repositories::{ActiveModel, Provider};
+    let now = shipshape::db::db_time(chrono::Utc::now());
+    let provider = if url.starts_with("file://") { Provider::Local } else { Provider::Git };
+    ActiveModel {
+        provider: Set(provider),
+        owner: Set("acme".into()),
+        name: Set(name.into()),
+        clone_url: Set(url.into()),
+        default_branch: Set("main".into()),
+        archived: Set(false),
+        enabled: Set(true),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .insert(db)
+    .await
+    .expect("insert repository")
+    .id
+}

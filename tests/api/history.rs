@@ -17,16 +17,6 @@ const REQS: &str = "fastapi==0.115.0\nuvicorn==0.30.0\n";
 const WILDCARD: &str = "from fastapi import FastAPI\nfrom fastapi.middleware.cors import CORSMiddleware\n\napp = FastAPI()\napp.add_middleware(CORSMiddleware, allow_origins=[\"*\"])\n";
 const FROM_ENV: &str = "import os\nfrom fastapi import FastAPI\nfrom fastapi.middleware.cors import CORSMiddleware\n\napp = FastAPI()\napp.add_middleware(CORSMiddleware, allow_origins=os.environ[\"ORIGINS\"].split(\",\"))\n";
 
-async fn add_repository(db: &DatabaseConnection) -> i32 {
-    db.execute_unprepared(
-        "INSERT INTO repositories (provider, owner, name, clone_url, default_branch, archived, enabled, created_at, updated_at) \
-         VALUES ('local', 'acme', 'api', 'file:///acme/api', 'main', false, true, '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z')",
-    )
-    .await
-    .unwrap();
-    1
-}
-
 /// Commits, scans the work tree as of that commit and records the scan.
 async fn commit_and_scan(
     db: &DatabaseConnection,
@@ -67,7 +57,7 @@ on_both_databases! {
         let tdb = TestDb::new(backend).await;
         let db = tdb.connect().await;
         Migrator::up(&db, None).await.unwrap();
-        add_repository(&db).await;
+        add_repository(&db, "api", "file:///acme/api").await;
         let repo = GitRepo::new();
         // .env.example documents ORIGINS, so reading it later opens no other finding.
         repo.write_all(&[("requirements.txt", REQS), ("app/main.py", WILDCARD), (".env.example", "ORIGINS=https://app.example.com\n")]);
@@ -133,7 +123,7 @@ on_both_databases! {
         let tdb = TestDb::new(backend).await;
         let db = tdb.connect().await;
         Migrator::up(&db, None).await.unwrap();
-        add_repository(&db).await;
+        add_repository(&db, "api", "file:///acme/api").await;
         let repo = GitRepo::with_files(&[("requirements.txt", REQS), ("app/main.py", WILDCARD)]);
         let report = analyze(repo.path(), &Options::default()).unwrap();
         // Sabotage the last write of the transaction: the events table is gone.

@@ -6,11 +6,8 @@ use crate::helpers::*;
 use crate::on_both_databases;
 use chrono::{DateTime, TimeDelta, TimeZone, Utc};
 use migration::{Migrator, MigratorTrait};
-use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
-};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder};
 use shipshape::db::entities::jobs::{self, JobKind, JobStatus};
-use shipshape::db::entities::repositories::{self, Provider};
 use shipshape::jobs::queue::{self, ClaimedJob, FailOutcome, QueueCounts, QueueError};
 use shipshape::jobs::scan_request::{ScanRequest, ScanTrigger};
 use std::collections::BTreeMap;
@@ -31,25 +28,8 @@ async fn migrated(backend: Backend) -> (TestDb, DatabaseConnection) {
     (tdb, db)
 }
 
-async fn add_repository(db: &DatabaseConnection, name: &str) -> i32 {
-    let repo = repositories::ActiveModel {
-        provider: Set(Provider::Git),
-        owner: Set("acme".into()),
-        name: Set(name.into()),
-        clone_url: Set(format!("file:///srv/git/{name}.git")),
-        default_branch: Set("main".into()),
-        team_id: Set(None),
-        archived: Set(false),
-        enabled: Set(true),
-        last_scan_id: Set(None),
-        last_scanned_at: Set(None),
-        score: Set(None),
-        level: Set(None),
-        created_at: Set(at(0)),
-        updated_at: Set(at(0)),
-        ..Default::default()
-    };
-    repo.insert(db).await.expect("insert repository").id
+async fn repo(db: &DatabaseConnection, name: &str) -> i32 {
+    add_repository(db, name, &format!("file:///srv/git/{name}.git")).await
 }
 
 fn push(sha: &str) -> ScanRequest {
@@ -90,7 +70,7 @@ on_both_databases! {
         let (tdb, db) = migrated(backend).await;
         let mut expected = Vec::new();
         for i in 0..50 {
-            let repo = add_repository(&db, &format!("svc-{i:02}")).await;
+            let repo = repo(&db, &format!("svc-{i:02}")).await;
             expected.push(queue::enqueue_scan(&db, repo, &push("aaaa"), at(0)).await.unwrap().job_id);
         }
         for kind in [JobKind::Discover, JobKind::Digest, JobKind::Retention].repeat(4) {
@@ -123,7 +103,7 @@ on_both_databases! {
 
     async fn an_expired_lease_is_reclaimed_and_the_late_complete_is_refused(backend) {
         let (_tdb, db) = migrated(backend).await;
-        let repo = add_repository(&db, "api").await;
+        let repo = repo(&db, "api").await;
         let id = queue::enqueue_scan(&db, repo, &push("aaaa"), at(0)).await.unwrap().job_id;
         let first = claim(&db, "worker-a", at(0)).await.expect("due job");
         assert_eq!((first.id, first.attempt), (id, 1));
@@ -167,7 +147,7 @@ on_both_databases! {
 
     async fn a_failing_job_backs_off_then_fails_with_its_error(backend) {
         let (_tdb, db) = migrated(backend).await;
-        let repo = add_repository(&db, "api").await;
+        let repo = repo(&db, "api").await;
         let id = queue::enqueue_scan(&db, repo, &push("aaaa"), at(0)).await.unwrap().job_id;
         assert_eq!(job(&db, id).await.max_attempts, 3);
 
@@ -215,7 +195,7 @@ on_both_databases! {
 
     async fn repeated_scan_requests_coalesce_into_one_queued_job(backend) {
         let (tdb, db) = migrated(backend).await;
-        let repo = add_repository(&db, "api").await;
+        let repo = repo(&db, "api").await;
         let mut ids = Vec::new();
         for i in 0..10 {
             let enqueued = queue::enqueue_scan(&db, repo, &push(&format!("sha-{i}")), at(i)).await.unwrap();
@@ -254,7 +234,7 @@ on_both_databases! {
 
     async fn a_second_scan_of_a_repository_is_not_claimed_while_one_runs(backend) {
         let (_tdb, db) = migrated(backend).await;
-        let (api, web) = (add_repository(&db, "api").await, add_repository(&db, "web").await);
+        let (api, web) = (repo(&db, "api").await, repo(&db, "web").await);
         let manual = ScanRequest { trigger: ScanTrigger::Manual, commit_sha: None, requested_by: Some("lead".into()) };
         queue::enqueue_scan(&db, api, &manual, at(0)).await.unwrap();
         let first = claim(&db, "worker-a", at(0)).await.unwrap();
@@ -275,7 +255,7 @@ on_both_databases! {
 
     async fn an_abandoned_scan_yields_to_the_newer_queued_request(backend) {
         let (_tdb, db) = migrated(backend).await;
-        let repo = add_repository(&db, "api").await;
+        let repo = repo(&db, "api").await;
         let old = queue::enqueue_scan(&db, repo, &push("old"), at(0)).await.unwrap().job_id;
         let running = claim(&db, "worker-a", at(0)).await.unwrap();
         let newer = queue::enqueue_scan(&db, repo, &push("new"), at(1)).await.unwrap().job_id;

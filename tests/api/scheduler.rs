@@ -6,9 +6,9 @@ use crate::helpers::*;
 use crate::on_both_databases;
 use chrono::{Duration, TimeZone, Utc};
 use migration::{Migrator, MigratorTrait};
-use sea_orm::{ActiveModelTrait, ConnectionTrait, DatabaseConnection, Set, Statement};
+use sea_orm::{ActiveModelTrait, ConnectionTrait, DatabaseConnection, EntityTrait, Set, Statement};
 use shipshape::config::Settings;
-use shipshape::db::entities::repositories::{self, Provider};
+use shipshape::db::entities::repositories;
 use shipshape::jobs::{periodic, queue};
 use shipshape::scheduler::{Task, catch_up, claim};
 use std::sync::Arc;
@@ -20,24 +20,16 @@ async fn setup(backend: Backend) -> (TestDb, DatabaseConnection) {
     (tdb, db)
 }
 
+/// A repository; names starting with "old" are archived.
 async fn add_repo(db: &DatabaseConnection, name: &str) -> i32 {
-    let now = Utc::now();
-    repositories::ActiveModel {
-        provider: Set(Provider::Git),
-        owner: Set("acme".into()),
-        name: Set(name.into()),
-        clone_url: Set(format!("https://git.example.com/acme/{name}.git")),
-        default_branch: Set("main".into()),
-        archived: Set(name.starts_with("old")),
-        enabled: Set(true),
-        created_at: Set(now),
-        updated_at: Set(now),
-        ..Default::default()
+    let id = add_repository(db, name, &format!("https://git.example.com/acme/{name}.git")).await;
+    if name.starts_with("old") {
+        let mut repo: repositories::ActiveModel =
+            repositories::Entity::find_by_id(id).one(db).await.unwrap().unwrap().into();
+        repo.archived = Set(true);
+        repo.update(db).await.unwrap();
     }
-    .insert(db)
-    .await
-    .unwrap()
-    .id
+    id
 }
 
 fn settings(cron: &str) -> Settings {

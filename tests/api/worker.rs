@@ -7,38 +7,15 @@ use crate::on_both_databases;
 use chrono::Utc;
 use migration::{Migrator, MigratorTrait};
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set,
-};
+use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder};
 use shipshape::checkout::CheckoutPolicy;
-use shipshape::db::entities::repositories::{self, Provider};
+use shipshape::db::entities::repositories;
 use shipshape::db::entities::scans::{self, ScanStatus};
 use shipshape::jobs::queue::{self, FailOutcome};
 use shipshape::jobs::scan_request::{ScanRequest, ScanTrigger};
 use shipshape::jobs::worker::{JobOutcome, WorkerConfig, run_once};
 use shipshape_testkit::{Commit, GitRepo};
 use std::time::Duration;
-
-async fn register(db: &DatabaseConnection, url: &str) -> i32 {
-    let now = Utc::now();
-    repositories::ActiveModel {
-        provider: Set(Provider::Local),
-        owner: Set("acme".into()),
-        name: Set("api".into()),
-        clone_url: Set(url.into()),
-        default_branch: Set("main".into()),
-        team_id: Set(None),
-        archived: Set(false),
-        enabled: Set(true),
-        created_at: Set(now),
-        updated_at: Set(now),
-        ..Default::default()
-    }
-    .insert(db)
-    .await
-    .unwrap()
-    .id
-}
 
 fn config(cache: &std::path::Path, max_files: u64) -> WorkerConfig {
     WorkerConfig {
@@ -93,7 +70,7 @@ on_both_databases! {
     async fn a_queued_scan_is_checked_out_analysed_and_recorded(backend) {
         let (tdb, db) = setup(backend).await;
         let remote = GitRepo::with_files(&[("requirements.txt", "fastapi==0.115.0\n"), ("app/main.py", "from fastapi import FastAPI\napp = FastAPI(debug=True)\n")]);
-        let repo = register(&db, &remote.url()).await;
+        let repo = add_repository(&db, "api", &remote.url()).await;
         let cfg = config(tdb.dir.path(), 1000);
         request(&db, repo).await;
         let first = run_once(&db, &cfg).await.unwrap().expect("a job ran");
@@ -120,7 +97,7 @@ on_both_databases! {
     async fn a_vanished_remote_is_retried_then_recorded_as_a_failed_scan(backend) {
         let (tdb, db) = setup(backend).await;
         let remote = GitRepo::with_files(&[("a.txt", "a\n")]);
-        let repo = register(&db, &remote.url()).await;
+        let repo = add_repository(&db, "api", &remote.url()).await;
         drop(remote);
         let cfg = config(tdb.dir.path(), 1000);
         request(&db, repo).await;
@@ -143,7 +120,7 @@ on_both_databases! {
     async fn an_over_limit_repository_fails_with_a_clear_error(backend) {
         let (tdb, db) = setup(backend).await;
         let remote = GitRepo::with_files(&[("a.txt", "a\n"), ("b.txt", "b\n"), ("c.txt", "c\n")]);
-        let repo = register(&db, &remote.url()).await;
+        let repo = add_repository(&db, "api", &remote.url()).await;
         let cfg = config(tdb.dir.path(), 2);
         request(&db, repo).await;
         let out = run_once(&db, &cfg).await.unwrap().expect("a job ran");
@@ -173,7 +150,7 @@ async fn the_server_runs_queued_scans_in_the_background() {
     let handle = app.handle();
     let server = tokio::spawn(app.run_until_stopped());
     let remote = GitRepo::with_files(&[("README.md", "# x\n")]);
-    let repo = register(&db, &remote.url()).await;
+    let repo = add_repository(&db, "api", &remote.url()).await;
     request(&db, repo).await;
     let scan = first_scan(&db).await;
     assert_eq!((scan.status, scan.commit_sha.as_deref()), (ScanStatus::Succeeded, Some(remote.head().as_str())));
