@@ -9,6 +9,7 @@ mod demo;
 mod health;
 mod history;
 mod queue;
+mod replicas;
 mod scheduler;
 mod schema;
 mod worker;
