@@ -8,6 +8,7 @@ mod cli;
 mod demo;
 mod health;
 mod history;
+mod outage;
 mod queue;
 mod replicas;
 mod scheduler;
