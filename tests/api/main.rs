@@ -8,6 +8,7 @@ mod cli;
 mod demo;
 mod health;
 mod history;
+mod hostile;
 mod outage;
 mod queue;
 mod replicas;
