@@ -64,6 +64,7 @@ fn hostile_repositories_are_scanned_or_refused_and_nothing_runs_or_leaks() {
     std::io::BufReader::new(stall.stdout.take().unwrap()).read_line(&mut port).unwrap();
     let (code, err) = scan(&format!("http://127.0.0.1:{}/repo.git", port.trim()), &["--git-timeout", "2"]);
     let _ = stall.kill();
+    let _ = stall.wait();
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("took longer than 2 s and was stopped"), "{err}");
 
