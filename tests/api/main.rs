@@ -11,4 +11,5 @@ mod history;
 mod queue;
 mod scheduler;
 mod schema;
+mod webhook;
 mod worker;
