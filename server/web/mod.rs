@@ -12,3 +12,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.configure(health::configure);
     cfg.configure(webhook::configure);
 }
+
+/// The routes of a worker-only replica: the health probes its orchestrator
+/// needs, nothing a user could reach.
+pub fn configure_probes(cfg: &mut web::ServiceConfig) {
+    cfg.configure(health::configure);
+}
