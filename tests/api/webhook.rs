@@ -63,7 +63,12 @@ impl Hooked {
         if let Some(sig) = signature {
             req = req.header("X-Hub-Signature-256", sig);
         }
-        req.body(body).send().await.expect("request sent")
+        // Generous: a burst of 100 shares SQLite's one writer with the worker on a loaded machine.
+        req.body(body)
+            .timeout(Duration::from_secs(60))
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("delivery {id} failed: {e}"))
     }
 }
 
