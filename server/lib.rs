@@ -23,5 +23,6 @@ pub mod state;
 pub mod store;
 pub mod telemetry;
 pub mod web;
+pub mod webhook;
 
 pub use shipshape_analysis as analysis;

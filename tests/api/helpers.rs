@@ -105,9 +105,14 @@ impl Environment for NoEnv {
 
 /// Settings for a test: defaults, a random port, the given database, a temp data dir.
 pub fn test_settings(db: &TestDb) -> Settings {
+    test_settings_with_env(db, &NoEnv)
+}
+
+/// `test_settings` reading secrets from `env`.
+pub fn test_settings_with_env(db: &TestDb, env: &dyn Environment) -> Settings {
     let url = db.url.clone();
     let data_dir = db.dir.path().join("data");
-    Settings::build(None, &[], &NoEnv, |f| {
+    Settings::build(None, &[], env, |f| {
         f.merge(("server.bind", "127.0.0.1:0"))
             .merge(("server.workers", 1))
             .merge(("server.shutdown_timeout_secs", 1))
@@ -147,6 +152,12 @@ impl TestApp {
 pub async fn spawn_app(backend: Backend) -> TestApp {
     let test_db = TestDb::new(backend).await;
     let settings = test_settings(&test_db);
+    spawn_app_with(test_db, settings).await
+}
+
+/// Starts the real application with the given settings on `test_db`.
+pub async fn spawn_app_with(test_db: TestDb, settings: Settings) -> TestApp {
+    let backend = test_db.backend;
     let app = Application::build(settings).await.expect("application builds");
     let port = app.port();
     let db = app.db.clone();

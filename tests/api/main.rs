@@ -14,4 +14,5 @@ mod queue;
 mod replicas;
 mod scheduler;
 mod schema;
+mod webhook;
 mod worker;

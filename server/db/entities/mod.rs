@@ -14,3 +14,4 @@ pub mod findings;
 pub mod jobs;
 pub mod repositories;
 pub mod scans;
+pub mod webhook_deliveries;
