@@ -378,11 +378,8 @@ fn list(s: &State, req: &HttpRequest, login: &str, org: bool) -> HttpResponse {
         links.push(format!("{}; rel=\"next\"", link_to(page + 1)));
         links.push(format!("{}; rel=\"last\"", link_to(last)));
     }
-    let mut response = if req.headers().get("if-none-match").and_then(|v| v.to_str().ok()) == Some(etag.as_str()) {
-        HttpResponse::NotModified()
-    } else {
-        HttpResponse::Ok()
-    };
+    let not_modified = req.headers().get("if-none-match").and_then(|v| v.to_str().ok()) == Some(etag.as_str());
+    let mut response = if not_modified { HttpResponse::NotModified() } else { HttpResponse::Ok() };
     response
         .insert_header(("etag", etag))
         .insert_header(("x-ratelimit-limit", "5000"))
@@ -391,7 +388,7 @@ fn list(s: &State, req: &HttpRequest, login: &str, org: bool) -> HttpResponse {
     if !links.is_empty() {
         response.insert_header(("link", links.join(", ")));
     }
-    if response.status_code() == StatusCode::NOT_MODIFIED {
+    if not_modified {
         return response.finish();
     }
     response.content_type("application/json; charset=utf-8").body(body)
