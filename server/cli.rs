@@ -35,6 +35,9 @@ pub enum Command {
         #[arg(long)]
         no_serve: bool,
     },
+    /// Discover the repositories of the GitHub organisations and users in
+    /// `github.sources` now (the scheduler also does it hourly).
+    Discover,
     /// Manage the database schema.
     Migrate {
         #[command(subcommand)]
@@ -72,6 +75,10 @@ pub async fn run(cli: Cli) -> ExitCode {
         },
         Command::Demo { no_serve } => match settings(cli.config.as_deref()) {
             Ok((s, _telemetry)) => demo(s, no_serve).await,
+            Err(code) => return code,
+        },
+        Command::Discover => match settings(cli.config.as_deref()) {
+            Ok((s, _telemetry)) => discover(s).await,
             Err(code) => return code,
         },
         Command::Migrate { action } => match settings(cli.config.as_deref()) {
@@ -134,6 +141,35 @@ async fn demo(settings: Settings, no_serve: bool) -> anyhow::Result<()> {
     }
     println!("serving on {}", settings.server.public_url);
     serve(settings).await
+}
+
+async fn discover(settings: Settings) -> anyhow::Result<()> {
+    if settings.github.sources.is_empty() {
+        anyhow::bail!("no GitHub sources configured: add [[github.sources]] with org = \"…\" or user = \"…\"");
+    }
+    let db = crate::db::connect(&settings.database).await?;
+    crate::db::migrate_up(&db).await?;
+    let github = crate::github::Github::new(&settings.github)?;
+    let results = crate::github::discovery::discover_all(&db, &github).await;
+    println!(
+        "{:<24} {:>9} {:>5} {:>6} {:>6} {:>8} {:>9} {:>5}",
+        "source", "api calls", "304s", "listed", "added", "updated", "archived", "gone"
+    );
+    let mut failed = Vec::new();
+    for r in results {
+        match r {
+            Ok(d) => println!(
+                "{:<24} {:>9} {:>5} {:>6} {:>6} {:>8} {:>9} {:>5}",
+                d.source, d.api_calls, d.not_modified, d.repos_seen, d.added, d.updated, d.archived, d.gone
+            ),
+            Err(e) => failed.push(e.to_string()),
+        }
+    }
+    db.close().await?;
+    if !failed.is_empty() {
+        anyhow::bail!("{}", failed.join("; "));
+    }
+    Ok(())
 }
 
 async fn migrate(settings: Settings, action: MigrateAction) -> anyhow::Result<()> {

@@ -99,6 +99,13 @@ impl Secret {
     }
 }
 
+/// Secrets that arrive at run time (installation tokens).
+impl From<String> for Secret {
+    fn from(value: String) -> Self {
+        Secret(value)
+    }
+}
+
 impl std::fmt::Debug for Secret {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("Secret(***)")
@@ -149,6 +156,67 @@ struct RawAuth {
 #[serde(deny_unknown_fields)]
 struct RawGithub {
     api_url: url::Url,
+    timeout_secs: u64,
+    max_rate_limit_wait_secs: u64,
+    app_id: Option<u64>,
+    app_installation_id: Option<u64>,
+    #[serde(default)]
+    sources: Vec<GithubSource>,
+}
+
+/// An organisation or user whose repositories are discovered (`[[github.sources]]`).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GithubSource {
+    pub org: Option<String>,
+    pub user: Option<String>,
+    /// Glob patterns on the repository name; empty: every repository.
+    #[serde(default)]
+    pub include: Vec<String>,
+    /// Glob patterns on the repository name, applied after `include`.
+    #[serde(default)]
+    pub exclude: Vec<String>,
+    /// Track forks too.
+    #[serde(default)]
+    pub forks: bool,
+    /// Track archived repositories (marked archived, never scanned).
+    #[serde(default = "yes")]
+    pub archived: bool,
+    /// Team slug for the repositories found.
+    pub team: Option<String>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+impl GithubSource {
+    /// `org:acme` or `user:bob`: names the source in logs, runs and the ETag store.
+    pub fn key(&self) -> String {
+        match (&self.org, &self.user) {
+            (Some(org), _) => format!("org:{org}"),
+            (None, Some(user)) => format!("user:{user}"),
+            (None, None) => "unnamed".into(),
+        }
+    }
+
+    /// The account that owns the repositories.
+    pub fn login(&self) -> &str {
+        self.org.as_deref().or(self.user.as_deref()).unwrap_or_default()
+    }
+}
+
+/// How Shipshape authenticates to the GitHub API.
+#[derive(Debug, Clone)]
+pub enum GithubAuth {
+    /// Unauthenticated: public repositories only, 60 requests an hour.
+    None,
+    /// A personal access token (`github.token`).
+    Token(Secret),
+    /// A GitHub App: a JWT signed with the private key is exchanged for an
+    /// installation token; without an installation id every installation
+    /// of the App is used.
+    App { app_id: u64, private_key: Secret, installation_id: Option<u64> },
 }
 
 /// A repository tracked because the configuration lists it.
@@ -171,6 +239,7 @@ struct RawScheduler {
     enabled: bool,
     scan_all: String,
     retention: String,
+    discovery: String,
     retention_days: u32,
 }
 
@@ -180,6 +249,8 @@ pub struct SchedulerSettings {
     pub enabled: bool,
     pub scan_all: Cron,
     pub retention: Cron,
+    /// GitHub discovery of `github.sources` (hourly by default).
+    pub discovery: Cron,
     pub retention_days: u32,
 }
 
@@ -270,6 +341,13 @@ pub struct GithubSettings {
     pub api_url: url::Url,
     pub token: Option<Secret>,
     pub webhook_secret: Option<Secret>,
+    pub auth: GithubAuth,
+    /// Deadline for each API request.
+    pub timeout_secs: u64,
+    /// The longest a rate limit is waited out; beyond it the call fails.
+    pub max_rate_limit_wait_secs: u64,
+    /// Organisations and users to discover.
+    pub sources: Vec<GithubSource>,
 }
 
 /// The validated configuration.
@@ -297,6 +375,7 @@ const SECRETS: &[(&str, &str)] = &[
     ("auth.session_key", "SHIPSHAPE__AUTH__SESSION_KEY"),
     ("github.token", "SHIPSHAPE__GITHUB__TOKEN"),
     ("github.webhook_secret", "SHIPSHAPE__GITHUB__WEBHOOK_SECRET"),
+    ("github.app_private_key", "SHIPSHAPE__GITHUB__APP_PRIVATE_KEY"),
     ("observability.sentry_dsn", "SHIPSHAPE__OBSERVABILITY__SENTRY_DSN"),
 ];
 
@@ -381,16 +460,14 @@ impl Settings {
             data_dir: raw.data_dir,
             server: raw.server,
             auth: AuthSettings { mode: raw.auth.mode, session_key: secret("auth.session_key")? },
-            github: GithubSettings {
-                api_url: raw.github.api_url,
-                token: secret("github.token")?,
-                webhook_secret: secret("github.webhook_secret")?,
-            },
+            github: github_settings(raw.github, secret("github.token")?, secret("github.app_private_key")?)?
+                .with_webhook_secret(secret("github.webhook_secret")?),
             worker: raw.worker,
             scheduler: SchedulerSettings {
                 enabled: raw.scheduler.enabled,
                 scan_all: Cron::parse("scheduler.scan_all", &raw.scheduler.scan_all)?,
                 retention: Cron::parse("scheduler.retention", &raw.scheduler.retention)?,
+                discovery: Cron::parse("scheduler.discovery", &raw.scheduler.discovery)?,
                 retention_days: raw.scheduler.retention_days,
             },
             repositories: raw.repositories,
@@ -476,6 +553,122 @@ impl Settings {
             LogFormat::Auto => self.mode == Mode::Production,
         }
     }
+}
+
+impl GithubSettings {
+    fn with_webhook_secret(mut self, secret: Option<Secret>) -> Self {
+        self.webhook_secret = secret;
+        self
+    }
+}
+
+/// The `[github]` section with its auth decided and every source checked.
+fn github_settings(
+    raw: RawGithub,
+    token: Option<Secret>,
+    private_key: Option<Secret>,
+) -> Result<GithubSettings, ConfigError> {
+    let invalid = |key, value: String, problem: &str, fix: &str| ConfigError::Invalid {
+        key,
+        value,
+        problem: problem.into(),
+        fix: fix.into(),
+    };
+    let auth = match (&token, raw.app_id, private_key) {
+        (Some(_), Some(id), _) => {
+            return Err(invalid(
+                "github.app_id",
+                id.to_string(),
+                "both a personal token and a GitHub App are configured",
+                "keep one: unset SHIPSHAPE__GITHUB__TOKEN or github.app_id",
+            ));
+        }
+        (_, Some(_), None) => {
+            return Err(invalid(
+                "github.app_private_key",
+                "(missing)".into(),
+                "a GitHub App needs its private key to sign the JWT",
+                "set SHIPSHAPE__GITHUB__APP_PRIVATE_KEY_FILE to the App's .pem file",
+            ));
+        }
+        (_, None, Some(_)) => {
+            return Err(invalid(
+                "github.app_id",
+                "(missing)".into(),
+                "an App private key is set but no App id",
+                "set github.app_id to the App's numeric id (App settings, \"About\")",
+            ));
+        }
+        (_, Some(app_id), Some(key)) => {
+            if !key.expose().contains("PRIVATE KEY-----") {
+                return Err(invalid(
+                    "github.app_private_key",
+                    format!("({} bytes)", key.expose().len()),
+                    "not a PEM private key",
+                    "point SHIPSHAPE__GITHUB__APP_PRIVATE_KEY_FILE at the .pem file GitHub generated",
+                ));
+            }
+            GithubAuth::App { app_id, private_key: key, installation_id: raw.app_installation_id }
+        }
+        (Some(t), None, None) => GithubAuth::Token(t.clone()),
+        (None, None, None) => GithubAuth::None,
+    };
+    if raw.app_installation_id.is_some() && !matches!(auth, GithubAuth::App { .. }) {
+        return Err(invalid(
+            "github.app_installation_id",
+            raw.app_installation_id.unwrap_or_default().to_string(),
+            "an installation id without a GitHub App",
+            "set github.app_id and SHIPSHAPE__GITHUB__APP_PRIVATE_KEY_FILE, or remove the installation id",
+        ));
+    }
+    if raw.timeout_secs == 0 {
+        return Err(invalid("github.timeout_secs", "0".into(), "requests need a deadline", "use 30 (the default)"));
+    }
+    for (i, source) in raw.sources.iter().enumerate() {
+        let shown = format!("{source:?}");
+        let login = match (&source.org, &source.user) {
+            (Some(l), None) | (None, Some(l)) => l,
+            _ => {
+                return Err(invalid(
+                    "github.sources",
+                    format!("[{i}] {shown}"),
+                    "each source names exactly one of `org` or `user`",
+                    "write `org = \"acme\"` or `user = \"bob\"`",
+                ));
+            }
+        };
+        let valid = !login.is_empty()
+            && login.len() <= 39
+            && login.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+            && !login.starts_with('-');
+        if !valid {
+            return Err(invalid(
+                "github.sources",
+                format!("[{i}] \"{login}\""),
+                "not a GitHub login",
+                "use the organisation or user name as in its URL, e.g. acme for github.com/acme",
+            ));
+        }
+        for pattern in source.include.iter().chain(&source.exclude) {
+            if let Err(e) = globset::Glob::new(pattern) {
+                return Err(invalid(
+                    "github.sources",
+                    format!("[{i}] pattern \"{pattern}\""),
+                    &format!("not a glob: {e}"),
+                    "use shell-style patterns such as \"api-*\"",
+                ));
+            }
+        }
+    }
+    Ok(GithubSettings {
+        api_url: raw.api_url,
+        token,
+        webhook_secret: None,
+        auth,
+        timeout_secs: raw.timeout_secs,
+        max_rate_limit_wait_secs: raw.max_rate_limit_wait_secs,
+        sources: raw.sources,
+    })
 }
 
 fn read_file(path: &Path) -> Result<String, ConfigError> {

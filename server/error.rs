@@ -20,6 +20,16 @@ pub enum AppError {
     Webhook(#[from] WebhookError),
 }
 
+impl From<crate::github::hooks::HookError> for AppError {
+    fn from(e: crate::github::hooks::HookError) -> Self {
+        use crate::github::hooks::HookError;
+        match e {
+            HookError::Db(db) => AppError::Database(db),
+            other => AppError::BadRequest(other.to_string()),
+        }
+    }
+}
+
 impl ResponseError for AppError {
     fn status_code(&self) -> StatusCode {
         match self {

@@ -14,6 +14,7 @@ pub mod config;
 pub mod db;
 pub mod demo;
 pub mod error;
+pub mod github;
 pub mod jobs;
 pub mod scan_cmd;
 pub mod scheduler;

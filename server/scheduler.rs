@@ -17,15 +17,23 @@ use tokio_cron_scheduler::{Job, JobScheduler, JobSchedulerError};
 pub enum Task {
     ScanAll,
     Retention,
+    /// GitHub discovery; scheduled only when `github.sources` lists any.
+    Discovery,
 }
 
 impl Task {
-    pub const ALL: [Task; 2] = [Task::ScanAll, Task::Retention];
+    pub const ALL: [Task; 3] = [Task::ScanAll, Task::Retention, Task::Discovery];
+
+    /// The tasks these settings schedule.
+    pub fn active(settings: &Settings) -> Vec<Task> {
+        Task::ALL.into_iter().filter(|t| *t != Task::Discovery || !settings.github.sources.is_empty()).collect()
+    }
 
     pub fn name(self) -> &'static str {
         match self {
             Task::ScanAll => "scan_all",
             Task::Retention => "retention",
+            Task::Discovery => "discovery",
         }
     }
 
@@ -33,6 +41,7 @@ impl Task {
         match self {
             Task::ScanAll => &settings.scheduler.scan_all,
             Task::Retention => &settings.scheduler.retention,
+            Task::Discovery => &settings.scheduler.discovery,
         }
     }
 
@@ -43,12 +52,26 @@ impl Task {
             Task::Retention => {
                 periodic::retention(db, now, settings.scheduler.retention_days).await.map_err(|e| e.to_string())
             }
+            Task::Discovery => discover(db, settings).await,
         };
         match result {
             Ok(n) => tracing::info!(job = self.name(), count = n, "scheduled job ran"),
             Err(error) => tracing::error!(job = self.name(), %error, "scheduled job failed"),
         }
     }
+}
+
+/// Discovers every GitHub source; the count is the repositories listed.
+/// Each source's own failure is logged and recorded by discovery itself.
+async fn discover(db: &DatabaseConnection, settings: &Settings) -> Result<u64, String> {
+    let github = crate::github::Github::new(&settings.github).map_err(|e| e.to_string())?;
+    let results = crate::github::discovery::discover_all(db, &github).await;
+    let failed = results.iter().filter(|r| r.is_err()).count();
+    let seen: usize = results.iter().flatten().map(|d| d.repos_seen).sum();
+    if failed > 0 {
+        return Err(format!("{failed} of {} GitHub sources failed (see discovery_runs)", results.len()));
+    }
+    Ok(seen as u64)
 }
 
 /// Claims a slot for this replica; `false` when another one already has it.
@@ -83,7 +106,7 @@ pub async fn catch_up(
     now: DateTime<Utc>,
 ) -> Result<Vec<Task>, DbErr> {
     let mut ran = Vec::new();
-    for task in Task::ALL {
+    for task in Task::active(settings) {
         let Some(slot) = slot_at(task.cron(settings), now) else { continue };
         if claim(db, task.name(), slot, by).await? {
             task.run(db, settings).await;
@@ -107,7 +130,7 @@ pub async fn start(
         tracing::error!(error = %e, "could not catch up on missed scheduled jobs");
     }
     let scheduler = JobScheduler::new().await?;
-    for task in Task::ALL {
+    for task in Task::active(&settings) {
         let (db, settings, by) = (db.clone(), settings.clone(), by.clone());
         let expr = task.cron(&settings).expr.clone();
         let job = Job::new_async(expr.as_str(), move |_id, _lock| {

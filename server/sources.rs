@@ -1,7 +1,8 @@
 //! Where tracked repositories come from. Today: the `[[repositories]]`
 //! entries of the configuration, synchronised into the `repositories` table
 //! at start; repositories that were never scanned get a first scan queued.
-//! GitHub org/user discovery will feed the same table.
+//! GitHub org/user discovery (`github::discovery`) feeds the same table
+//! through [`track`] and [`queue_first_scan`].
 
 use crate::config::RepositorySource;
 use crate::db::entities::repositories::{self, Provider};
@@ -61,55 +62,160 @@ pub async fn sync_config(db: &DatabaseConnection, sources: &[RepositorySource]) 
     let now = Utc::now();
     for (index, source) in sources.iter().enumerate() {
         let (provider, owner, name) = identify(index, source)?;
-        let team = match &source.team {
+        let team_id = match &source.team {
             Some(slug) => Some(team_id(db, slug).await?),
             None => None,
         };
-        let existing = repositories::Entity::find()
-            .filter(repositories::Column::Provider.eq(provider))
-            .filter(repositories::Column::Owner.eq(&owner))
-            .filter(repositories::Column::Name.eq(&name))
-            .one(db)
-            .await?;
-        // Empty: the remote's default branch, found at checkout.
-        let branch = source.branch.clone().unwrap_or_default();
-        let row = match existing {
-            Some(row) => {
-                let mut active: repositories::ActiveModel = row.clone().into();
-                active.clone_url = Set(source.url.clone());
-                active.default_branch = Set(branch);
-                active.team_id = Set(team);
-                active.updated_at = Set(crate::db::db_time(now));
-                out.updated += 1;
-                active.update(db).await?
-            }
-            None => {
-                out.added += 1;
-                repositories::ActiveModel {
-                    provider: Set(provider),
-                    owner: Set(owner),
-                    name: Set(name),
-                    clone_url: Set(source.url.clone()),
-                    default_branch: Set(branch),
-                    team_id: Set(team),
-                    archived: Set(false),
-                    enabled: Set(true),
-                    created_at: Set(crate::db::db_time(now)),
-                    updated_at: Set(crate::db::db_time(now)),
-                    ..Default::default()
-                }
-                .insert(db)
-                .await?
-            }
+        let wanted = Tracked {
+            provider,
+            owner,
+            name,
+            clone_url: source.url.clone(),
+            // Empty: the remote's default branch, found at checkout.
+            default_branch: source.branch.clone().unwrap_or_default(),
+            team_id,
+            archived: false,
+            github_id: None,
         };
-        if row.last_scan_id.is_none() && row.enabled && !row.archived {
-            let request =
-                ScanRequest { trigger: ScanTrigger::Schedule, commit_sha: None, requested_by: Some("config".into()) };
-            queue::enqueue_scan(db, row.id, &request, now).await?;
+        let existing = find_by_identity(db, provider, &wanted.owner, &wanted.name).await?;
+        // Config is the source of truth for its rows: always written back.
+        let change = track(db, &wanted, existing, true, now).await?;
+        out.count(&change);
+        if queue_first_scan(db, change.row(), "config", now).await? {
             out.scans_queued += 1;
         }
     }
     Ok(out)
+}
+
+/// A repository as a source describes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Tracked {
+    pub provider: Provider,
+    pub owner: String,
+    pub name: String,
+    pub clone_url: String,
+    pub default_branch: String,
+    pub team_id: Option<i32>,
+    pub archived: bool,
+    pub github_id: Option<i64>,
+}
+
+/// What [`track`] did to a row.
+#[derive(Debug, Clone)]
+pub enum Change {
+    Added(repositories::Model),
+    Updated(repositories::Model),
+    Unchanged(repositories::Model),
+}
+
+impl Change {
+    pub fn row(&self) -> &repositories::Model {
+        match self {
+            Change::Added(r) | Change::Updated(r) | Change::Unchanged(r) => r,
+        }
+    }
+}
+
+impl Synced {
+    pub fn count(&mut self, change: &Change) {
+        match change {
+            Change::Added(_) => self.added += 1,
+            Change::Updated(_) => self.updated += 1,
+            Change::Unchanged(_) => {}
+        }
+    }
+}
+
+/// The row of (provider, owner, name), if tracked.
+///
+/// # Errors
+/// Database errors.
+pub async fn find_by_identity(
+    db: &DatabaseConnection,
+    provider: Provider,
+    owner: &str,
+    name: &str,
+) -> Result<Option<repositories::Model>, sea_orm::DbErr> {
+    repositories::Entity::find()
+        .filter(repositories::Column::Provider.eq(provider))
+        .filter(repositories::Column::Owner.eq(owner))
+        .filter(repositories::Column::Name.eq(name))
+        .one(db)
+        .await
+}
+
+/// Inserts `wanted`, or brings `existing` in line with it. Without `force`
+/// an existing row that already matches is not written.
+///
+/// # Errors
+/// Database errors.
+pub async fn track(
+    db: &DatabaseConnection,
+    wanted: &Tracked,
+    existing: Option<repositories::Model>,
+    force: bool,
+    now: chrono::DateTime<Utc>,
+) -> Result<Change, sea_orm::DbErr> {
+    let now = crate::db::db_time(now);
+    let Some(row) = existing else {
+        let row = repositories::ActiveModel {
+            provider: Set(wanted.provider),
+            owner: Set(wanted.owner.clone()),
+            name: Set(wanted.name.clone()),
+            clone_url: Set(wanted.clone_url.clone()),
+            default_branch: Set(wanted.default_branch.clone()),
+            team_id: Set(wanted.team_id),
+            archived: Set(wanted.archived),
+            enabled: Set(true),
+            github_id: Set(wanted.github_id),
+            created_at: Set(now),
+            updated_at: Set(now),
+            ..Default::default()
+        }
+        .insert(db)
+        .await?;
+        return Ok(Change::Added(row));
+    };
+    let same = row.owner == wanted.owner
+        && row.name == wanted.name
+        && row.clone_url == wanted.clone_url
+        && row.default_branch == wanted.default_branch
+        && row.team_id == wanted.team_id
+        && row.archived == wanted.archived
+        && row.github_id == wanted.github_id;
+    if same && !force {
+        return Ok(Change::Unchanged(row));
+    }
+    let mut active: repositories::ActiveModel = row.into();
+    active.owner = Set(wanted.owner.clone());
+    active.name = Set(wanted.name.clone());
+    active.clone_url = Set(wanted.clone_url.clone());
+    active.default_branch = Set(wanted.default_branch.clone());
+    active.team_id = Set(wanted.team_id);
+    active.archived = Set(wanted.archived);
+    active.github_id = Set(wanted.github_id);
+    active.updated_at = Set(now);
+    Ok(Change::Updated(active.update(db).await?))
+}
+
+/// Queues a first scan of a repository that was never scanned and is
+/// active; `true` when one was queued.
+///
+/// # Errors
+/// Database errors.
+pub async fn queue_first_scan(
+    db: &DatabaseConnection,
+    row: &repositories::Model,
+    by: &str,
+    now: chrono::DateTime<Utc>,
+) -> Result<bool, QueueError> {
+    if row.last_scan_id.is_some() || !row.enabled || row.archived {
+        return Ok(false);
+    }
+    let request = ScanRequest { trigger: ScanTrigger::Schedule, commit_sha: None, requested_by: Some(by.into()) };
+    queue::enqueue_scan(db, row.id, &request, now).await?;
+    Ok(true)
 }
 
 /// The id of the team with `slug`, created if it does not exist yet.

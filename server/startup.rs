@@ -50,7 +50,8 @@ impl Application {
         let listener = TcpListener::bind(settings.server.bind)
             .with_context(|| format!("cannot listen on {} (server.bind)", settings.server.bind))?;
         let port = listener.local_addr()?.port();
-        let state = AppState { db: db.clone(), settings: Arc::new(settings.clone()) };
+        let github = crate::github::Github::new(&settings.github).context("the GitHub API client (github.*)")?;
+        let state = AppState { db: db.clone(), settings: Arc::new(settings.clone()), github: github.clone() };
         let https = settings.server.public_url.scheme() == "https";
         let role = settings.server.role;
         let mut server = HttpServer::new(move || {
@@ -68,7 +69,8 @@ impl Application {
             server = server.workers(settings.server.workers);
         }
         tracing::info!(address = %format!("{}:{port}", settings.server.bind.ip()), ?role, database = %settings.database.redacted(), "listening");
-        let worker = role.runs_worker(settings.worker.enabled).then(|| spawn_worker(&settings, db.clone()));
+        let worker =
+            role.runs_worker(settings.worker.enabled).then(|| spawn_worker(&settings, db.clone(), github.clone()));
         let scheduler = if role.runs_scheduler(settings.scheduler.enabled) {
             let by =
                 format!("{}-{}", std::env::var("HOSTNAME").unwrap_or_else(|_| "shipshape".into()), std::process::id());
@@ -118,7 +120,7 @@ impl Application {
     }
 }
 
-fn spawn_worker(settings: &Settings, db: DatabaseConnection) -> Worker {
+fn spawn_worker(settings: &Settings, db: DatabaseConnection, github: crate::github::Github) -> Worker {
     use crate::checkout::CheckoutPolicy;
     use crate::jobs::worker::{self, WorkerConfig};
     use std::time::Duration;
@@ -133,7 +135,7 @@ fn spawn_worker(settings: &Settings, db: DatabaseConnection) -> Worker {
             timeout: Duration::from_secs(settings.checkout.git_timeout_secs),
             allow_local: settings.checkout.allow_local,
         },
-        github_token: settings.github.token.clone(),
+        github: Some(github),
     };
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let idle = Duration::from_secs(settings.worker.idle_secs.max(1));

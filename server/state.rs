@@ -8,4 +8,5 @@ use std::sync::Arc;
 pub struct AppState {
     pub db: DatabaseConnection,
     pub settings: Arc<Settings>,
+    pub github: crate::github::Github,
 }

@@ -40,8 +40,12 @@ impl Default for Options {
 /// What the GitHub API said about the repository, gathered by the caller.
 #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct GithubFacts {
+    /// A branch protection rule or a ruleset applies to the default branch
+    /// (GitHub shows this to anyone who can read the repository).
     pub default_branch_protected: bool,
-    pub requires_pull_request: bool,
+    /// Whether merging needs a pull request; `None` when the branch is
+    /// protected but its rules cannot be read (they need admin rights).
+    pub requires_pull_request: Option<bool>,
     pub required_status_checks: Vec<String>,
     pub last_commit: Option<chrono::DateTime<chrono::Utc>>,
 }

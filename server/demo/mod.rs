@@ -75,6 +75,7 @@ pub async fn run(db: &DatabaseConnection, dir: &Path, now: DateTime<Utc>) -> any
                 queued_at: *when,
                 started_at: *when,
                 finished_at: *when + Duration::milliseconds(report.stats.duration_ms as i64),
+                github_api_calls: None,
             };
             let recorded = store::record_success(db, &meta, &report).await?;
             if summary.scans == 0 {

@@ -8,7 +8,7 @@
 use super::queue::{self, ClaimedJob, FailOutcome, QueueError};
 use super::scan_request::ScanRequest;
 use crate::checkout::{self, CheckoutPolicy, Source};
-use crate::config::Secret;
+use crate::github::{Github, GithubError, Session, facts};
 use crate::db::entities::jobs::JobKind;
 use crate::db::entities::repositories;
 use crate::store::{self, ScanMeta};
@@ -23,8 +23,9 @@ pub struct WorkerConfig {
     pub id: String,
     pub lease: Duration,
     pub checkout: CheckoutPolicy,
-    /// Token for private GitHub repositories.
-    pub github_token: Option<Secret>,
+    /// The GitHub API: tokens for private repositories (personal or App
+    /// installation) and the facts of the GitHub-only checks.
+    pub github: Option<Github>,
 }
 
 /// What running one job did.
@@ -51,6 +52,8 @@ enum ScanError {
     Store(#[from] store::StoreError),
     #[error(transparent)]
     Db(#[from] sea_orm::DbErr),
+    #[error("GitHub API: {0}")]
+    Github(#[from] GithubError),
 }
 
 /// Claims one due job and runs it; `None` when nothing was due.
@@ -129,11 +132,18 @@ async fn scan(db: &DatabaseConnection, cfg: &WorkerConfig, job: &ClaimedJob) -> 
     let key = format!("{:?}/{}/{}", repo.provider, repo.owner, repo.name).to_ascii_lowercase();
     // An empty branch means the remote's default branch, found at checkout.
     let branch = (!repo.default_branch.is_empty()).then_some(repo.default_branch.as_str());
-    let source = Source { key: &key, url: &repo.clone_url, branch, token: cfg.github_token.as_ref() };
+    let session = github_session(cfg, &repo).await?;
+    let token = session.as_ref().and_then(Session::token);
+    let source = Source { key: &key, url: &repo.clone_url, branch, token };
     let checkout = checkout::sync(&cfg.checkout, &source).await?;
+    let github = match &session {
+        Some(s) => github_facts(s, &repo, &checkout.branch).await?,
+        None => None,
+    };
     let path = checkout.path.clone();
+    let options = shipshape_analysis::Options { github, ..shipshape_analysis::Options::default() };
     let report = tokio::task::spawn_blocking(move || {
-        shipshape_analysis::analyze(&path, &shipshape_analysis::Options::default()).map_err(|e| e.to_string())
+        shipshape_analysis::analyze(&path, &options).map_err(|e| e.to_string())
     })
     .await
     .map_err(|e| ScanError::Analysis(e.to_string()))?
@@ -146,10 +156,51 @@ async fn scan(db: &DatabaseConnection, cfg: &WorkerConfig, job: &ClaimedJob) -> 
         queued_at,
         started_at,
         finished_at: Utc::now(),
+        github_api_calls: session.as_ref().map(|s| s.calls() as i32),
     };
     let recorded = store::record_success(db, &meta, &report).await?;
-    tracing::info!(repo.name = %repo.name, scan.id = recorded.scan_id, commit = %checkout.commit, score = report.score, "scan recorded");
+    tracing::info!(
+        repo.name = %repo.name, scan.id = recorded.scan_id, commit = %checkout.commit, score = report.score,
+        github_api_calls = session.as_ref().map(Session::calls), "scan recorded"
+    );
     Ok((recorded.scan_id, checkout.commit))
+}
+
+/// A session for a GitHub repository when the API is configured with
+/// credentials; anonymous access has 60 calls an hour, too few to scan with.
+async fn github_session(cfg: &WorkerConfig, repo: &repositories::Model) -> Result<Option<Session>, ScanError> {
+    let Some(github) = cfg.github.as_ref().filter(|g| g.authenticated()) else { return Ok(None) };
+    if repo.provider != repositories::Provider::Github {
+        return Ok(None);
+    }
+    match github.session(&repo.owner).await {
+        Ok(s) => Ok(Some(s)),
+        // The App is not installed on this owner: a public repository can
+        // still be cloned and scanned offline.
+        Err(GithubError::App(reason)) => {
+            tracing::warn!(repo.owner = %repo.owner, %reason, "scanning without the GitHub API");
+            Ok(None)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The GitHub-only checks' facts. A repository GitHub does not know (a
+/// mirror, a name that changed) scans offline; a rate limit or an outage
+/// fails the attempt, which is retried, rather than record checks as n/a.
+async fn github_facts(
+    session: &Session,
+    repo: &repositories::Model,
+    branch: &str,
+) -> Result<Option<shipshape_analysis::GithubFacts>, ScanError> {
+    match facts::gather(session, &repo.owner, &repo.name, branch).await {
+        Ok(f) => Ok(Some(f)),
+        Err(e @ GithubError::NotFound { .. }) => {
+            tracing::warn!(repo.name = %repo.name, error = %e, "GitHub checks skipped");
+            Ok(None)
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 fn trigger_name(r: &ScanRequest) -> &'static str {
@@ -176,6 +227,7 @@ async fn record_failed_scan(db: &DatabaseConnection, job: &ClaimedJob, error: &s
         queued_at: now,
         started_at: now,
         finished_at: now,
+        github_api_calls: None,
     };
     let reason = match outcome {
         FailOutcome::Superseded => format!("{error} (a newer scan request replaces this one)"),

@@ -24,6 +24,8 @@ pub struct ScanMeta<'a> {
     pub queued_at: DateTime<Utc>,
     pub started_at: DateTime<Utc>,
     pub finished_at: DateTime<Utc>,
+    /// GitHub API calls the scan cost, when it used the API.
+    pub github_api_calls: Option<i32>,
 }
 
 /// What a recorded scan changed.
@@ -63,6 +65,7 @@ fn scan_row(meta: &ScanMeta<'_>, status: ScanStatus) -> scans::ActiveModel {
         level: Set(None),
         stack: Set(None),
         files_scanned: Set(None),
+        github_api_calls: Set(meta.github_api_calls),
     }
 }
 

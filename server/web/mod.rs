@@ -1,6 +1,7 @@
 //! HTTP routes, one module per page or API area, and the middleware every
 //! response passes through.
 
+pub mod github_admin;
 pub mod health;
 pub mod middleware;
 pub mod webhook;
@@ -9,8 +10,7 @@ use actix_web::web;
 
 /// Registers every route.
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.configure(health::configure);
-    cfg.configure(webhook::configure);
+    cfg.configure(health::configure).configure(webhook::configure).configure(github_admin::configure);
 }
 
 /// The routes of a worker-only replica: the health probes its orchestrator

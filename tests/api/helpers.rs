@@ -132,6 +132,7 @@ pub struct TestApp {
     pub backend: Backend,
     handle: actix_web::dev::ServerHandle,
     pub test_db: TestDb,
+    pub settings: Settings,
 }
 
 impl TestApp {
@@ -150,15 +151,21 @@ impl TestApp {
 
 /// Starts the real application on a random port against a fresh database.
 pub async fn spawn_app(backend: Backend) -> TestApp {
+    spawn_app_with(backend, |_| {}).await
+}
+
+/// [`spawn_app`] with the test settings adjusted first (e.g. pointed at a fake GitHub).
+pub async fn spawn_app_with(backend: Backend, customise: impl FnOnce(&mut Settings)) -> TestApp {
     let test_db = TestDb::new(backend).await;
-    let settings = test_settings(&test_db);
-    spawn_app_with(test_db, settings).await
+    let mut settings = test_settings(&test_db);
+    customise(&mut settings);
+    spawn_app_on(test_db, settings).await
 }
 
 /// Starts the real application with the given settings on `test_db`.
-pub async fn spawn_app_with(test_db: TestDb, settings: Settings) -> TestApp {
+pub async fn spawn_app_on(test_db: TestDb, settings: Settings) -> TestApp {
     let backend = test_db.backend;
-    let app = Application::build(settings).await.expect("application builds");
+    let app = Application::build(settings.clone()).await.expect("application builds");
     let port = app.port();
     let db = app.db.clone();
     let handle = app.handle();
@@ -168,7 +175,7 @@ pub async fn spawn_app_with(test_db: TestDb, settings: Settings) -> TestApp {
         .timeout(Duration::from_secs(10))
         .build()
         .expect("client");
-    TestApp { address: format!("http://127.0.0.1:{port}"), port, db, client, backend, handle, test_db }
+    TestApp { address: format!("http://127.0.0.1:{port}"), port, db, client, backend, handle, test_db, settings }
 }
 
 /// Inserts a tracked repository `acme/<name>` cloned from `url`; returns its id.

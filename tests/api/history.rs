@@ -34,6 +34,7 @@ async fn commit_and_scan(
         queued_at: when,
         started_at: when,
         finished_at: when,
+        github_api_calls: None,
     };
     record_success(db, &meta, &report).await.expect("scan recorded")
 }
@@ -129,7 +130,7 @@ on_both_databases! {
         // Sabotage the last write of the transaction: the events table is gone.
         db.execute_unprepared("DROP TABLE finding_events").await.unwrap();
         let now = chrono::Utc::now();
-        let meta = ScanMeta { repository_id: 1, commit_sha: None, trigger: "manual", queued_at: now, started_at: now, finished_at: now };
+        let meta = ScanMeta { repository_id: 1, commit_sha: None, trigger: "manual", queued_at: now, started_at: now, finished_at: now, github_api_calls: None };
         let err = record_success(&db, &meta, &report).await.unwrap_err();
         assert!(err.to_string().contains("database error"), "{err}");
         assert_eq!(scans::Entity::find().count(&db).await.unwrap(), 0, "no scan row left behind");

@@ -5,7 +5,9 @@ mod helpers;
 
 mod checkout;
 mod cli;
+mod db_gone;
 mod demo;
+mod github;
 mod health;
 mod history;
 mod hostile;

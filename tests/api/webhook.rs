@@ -38,7 +38,7 @@ async fn spawn_hooked(backend: Backend, worker: bool) -> Hooked {
     let mut settings = test_settings_with_env(&test_db, &SecretEnv(secret.clone()));
     settings.worker.enabled = worker;
     settings.worker.idle_secs = 1;
-    Hooked { app: spawn_app_with(test_db, settings).await, secret }
+    Hooked { app: spawn_app_on(test_db, settings).await, secret }
 }
 
 impl Hooked {

@@ -28,7 +28,7 @@ fn config(cache: &std::path::Path, max_files: u64) -> WorkerConfig {
             timeout: Duration::from_secs(30),
             allow_local: true,
         },
-        github_token: None,
+        github: None,
     }
 }
 

@@ -1,6 +1,7 @@
 //! Fixtures for Shipshape's tests: real git repositories built in a
 //! temporary directory, with authors and backdated commit dates, so scans,
-//! history and the pipeline are tested on what they meet in production.
+//! history and the pipeline are tested on what they meet in production;
+//! and a fake GitHub API server ([`fake_github`]) for the real octocrab client.
 //!
 //! ```no_run
 //! use shipshape_testkit::{GitRepo, Commit};
@@ -10,6 +11,8 @@
 //! ```
 
 #![forbid(unsafe_code)]
+
+pub mod fake_github;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -22,12 +22,19 @@ pub fn checks() -> Vec<Check> {
             },
             run: |repo: &Repo<'_>| {
                 let Some(gh) = &repo.options.github else { return Ok(Verdict::NotApplicable(OFFLINE.into())) };
-                if gh.default_branch_protected && gh.requires_pull_request {
-                    Ok(Verdict::Pass(vec![Evidence::new("the default branch requires a pull request", None)]))
-                } else {
-                    Ok(Verdict::Fail(vec![RawFinding::repo(
+                match (gh.requires_pull_request, gh.default_branch_protected) {
+                    (Some(true), _) => {
+                        Ok(Verdict::Pass(vec![Evidence::new("the default branch requires a pull request", None)]))
+                    }
+                    // Protected, but the rule is only readable with admin
+                    // rights: neither a pass nor a fail can be shown honestly.
+                    (None, true) => Ok(Verdict::NotApplicable(
+                        "the default branch is protected, but reading its rules needs admin rights on the repository"
+                            .into(),
+                    )),
+                    _ => Ok(Verdict::Fail(vec![RawFinding::repo(
                         "the default branch can be pushed to without a pull request",
-                    )]))
+                    )])),
                 }
             },
         },

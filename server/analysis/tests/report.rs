@@ -172,7 +172,7 @@ fn scanned() -> Report {
         today: NaiveDate::from_ymd_opt(2026, 11, 22).unwrap(),
         github: Some(GithubFacts {
             default_branch_protected: false,
-            requires_pull_request: false,
+            requires_pull_request: Some(false),
             required_status_checks: vec![],
             last_commit: Some("2026-11-01T10:00:00Z".parse().unwrap()),
         }),

@@ -50,6 +50,9 @@ pub struct Model {
     pub score: Option<f64>,
     /// Readiness level of the latest successful scan.
     pub level: Option<String>,
+    /// GitHub's numeric id: stable across renames and transfers, so
+    /// discovery finds a renamed repository instead of adding a new one.
+    pub github_id: Option<i64>,
     /// When the repository was first tracked.
     pub created_at: DateTimeUtc,
     /// Last change to this row.

@@ -21,6 +21,9 @@ pub struct Model {
     pub level: Option<String>,
     pub stack: Option<Json>,
     pub files_scanned: Option<i64>,
+    /// GitHub API calls the scan cost (branch protection, last commit);
+    /// `None` when the repository is not scanned through the API.
+    pub github_api_calls: Option<i32>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, EnumIter, DeriveActiveEnum)]
