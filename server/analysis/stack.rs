@@ -43,6 +43,8 @@ const ORM_DEPS: &[(&str, &str)] = &[
     ("typeorm", "typeorm"),
     ("sequelize", "sequelize"),
     ("drizzle-orm", "drizzle"),
+    ("knex", "knex"),
+    ("@mikro-orm/core", "mikro-orm"),
     ("mongoose", "mongoose"),
     ("gorm.io/gorm", "gorm"),
     ("entgo.io/ent", "ent"),

@@ -79,7 +79,7 @@ impl FileAnalyzer for PythonAnalyzer {
     fn analyze(&self, file: &SourceFile<'_>, out: &mut FileOutput) {
         let Some(tree) = python::parse(file.text) else { return };
         // One walk records every parent, lists the nodes and measures the nesting.
-        let parents = python::Parents::new(tree.root_node());
+        let parents = python::parents(tree.root_node());
         let imports = imported_modules(&parents, file.text);
         for (module, key) in IMPORT_SIGNALS {
             if imports.contains(*module) {

@@ -21,10 +21,15 @@ mod syntax;
 
 use super::python_rules::PyFile;
 use super::{Check, CheckSpec, from_hits};
+use crate::checks::web::{NO_CODE_WEB, code_web, python_web};
 use crate::engine::FileOutput;
 use crate::model::{Category, Severity};
 use crate::repo::Repo;
-use repo_level::{NO_PY_WEB, python_web};
+use repo_level::NO_PY_WEB;
+
+/// What the JavaScript rules share with the Python ones.
+pub(crate) use cors::all_local;
+pub(crate) use secret_default::{is_secret_name, literal_hit};
 
 /// Runs every rule over one parsed application file.
 pub fn analyze(file: &PyFile<'_>, out: &mut FileOutput) {
@@ -50,14 +55,14 @@ fn code_check(spec: CheckSpec, run: super::CheckFn) -> Check {
 
 macro_rules! hits_of {
     ($id:literal) => {
-        |repo: &Repo<'_>| from_hits(repo, $id, python_web(repo), NO_PY_WEB, vec![])
+        |repo: &Repo<'_>| from_hits(repo, $id, code_web(repo), NO_CODE_WEB, vec![])
     };
 }
 
 /// Like `hits_of!`, for checks that Django settings files can override.
 macro_rules! settings_hits_of {
     ($id:literal) => {
-        |repo: &Repo<'_>| repo_level::settings_aware(repo, $id)
+        |repo: &Repo<'_>| repo_level::settings_aware(repo, $id, code_web(repo), NO_CODE_WEB)
     };
 }
 
@@ -169,7 +174,7 @@ pub fn checks() -> Vec<Check> {
                 "Accepting any Host header enables host-header injection: password-reset links and absolute URLs can be made to point at an attacker's domain, and caches can be poisoned.",
                 "List the real hostnames, read from the environment: `ALLOWED_HOSTS = os.environ[\"ALLOWED_HOSTS\"].split(\",\")`, `TrustedHostMiddleware(allowed_hosts=settings.allowed_hosts)`.",
             ),
-            settings_hits_of!("allowed-hosts-wildcard"),
+            |repo: &Repo<'_>| repo_level::settings_aware(repo, "allowed-hosts-wildcard", python_web(repo), NO_PY_WEB),
         ),
         code_check(
             spec(

@@ -66,7 +66,7 @@ pub(super) fn analyze(cx: &Ctx<'_>, out: &mut FileOutput) {
 
 /// True for names such as `SECRET_KEY`, `jwt_secret`, `DB_PASSWORD`, but not
 /// `ACCESS_TOKEN_EXPIRE_MINUTES` or `JWT_ALGORITHM`.
-pub(super) fn is_secret_name(name: &str) -> bool {
+pub(crate) fn is_secret_name(name: &str) -> bool {
     let lower = name.to_ascii_lowercase();
     // `PWD` is the working directory; a tokenizer is not a token.
     let not_secret = matches!(lower.as_str(), "pwd" | "oldpwd") || lower.contains("tokeniz");
@@ -208,6 +208,15 @@ fn app_attribute(cx: &Ctx<'_>, assign: Node<'_>, out: &mut FileOutput) {
 /// Records a finding if `value` is a non-empty string literal that looks like a value, not a setting.
 fn literal(cx: &Ctx<'_>, name: &str, value: Node<'_>, why: &str, out: &mut FileOutput) {
     let Some(v) = python::string_value(value, cx.src) else { return };
+    if let Some(hit) = literal_hit(name, &v, python::line(value), why) {
+        out.hit(hit);
+    }
+}
+
+/// The finding for secret `name` falling back to the literal `v` (at `line`
+/// of any language), unless the literal is no secret value: empty, a
+/// number or boolean, an algorithm name, a path or URL.
+pub(crate) fn literal_hit(name: &str, v: &str, line: u32, why: &str) -> Option<Hit> {
     let t = v.trim();
     let not_a_secret = t.is_empty()
         || t.chars().all(|c| c.is_ascii_digit())
@@ -215,13 +224,14 @@ fn literal(cx: &Ctx<'_>, name: &str, value: Node<'_>, why: &str, out: &mut FileO
         || is_algorithm_name(t)
         || looks_like_path_or_url(t);
     if not_a_secret {
-        return;
+        return None;
     }
-    let shown = if PLACEHOLDER.is_match(t) { format!("\"{v}\"") } else { mask::mask(&v) };
+    let shown = if PLACEHOLDER.is_match(t) { format!("\"{v}\"") } else { mask::mask(v) };
     let msg = format!("{name} {why}");
-    let hit = Hit::new(ID, python::line(value), msg, format!("{name} = {shown}"))
-        .with_identity(format!("{name} {}", mask::secret_identity(&v)));
-    out.hit(hit);
+    Some(
+        Hit::new(ID, line, msg, format!("{name} = {shown}"))
+            .with_identity(format!("{name} {}", mask::secret_identity(v))),
+    )
 }
 
 /// A default such as `/run/secrets/key`, `credentials.json` or `https://…`

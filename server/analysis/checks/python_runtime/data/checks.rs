@@ -1,6 +1,7 @@
 //! The `data` checks' specs and repository-level decisions.
 
-use super::super::{NO_PYTHON_WEB, NO_WEB, deps, python_web};
+use super::super::{NO_WEB, deps};
+use crate::checks::web::{NO_CODE_WEB, code_web};
 use crate::checks::{Check, CheckSpec, RawFinding, Verdict, from_hits};
 use crate::model::{Category, Location, Severity};
 use crate::repo::Repo;
@@ -30,7 +31,7 @@ pub fn checks() -> Vec<Check> {
                 rationale: "`metadata.create_all()` only creates missing tables: it never alters a changed one, so the schema silently diverges from the code, and several instances starting together race to create it.",
                 fix: "Remove `create_all` from module level and startup/lifespan handlers; create and change tables with migrations (Alembic, Flask-Migrate) run once per deploy. Keep `create_all` in test fixtures only.",
             },
-            run: |repo| from_hits(repo, "schema-created-at-startup", python_web(repo), NO_PYTHON_WEB, vec![]),
+            run: |repo| from_hits(repo, "schema-created-at-startup", code_web(repo), NO_CODE_WEB, vec![]),
         },
         Check {
             spec: CheckSpec {
@@ -75,7 +76,7 @@ pub fn checks() -> Vec<Check> {
                 rationale: "A list route that returns `.all()` is fast with ten rows and times out, or exhausts memory, with a million; clients cannot ask for less.",
                 fix: "Accept `limit`/`offset` (or a cursor/page) with a maximum, apply `.limit()`/`.offset()` or a slice, or use a pagination helper (fastapi-pagination, Flask-SQLAlchemy `paginate`, Django `Paginator`/DRF pagination).",
             },
-            run: |repo| from_hits(repo, "unbounded-list-endpoint", python_web(repo), NO_PYTHON_WEB, vec![]),
+            run: |repo| from_hits(repo, "unbounded-list-endpoint", code_web(repo), NO_CODE_WEB, vec![]),
         },
         Check {
             spec: CheckSpec {
@@ -103,11 +104,17 @@ const OBJECT_STORAGE_DEPS: &[&str] = &[
     "gcsfs",
     "cloudinary",
     "fsspec",
+    "@aws-sdk/client-s3",
+    "aws-sdk",
+    "@google-cloud/storage",
+    "@azure/storage-blob",
+    "multer-s3",
+    "@supabase/supabase-js",
 ];
 
 fn local_file_storage(repo: &Repo<'_>) -> Result<Verdict, String> {
-    if !python_web(repo) {
-        return Ok(Verdict::NotApplicable(NO_PYTHON_WEB.into()));
+    if !code_web(repo) {
+        return Ok(Verdict::NotApplicable(NO_CODE_WEB.into()));
     }
     if repo.hits("local-file-storage").next().is_some() {
         let storage = deps::signal(repo, "object-storage", "object-storage client")
@@ -120,8 +127,8 @@ fn local_file_storage(repo: &Repo<'_>) -> Result<Verdict, String> {
 }
 
 fn sqlite_in_production(repo: &Repo<'_>) -> Result<Verdict, String> {
-    if !python_web(repo) {
-        return Ok(Verdict::NotApplicable(NO_PYTHON_WEB.into()));
+    if !code_web(repo) {
+        return Ok(Verdict::NotApplicable(NO_CODE_WEB.into()));
     }
     let verdict = from_hits(repo, "sqlite-in-production", true, "", vec![])?;
     let mut findings = match verdict {
@@ -139,7 +146,34 @@ fn sqlite_in_production(repo: &Repo<'_>) -> Result<Verdict, String> {
             ));
         }
     }
+    findings.extend(prisma_sqlite(repo));
     if findings.is_empty() { Ok(Verdict::Pass(vec![])) } else { Ok(Verdict::Fail(findings)) }
+}
+
+/// A Prisma schema whose datasource provider is `sqlite`.
+fn prisma_sqlite(repo: &Repo<'_>) -> Vec<RawFinding> {
+    let schemas = repo.files().filter(|f| f.file_name().ends_with(".prisma") && !f.is_test && !f.is_example);
+    schemas
+        .filter_map(|f| {
+            let text = repo.read_text(f).ok()?;
+            let mut in_datasource = false;
+            for (i, l) in text.lines().enumerate() {
+                let t = l.trim();
+                if t.starts_with("datasource ") {
+                    in_datasource = true;
+                } else if t.starts_with('}') {
+                    in_datasource = false;
+                } else if in_datasource && t.replace(' ', "") == "provider=\"sqlite\"" {
+                    return Some(RawFinding::at(
+                        Location::at(&f.path, i as u32 + 1),
+                        "the Prisma datasource is SQLite",
+                        t.to_string(),
+                    ));
+                }
+            }
+            None
+        })
+        .collect()
 }
 
 const SQL_DRIVERS: &[&str] = &[
