@@ -352,7 +352,7 @@ impl<'a> Cx<'a> {
                 string_value(a[0], self.src)
             };
             let Some(path) = path.filter(|p| p.starts_with('/') || p == "*") else { continue };
-            if is_http_client(receiver) {
+            if self.is_http_client(receiver) {
                 continue;
             }
             let Some(last_arg) = a.last().copied() else { continue };
@@ -388,6 +388,24 @@ impl<'a> Cx<'a> {
         routes
     }
 
+    /// Receivers that send requests rather than declare routes: an HTTP
+    /// client library, an instance it created, or a name that says so
+    /// (`this.httpService`, `apiClient`).
+    fn is_http_client(&self, receiver: &str) -> bool {
+        const CLIENTS: &[&str] = &["axios", "got", "superagent", "ky", "node-fetch", "undici", "supertest"];
+        let own = last(receiver).to_ascii_lowercase();
+        self.from_module(receiver, CLIENTS)
+            || own.contains("http")
+            || own.contains("client")
+            || matches!(own.as_str(), "request" | "instance" | "fetcher")
+            || self.nodes_of("variable_declarator", None).any(|d| {
+                d.child_by_field_name("name").is_some_and(|n| self.text(n) == receiver)
+                    && d.child_by_field_name("value")
+                        .and_then(|v| callee(v, self.src))
+                        .is_some_and(|c| last(&c) == "create" && self.from_module(&c, CLIENTS))
+            })
+    }
+
     fn controller_prefix(&self, method: Node<'_>) -> Option<String> {
         let class = self.parents.ancestors(method).find(|n| matches!(n.kind(), "class_declaration" | "class"))?;
         let mut holders = vec![class];
@@ -397,14 +415,6 @@ impl<'a> Cx<'a> {
             (name == "Controller").then(|| arg.unwrap_or_default())
         })
     }
-}
-
-/// Receivers that send requests rather than declare routes.
-fn is_http_client(receiver: &str) -> bool {
-    let r = last(receiver).to_ascii_lowercase();
-    ["axios", "http", "https", "client", "api", "request", "got", "superagent", "fetch", "ky", "instance"]
-        .iter()
-        .any(|c| r.contains(c))
 }
 
 /// The decorators written on a class, method or export. The TypeScript

@@ -31,7 +31,7 @@ static SECRET_NAME: LazyLock<Regex> = LazyLock::new(|| {
 /// Names that contain a secret word but hold a setting *about* the secret.
 static NOT_SECRET_SUFFIX: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
-        r"(?i-u)(^|_)(timeout|expires?|expired|expiry|expiration|ttl|lifetime|minutes|hours|days|seconds|algorithms?|alg|name|url|uri|host|port|length|len|age|issuer|audience|header|prefix|domain|path|file|dir|enabled|type|limit|version|samesite|secure|httponly|backend|engine|model|location|id|user|username|cookie|scheme|mode|size|count|rounds|min|max|serializer|class|field|fields|placeholder|mask|pattern|regex|param|env|var)$",
+        r"(?i-u)(^|_)(timeout|expires?|expires?_in|expired|expiry|expiration|ttl|lifetime|minutes|hours|days|seconds|algorithms?|alg|name|url|uri|host|port|length|len|age|issuer|audience|header|prefix|domain|path|file|dir|enabled|type|limit|version|samesite|secure|httponly|backend|engine|model|location|id|user|username|cookie|scheme|mode|size|count|rounds|min|max|serializer|class|field|fields|placeholder|mask|pattern|regex|param|env|var)$",
     )
     .unwrap()
 });
@@ -222,6 +222,7 @@ pub(crate) fn literal_hit(name: &str, v: &str, line: u32, why: &str) -> Option<H
         || t.chars().all(|c| c.is_ascii_digit())
         || matches!(t.to_ascii_lowercase().as_str(), "true" | "false" | "none" | "null")
         || is_algorithm_name(t)
+        || is_duration(t)
         || looks_like_path_or_url(t);
     if not_a_secret {
         return None;
@@ -242,6 +243,12 @@ fn looks_like_path_or_url(v: &str) -> bool {
         || [".json", ".pem", ".key", ".crt", ".txt", ".yaml", ".yml", ".p12"].iter().any(|e| lower.ends_with(e))
 }
 
+/// `1h`, `15m`, `30d`: how long a token lives, not the token.
+fn is_duration(v: &str) -> bool {
+    let digits = v.trim_end_matches(['s', 'm', 'h', 'd', 'w']);
+    digits.len() < v.len() && !digits.is_empty() && digits.chars().all(|c| c.is_ascii_digit())
+}
+
 fn is_algorithm_name(v: &str) -> bool {
     matches!(v, "HS256" | "HS384" | "HS512" | "RS256" | "RS384" | "RS512" | "ES256" | "ES384" | "EdDSA")
 }
@@ -255,7 +262,16 @@ mod tests {
         for n in ["SECRET_KEY", "jwt_secret_key", "DB_PASSWORD", "GITHUB_TOKEN", "api_key", "SESSION_SECRET"] {
             assert!(is_secret_name(n), "{n}");
         }
-        for n in ["ACCESS_TOKEN_EXPIRE_MINUTES", "JWT_ALGORITHM", "TOKEN_URL", "SESSION_COOKIE_NAME", "DEBUG", "PWD"] {
+        assert!(is_duration("1h") && is_duration("30d") && !is_duration("h") && !is_duration("s3cr3t"));
+        for n in [
+            "ACCESS_TOKEN_EXPIRE_MINUTES",
+            "JWT_EXPIRES_IN",
+            "JWT_ALGORITHM",
+            "TOKEN_URL",
+            "SESSION_COOKIE_NAME",
+            "DEBUG",
+            "PWD",
+        ] {
             assert!(!is_secret_name(n), "{n}");
         }
         for n in [
