@@ -397,7 +397,7 @@ impl<'a> Cx<'a> {
         self.from_module(receiver, CLIENTS)
             || own.contains("http")
             || own.contains("client")
-            || matches!(own.as_str(), "request" | "instance" | "fetcher")
+            || matches!(own.as_str(), "axios" | "request" | "instance" | "fetcher" | "got" | "superagent")
             || self.nodes_of("variable_declarator", None).any(|d| {
                 d.child_by_field_name("name").is_some_and(|n| self.text(n) == receiver)
                     && d.child_by_field_name("value")
