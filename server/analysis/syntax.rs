@@ -21,6 +21,9 @@ pub struct Kinds {
     pub costly: &'static [&'static str],
     /// The node kind of `await x`.
     pub await_kind: &'static str,
+    /// Whether [`Parents::parent`] answers for anonymous nodes (keywords,
+    /// punctuation) too; without, the map holds half as many entries.
+    pub anonymous: bool,
 }
 
 /// Every node's parent, found in one cursor walk of a parsed file.
@@ -57,7 +60,9 @@ impl<'t> Parents<'t> {
                 nodes.push((node, scopes.last().map(|(_, s)| *s)));
             }
             if let Some(p) = stack.last() {
-                map.insert(node.id(), *p);
+                if kinds.anonymous || node.is_named() {
+                    map.insert(node.id(), *p);
+                }
                 let depth = stack.len();
                 max = max.max(depth);
                 if kinds.costly.contains(&kind) {

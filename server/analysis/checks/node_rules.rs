@@ -193,6 +193,9 @@ pub struct Cx<'a> {
     /// `express-rate-limit`, `jwt` → `jsonwebtoken`).
     pub bindings: HashMap<String, String>,
     pub routes: Vec<Route<'a>>,
+    /// Named nodes by kind, each list in document order: the rules ask for
+    /// one kind at a time, and one pass over the tree answers them all.
+    by_kind: HashMap<&'a str, Vec<Node<'a>>>,
 }
 
 const HTTP_METHODS: &[&str] = &["get", "post", "put", "patch", "delete", "all", "head", "options"];
@@ -201,8 +204,11 @@ impl<'a> Cx<'a> {
     fn new(entry: &'a FileEntry, src: &'a str, parents: Parents<'a>) -> Self {
         let mut calls = Vec::new();
         let mut bindings = HashMap::new();
+        let mut by_kind: HashMap<&'a str, Vec<Node<'a>>> = HashMap::new();
         for &(n, _) in parents.nodes() {
-            match n.kind() {
+            let kind = n.kind();
+            by_kind.entry(kind).or_default().push(n);
+            match kind {
                 "call_expression" | "new_expression" => {
                     if let Some(name) = callee(n, src) {
                         calls.push(Call { node: n, name });
@@ -213,7 +219,7 @@ impl<'a> Cx<'a> {
                 _ => {}
             }
         }
-        let mut cx = Cx { entry, src, parents, calls, bindings, routes: Vec::new() };
+        let mut cx = Cx { entry, src, parents, calls, bindings, routes: Vec::new(), by_kind };
         cx.routes = cx.find_routes();
         cx
     }
@@ -242,18 +248,47 @@ impl<'a> Cx<'a> {
         self.bindings.values().any(|m| m == module)
     }
 
-    /// Calls whose node lies inside `scope`.
+    /// Calls whose node lies inside `scope`. Calls are listed in document
+    /// order, so the ones inside a scope are one contiguous run.
     pub fn calls_within<'s>(&'s self, scope: Node<'s>) -> impl Iterator<Item = &'s Call<'a>> + 's {
         let range = scope.byte_range();
-        self.calls.iter().filter(move |c| range.start <= c.node.start_byte() && c.node.end_byte() <= range.end)
+        let first = self.calls.partition_point(|c| c.node.start_byte() < range.start);
+        self.calls[first..]
+            .iter()
+            .take_while(move |c| c.node.start_byte() < range.end)
+            .filter(move |c| c.node.end_byte() <= range.end)
     }
 
-    /// Named nodes of `kind` inside `scope` (or the whole file).
+    /// Named nodes of `kind` inside `scope` (or the whole file), found by
+    /// a binary search in the document-order node list.
     pub fn nodes_of<'s>(&'s self, kind: &'s str, scope: Option<Node<'s>>) -> impl Iterator<Item = Node<'a>> + 's {
-        let range = scope.map(|s| s.byte_range());
-        self.parents.nodes().iter().map(|(n, _)| *n).filter(move |n| {
-            n.kind() == kind && range.as_ref().is_none_or(|r| r.start <= n.start_byte() && n.end_byte() <= r.end)
-        })
+        let nodes = self.by_kind.get(kind).map(Vec::as_slice).unwrap_or_default();
+        let (start, end) = scope.map_or((0, usize::MAX), |s| (s.start_byte(), s.end_byte()));
+        let first = nodes.partition_point(|n| n.start_byte() < start);
+        nodes[first..].iter().copied().take_while(move |n| n.start_byte() < end).filter(move |n| n.end_byte() <= end)
+    }
+
+    /// True if `node` sits in a branch chosen by the environment or a
+    /// setting: an `if`/ternary up to its function whose condition names
+    /// production, development, the environment, debug or test mode (or
+    /// one of `words`). `origin: true` in the development branch of
+    /// `if (isProduction)` is a choice, not a default.
+    pub fn env_branch(&self, node: Node<'_>, words: &[&str]) -> bool {
+        const ENV_WORDS: &[&str] = &["prod", "dev", "env", "local", "debug", "test", "stag"];
+        for n in self.parents.ancestors(node) {
+            let condition = match n.kind() {
+                "if_statement" | "ternary_expression" => n.child_by_field_name("condition"),
+                k if js::FUNCTIONS.contains(&k) => return false,
+                _ => None,
+            };
+            if let Some(c) = condition {
+                let t = self.text(c).to_ascii_lowercase();
+                if ENV_WORDS.iter().chain(words).any(|w| t.contains(w)) {
+                    return true;
+                }
+            }
+        }
+        false
     }
 
     /// True if `node` only runs on some branch: inside an `if`, a ternary,
@@ -289,21 +324,16 @@ impl<'a> Cx<'a> {
     /// Functions declared in the file by name: `function list() {}`, `const list = () => …`.
     fn named_functions(&self) -> HashMap<&'a str, Node<'a>> {
         let mut map = HashMap::new();
-        for &(n, _) in self.parents.nodes() {
-            match n.kind() {
-                "function_declaration" => {
-                    if let Some(name) = n.child_by_field_name("name") {
-                        map.insert(self.text(name), n);
-                    }
-                }
-                "variable_declarator" => {
-                    if let (Some(name), Some(v)) = (n.child_by_field_name("name"), n.child_by_field_name("value"))
-                        && js::FUNCTIONS.contains(&v.kind())
-                    {
-                        map.insert(self.text(name), v);
-                    }
-                }
-                _ => {}
+        for n in self.nodes_of("function_declaration", None) {
+            if let Some(name) = n.child_by_field_name("name") {
+                map.insert(self.text(name), n);
+            }
+        }
+        for n in self.nodes_of("variable_declarator", None) {
+            if let (Some(name), Some(v)) = (n.child_by_field_name("name"), n.child_by_field_name("value"))
+                && js::FUNCTIONS.contains(&v.kind())
+            {
+                map.insert(self.text(name), v);
             }
         }
         map
@@ -366,10 +396,7 @@ impl<'a> Cx<'a> {
     /// NestJS: `@Get('x')` methods of `@Controller('prefix')` classes.
     fn nest_routes(&self) -> Vec<Route<'a>> {
         let mut routes = Vec::new();
-        for &(m, _) in self.parents.nodes() {
-            if m.kind() != "method_definition" {
-                continue;
-            }
+        for m in self.nodes_of("method_definition", None) {
             for d in decorators(m) {
                 let Some((verb, arg)) = decorator_call(d, self.src) else { continue };
                 let verb = verb.to_ascii_lowercase();

@@ -89,9 +89,11 @@ pub static KINDS: Kinds = Kinds {
     ],
     costly: &["call_expression", "new_expression"],
     await_kind: "await_expression",
+    // Rules only climb from named nodes.
+    anonymous: false,
 };
 
-/// The parent map of a parsed file.
+/// The parent map of a parsed file (named nodes only).
 pub fn parents(root: Node<'_>) -> Parents<'_> {
     Parents::build(root, &KINDS)
 }
@@ -230,8 +232,12 @@ pub fn is_constant(node: Node<'_>, src: &str) -> bool {
 
 /// The reference `process.env.NAME` or `process.env["NAME"]` reads: `NAME`.
 pub fn env_var<'s>(node: Node<'_>, src: &'s str) -> Option<&'s str> {
-    let object = node.child_by_field_name("object")?;
-    if text(object, src).replace(char::is_whitespace, "") != "process.env" {
+    if !matches!(node.kind(), "member_expression" | "subscript_expression") {
+        return None;
+    }
+    let object = text(node.child_by_field_name("object")?, src);
+    let spaced = || object.starts_with("process") && object.replace(char::is_whitespace, "") == "process.env";
+    if object != "process.env" && !spaced() {
         return None;
     }
     match node.kind() {

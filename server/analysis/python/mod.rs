@@ -99,6 +99,7 @@ pub static KINDS: Kinds = Kinds {
     nested: &["function_definition", "class_definition", "lambda"],
     costly: &["call", "string"],
     await_kind: "await",
+    anonymous: true,
 };
 
 /// Every node's parent in a Python tree (see [`crate::syntax::Parents`]).

@@ -167,6 +167,14 @@ fn cors_wildcard_fastify_register_and_hand_set_header() {
 }
 
 #[test]
+fn cors_chosen_by_the_environment_is_configuration_not_a_default() {
+    let main = "async function bootstrap() {\n  const app = await NestFactory.create(AppModule);\n  if (isProduction) {\n    app.enableCors({ origin: config.get('ORIGINS').split(','), credentials: true });\n  } else {\n    app.enableCors({ origin: true, credentials: true });\n  }\n}\n";
+    let r = nest(&[("src/main.ts", main)]);
+    assert_passes(&r, "cors-wildcard");
+    assert_passes(&r, "cors-duplicate");
+}
+
+#[test]
 fn cors_duplicate_on_one_app_and_localhost_only_origins() {
     let src = "const cors = require('cors');\nconst app = express();\napp.use(cors({ origin: ['http://localhost:3000', 'http://127.0.0.1:5173'] }));\napp.use(cors({ origin: process.env.WEB_ORIGIN }));\n";
     let r = express(src);
@@ -255,7 +263,7 @@ fn tls_verify_disabled_by_option_and_env() {
     assert_fails_at(&express(src), "tls-verify-disabled", "src/server.js", 2);
     let env = "process.env.NODE_TLS_REJECT_UNAUTHORIZED = '0';\n";
     assert_fails_at(&express(env), "tls-verify-disabled", "src/server.js", 1);
-    let ok = "const agent = new https.Agent({ ca: fs.readFileSync(caPath) });\n// rejectUnauthorized: false\n";
+    let ok = "const agent = new https.Agent({ ca: fs.readFileSync(caPath) });\n// rejectUnauthorized: false\nfunction ssl(sslMode) {\n  if (sslMode === 'require') {\n    return { rejectUnauthorized: false };\n  }\n  return true;\n}\n";
     assert_passes(&express(ok), "tls-verify-disabled");
 }
 
@@ -394,7 +402,7 @@ fn local_file_storage_unless_object_storage_is_used() {
 fn sync_io_in_handlers_blocks_the_event_loop() {
     let src = "const fs = require('fs');\nconst template = fs.readFileSync('t.html', 'utf8');\napp.get('/report', (req, res) => {\n  res.send(fs.readFileSync(path, 'utf8'));\n});\n";
     assert_fails_at(&express(src), "blocking-call-in-async", "src/server.js", 4);
-    let ok = "const fs = require('fs');\nconst template = fs.readFileSync('t.html', 'utf8');\napp.get('/report', async (req, res) => res.send(await fs.promises.readFile(path)));\n";
+    let ok = "const fs = require('fs');\nconst template = fs.readFileSync('t.html', 'utf8');\nasync function writeSchema() {\n  fs.writeFileSync('schema.gql', await build());\n}\napp.get('/report', async (req, res) => res.send(await fs.promises.readFile(path)));\n";
     assert_passes(&express(ok), "blocking-call-in-async");
 }
 
@@ -405,6 +413,8 @@ fn axios_without_timeout_unless_set_per_call_or_by_default() {
     let lines: Vec<_> =
         findings(&r, "outbound-http-no-timeout").iter().map(|f| f.location.as_ref().unwrap().line.unwrap()).collect();
     assert_eq!(lines, vec![2, 4]);
+    let errors = "import axios, { AxiosError } from 'axios';\nexport const fail = () => { throw new AxiosError('bad'); };\nexport const api = axios.create({ timeout: 5000 });\n";
+    assert_passes(&express_with(EXPRESS_PKG, &[("src/errors.ts", errors)]), "outbound-http-no-timeout");
     let defaults = "import axios from 'axios';\naxios.defaults.timeout = 10_000;\n";
     let r = express_with(EXPRESS_PKG, &[("src/client.ts", src), ("src/http.ts", defaults)]);
     assert_passes(&r, "outbound-http-no-timeout");
@@ -432,6 +442,8 @@ fn empty_catch_blocks_and_promise_catches_are_swallowed() {
         findings(&r, "swallowed-exceptions").iter().map(|f| f.location.as_ref().unwrap().line.unwrap()).collect();
     assert_eq!(lines, vec![3, 4]);
     assert_passes(&express("try { a(); } catch (err) { next(err); }\n"), "swallowed-exceptions");
+    let explained = "try {\n  url = new URL(raw);\n} catch {\n  // not a URL: keep the raw text\n}\n";
+    assert_passes(&express(explained), "swallowed-exceptions");
 }
 
 #[test]

@@ -61,6 +61,9 @@ fn schema_sync(cx: &Cx<'_>, call: Node<'_>, name: &str, out: &mut FileOutput) {
 fn option_pairs(cx: &Cx<'_>, out: &mut FileOutput) {
     for pair in cx.nodes_of("pair", None) {
         let key = pair.child_by_field_name("key").map(|k| crate::js::key_name(k, cx.src)).unwrap_or("");
+        if !matches!(key, "synchronize" | "type" | "dialect" | "client") {
+            continue;
+        }
         let Some(value) = pair.child_by_field_name("value") else { continue };
         if cx.conditional(pair) {
             continue;
@@ -113,12 +116,8 @@ fn blocking(cx: &Cx<'_>, call: Node<'_>, name: &str, out: &mut FileOutput) {
     if !sync_api {
         return;
     }
-    let func = cx.parents.enclosing_function(call);
-    let is_async = func.is_some_and(|f| {
-        let mut c = f.walk();
-        f.children(&mut c).any(|k| k.kind() == "async")
-    });
-    if is_async || cx.route_of(call).is_some() {
+    // Startup code may block; a request handler may not.
+    if cx.route_of(call).is_some() {
         hit(
             out,
             "blocking-call-in-async",
@@ -140,7 +139,11 @@ fn timeouts(cx: &Cx<'_>, call: Node<'_>, name: &str, out: &mut FileOutput) {
         |o: Option<Node<'_>>| o.is_some_and(|o| prop(o, "timeout", cx.src).is_some() || crate::js::spreads(o));
     let a = args(call);
     let config = match (name.contains('.'), last(name)) {
-        (false, _) => a.iter().copied().find(|x| x.kind() == "object"),
+        // `axios(config)`; not `new AxiosError(…)` or another named export.
+        (false, _) if call.kind() == "call_expression" && name.starts_with(char::is_lowercase) => {
+            a.iter().copied().find(|x| x.kind() == "object")
+        }
+        (false, _) => return,
         (true, "create") => a.first().copied(),
         (true, v) if AXIOS_VERBS.contains(&v) && name.matches('.').count() == 1 => {
             a.iter().copied().rfind(|x| x.kind() == "object")
@@ -163,10 +166,20 @@ fn axios_defaults(cx: &Cx<'_>, out: &mut FileOutput) {
     }
 }
 
+const SHUTDOWN_MODULES: &[&str] =
+    &["close-with-grace", "stoppable", "http-terminator", "@godaddy/terminus", "lightship"];
+
 /// `listen` calls of a server, and the SIGTERM handling that drains it.
 fn shutdown(cx: &Cx<'_>, call: Node<'_>, name: &str, out: &mut FileOutput) {
-    let a = args(call);
     let method = last(name);
+    let candidate = matches!(
+        method,
+        "listen" | "on" | "once" | "addListener" | "enableShutdownHooks" | "createTerminus" | "createHttpTerminator"
+    ) || cx.from_module(name, SHUTDOWN_MODULES);
+    if !candidate {
+        return;
+    }
+    let a = args(call);
     if method == "listen" && name.contains('.') && !a.is_empty() {
         out.signal("server-listen", line(call), cx.snippet(call));
     }
@@ -174,19 +187,17 @@ fn shutdown(cx: &Cx<'_>, call: Node<'_>, name: &str, out: &mut FileOutput) {
         && name.starts_with("process.")
         && a.first().and_then(|s| string_value(*s, cx.src)).is_some_and(|s| matches!(s.as_str(), "SIGTERM" | "SIGINT"));
     let helper = matches!(method, "enableShutdownHooks" | "createTerminus" | "createHttpTerminator")
-        || cx
-            .from_module(name, &["close-with-grace", "stoppable", "http-terminator", "@godaddy/terminus", "lightship"]);
+        || cx.from_module(name, SHUTDOWN_MODULES);
     if on_signal || helper {
         out.signal("sigterm-handler", line(call), cx.snippet(call));
     }
 }
 
 /// `catch (e) {}` and `.catch(() => {})`: errors dropped without a trace.
+/// A block holding only a comment says why the error does not matter: a
+/// decision, not an accident.
 fn empty_catches(cx: &Cx<'_>, out: &mut FileOutput) {
-    let empty = |block: Node<'_>| {
-        let mut c = block.walk();
-        block.kind() == "statement_block" && block.named_children(&mut c).all(|s| s.kind() == "comment")
-    };
+    let empty = |block: Node<'_>| block.kind() == "statement_block" && block.named_child_count() == 0;
     for clause in cx.nodes_of("catch_clause", None) {
         if clause.child_by_field_name("body").is_some_and(empty) {
             hit(out, "swallowed-exceptions", clause, "an empty catch block drops the error without logging it", cx);
@@ -318,7 +329,10 @@ fn consoles(cx: &Cx<'_>, out: &mut FileOutput) {
 /// `Fastify({ logger: { level: 'debug' } })` not chosen by configuration.
 fn log_level(cx: &Cx<'_>, call: Node<'_>, name: &str, out: &mut FileOutput) {
     let logger = cx.from_module(name, &["pino", "winston", "fastify", "bunyan"]) || last(name) == "createLogger";
-    let Some(o) = options_arg(call).filter(|_| logger) else { return };
+    if !logger {
+        return;
+    }
+    let Some(o) = options_arg(call) else { return };
     let level = prop(o, "level", cx.src).or_else(|| prop(o, "logger", cx.src).and_then(|l| prop(l, "level", cx.src)));
     let Some(v) = level.filter(|v| is_constant(*v, cx.src)) else { return };
     if string_value(v, cx.src).is_some_and(|s| matches!(s.to_ascii_lowercase().as_str(), "debug" | "trace"))

@@ -50,6 +50,9 @@ fn registered_on(cx: &Cx<'_>, node: Node<'_>) -> String {
 }
 
 fn cors(cx: &Cx<'_>, call: Node<'_>, name: &str, out: &mut FileOutput) {
+    if !matches!(last(name), "cors" | "enableCors" | "register" | "create" | "header" | "setHeader" | "set") {
+        return;
+    }
     let a = args(call);
     let (options, app) = match last(name) {
         "cors" if cx.from_module(name, CORS_MODULES) => (a.first().copied(), registered_on(cx, call)),
@@ -62,7 +65,9 @@ fn cors(cx: &Cx<'_>, call: Node<'_>, name: &str, out: &mut FileOutput) {
             Some(v) if v.kind() == "true" => {
                 let app = assigned_name(cx, call).unwrap_or_else(|| "app".into());
                 out.signal("cors-middleware", line(call), app);
-                wildcard(cx, v, "cors: true", false, out);
+                if !cx.env_branch(call, &[]) {
+                    wildcard(cx, v, "cors: true", false, out);
+                }
                 return;
             }
             Some(v) if v.kind() == "object" => (Some(v), assigned_name(cx, call).unwrap_or_default()),
@@ -73,14 +78,22 @@ fn cors(cx: &Cx<'_>, call: Node<'_>, name: &str, out: &mut FileOutput) {
                 .first()
                 .and_then(|h| string_value(*h, cx.src))
                 .is_some_and(|h| h.eq_ignore_ascii_case("access-control-allow-origin"));
-            if is_acao && a.get(1).and_then(|v| string_value(*v, cx.src)).as_deref() == Some("*") {
+            if is_acao
+                && a.get(1).and_then(|v| string_value(*v, cx.src)).as_deref() == Some("*")
+                && !cx.env_branch(call, &[])
+            {
                 wildcard(cx, a[1], "Access-Control-Allow-Origin: *", false, out);
             }
             return;
         }
         _ => return,
     };
-    out.signal("cors-middleware", line(call), app);
+    // Registrations on exclusive branches (`if (prod) … else …`) are not duplicates.
+    let conditional = cx.conditional(call);
+    out.signal("cors-middleware", line(call), if conditional { String::new() } else { app });
+    if cx.env_branch(call, &[]) {
+        return;
+    }
     let Some(options) = options.filter(|o| o.kind() == "object") else {
         // `cors()` and `enableCors()` without options allow every origin.
         if options.is_none() {
@@ -133,6 +146,14 @@ const SECURITY_HEADERS: &[&str] =
 
 /// Signals for the repository-level header and rate-limit checks.
 fn middleware(cx: &Cx<'_>, call: Node<'_>, name: &str, out: &mut FileOutput) {
+    let method = last(name);
+    let candidate = matches!(method, "register" | "setHeader" | "header" | "set" | "forRoot" | "forRootAsync")
+        || method.starts_with("RateLimiter")
+        || cx.from_module(name, HELMET)
+        || cx.from_module(name, LIMITERS);
+    if !candidate {
+        return;
+    }
     let a = args(call);
     let registered = (last(name) == "register").then(|| a.first().map(|p| cx.text(*p))).flatten();
     if cx.from_module(name, HELMET) || registered.is_some_and(|p| cx.from_module(p, HELMET)) {
@@ -179,6 +200,9 @@ fn middleware(cx: &Cx<'_>, call: Node<'_>, name: &str, out: &mut FileOutput) {
 
 /// `app.set('env', 'development')` and Swagger UI served unconditionally.
 fn debug_and_docs(cx: &Cx<'_>, call: Node<'_>, name: &str, out: &mut FileOutput) {
+    if !matches!(last(name), "set" | "setup" | "register") {
+        return;
+    }
     let a = args(call);
     let values: Vec<Option<String>> = a.iter().map(|n| string_value(*n, cx.src)).collect();
     if last(name) == "set"
@@ -240,8 +264,11 @@ fn function_name(cx: &Cx<'_>, f: Node<'_>) -> Option<String> {
 
 /// `jwt.verify(t, k, { algorithms: ['none'] })`, `{ ignoreExpiration: true }`.
 fn jwt(cx: &Cx<'_>, call: Node<'_>, name: &str, out: &mut FileOutput) {
+    if !matches!(last(name), "verify" | "verifyAsync" | "decode" | "sign" | "register") {
+        return;
+    }
     let jwt_lib = cx.from_module(name, &["jsonwebtoken", "@nestjs/jwt"]) || name.to_ascii_lowercase().contains("jwt");
-    if !jwt_lib || !matches!(last(name), "verify" | "verifyAsync" | "decode" | "sign" | "register") {
+    if !jwt_lib {
         return;
     }
     for o in args(call).into_iter().filter(|a| a.kind() == "object") {
@@ -260,12 +287,16 @@ fn jwt(cx: &Cx<'_>, call: Node<'_>, name: &str, out: &mut FileOutput) {
     }
 }
 
+const TLS_WORDS: &[&str] = &["ssl", "tls", "verify", "insecure"];
+
 /// `rejectUnauthorized: false`, `strictSSL: false`, `NODE_TLS_REJECT_UNAUTHORIZED = '0'`.
 fn tls(cx: &Cx<'_>, out: &mut FileOutput) {
     for pair in cx.nodes_of("pair", None) {
         let key = pair.child_by_field_name("key").map(|k| crate::js::key_name(k, cx.src)).unwrap_or("");
+        // A branch for `sslmode=require` (encrypt, do not verify) is the operator's choice.
         if matches!(key, "rejectUnauthorized" | "strictSSL")
             && pair.child_by_field_name("value").is_some_and(|v| v.kind() == "false")
+            && !cx.env_branch(pair, TLS_WORDS)
         {
             let msg = format!("TLS certificate verification is turned off ({key}: false)");
             out.hit(Hit::new("tls-verify-disabled", line(pair), msg, cx.snippet(pair)));
@@ -338,11 +369,10 @@ fn concatenates_value(cx: &Cx<'_>, n: Node<'_>) -> bool {
 
 /// `eval(x)`, `new Function(x)`, `vm.runInNewContext(x)` and node-serialize on dynamic input.
 fn eval(cx: &Cx<'_>, call: Node<'_>, name: &str, out: &mut FileOutput) {
-    let a = args(call);
     let runs_code =
         matches!(name, "eval" | "Function" | "vm.runInNewContext" | "vm.runInThisContext" | "vm.runInContext")
             || (last(name) == "unserialize" && cx.from_module(name, &["node-serialize"]));
-    if runs_code && a.iter().any(|x| !is_constant(*x, cx.src)) {
+    if runs_code && args(call).iter().any(|x| !is_constant(*x, cx.src)) {
         let msg = format!("{name}() runs code built from dynamic input");
         out.hit(Hit::new("unsafe-deserialization", line(call), msg, cx.snippet(call)));
     }

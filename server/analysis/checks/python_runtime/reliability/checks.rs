@@ -17,7 +17,7 @@ pub fn checks() -> Vec<Check> {
                 severity: Severity::High,
                 pass_summary: "no known blocking call inside async def",
                 rationale: "An `async def` shares one event loop with every other request: a `requests.get`, `time.sleep`, sync LLM/boto3/SMTP client or sync DB cursor inside it freezes the whole worker until it returns, so one slow upstream stalls all users.",
-                fix: "Use the async equivalent and await it (httpx.AsyncClient, asyncio.sleep, AsyncOpenAI, aioboto3, aiosmtplib, asyncpg), or move the call off the loop with `await asyncio.to_thread(...)` / `run_in_threadpool(...)`; or make the handler a plain `def`. Node: the `fs.promises`/async APIs instead of `readFileSync`, `execSync`, `pbkdf2Sync` in handlers.",
+                fix: "Use the async equivalent and await it (httpx.AsyncClient, asyncio.sleep, AsyncOpenAI, aioboto3, aiosmtplib, asyncpg), or move the call off the loop with `await asyncio.to_thread(...)` / `run_in_threadpool(...)`; or make the handler a plain `def`. Node: the `fs.promises`/async APIs instead of `readFileSync`, `execSync`, `pbkdf2Sync` in request handlers (startup code may block).",
             },
             run: |repo| from_hits(repo, "blocking-call-in-async", code_web(repo), NO_CODE_WEB, vec![]),
         },
