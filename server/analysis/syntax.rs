@@ -15,7 +15,7 @@ pub struct Kinds {
     pub scopes: &'static [&'static str],
     /// What [`Parents::enclosing_function`] climbs to.
     pub functions: &'static [&'static str],
-    /// Anything that makes a node no longer module level.
+    /// Besides `functions`, what makes a node no longer module level (classes…).
     pub nested: &'static [&'static str],
     /// Nodes rules climb up from: counted into the nesting cost.
     pub costly: &'static [&'static str],
@@ -119,7 +119,10 @@ impl<'t> Parents<'t> {
 
     /// True if `node` sits at module level (not inside a function or class).
     pub fn is_module_level(&self, node: Node<'_>) -> bool {
-        !self.ancestors(node).any(|n| self.kinds.nested.contains(&n.kind()))
+        !self.ancestors(node).any(|n| {
+            let kind = n.kind();
+            self.kinds.functions.contains(&kind) || self.kinds.nested.contains(&kind)
+        })
     }
 
     /// True if `node` is the argument of an `await`.

@@ -120,6 +120,12 @@ pub fn analyzers(manifests: &[crate::manifests::Manifest]) -> Vec<Box<dyn FileAn
     list
 }
 
+/// One finding at every place the per-file pass recorded signal `key`,
+/// with the signal's detail as evidence.
+pub fn signal_findings(repo: &Repo<'_>, key: &str, message: &str) -> Vec<RawFinding> {
+    repo.signals(key).map(|(e, s)| RawFinding::at(Location::at(&e.path, s.line), message, s.detail.clone())).collect()
+}
+
 /// The common shape of a code check: fail with the per-file hits recorded
 /// under `id`, pass when there are none, not applicable when `applies` is
 /// false (with `why_not`).

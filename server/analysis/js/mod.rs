@@ -76,17 +76,7 @@ pub const FUNCTIONS: &[&str] = &[
 pub static KINDS: Kinds = Kinds {
     scopes: FUNCTIONS,
     functions: FUNCTIONS,
-    nested: &[
-        "function_declaration",
-        "function_expression",
-        "function",
-        "arrow_function",
-        "method_definition",
-        "generator_function_declaration",
-        "generator_function",
-        "class_declaration",
-        "class",
-    ],
+    nested: &["class_declaration", "class"],
     costly: &["call_expression", "new_expression"],
     await_kind: "await_expression",
     // Rules only climb from named nodes.

@@ -27,76 +27,11 @@ pub fn parse(src: &str) -> Option<Tree> {
     })
 }
 
-/// Visits every node in document order with the innermost `def` or
-/// `lambda` strictly around it (what `scope_of` answers), tracked on the way
-/// down: asking tree-sitter for parents costs a walk from the root per step.
-pub fn walk_scoped<'t>(root: Node<'t>, mut f: impl FnMut(Node<'t>, Option<Node<'t>>)) {
-    let mut cursor = root.walk();
-    // Enclosing scopes with the depth they were entered at.
-    let mut scopes: Vec<(usize, Node<'t>)> = Vec::new();
-    let mut depth = 0usize;
-    loop {
-        let node = cursor.node();
-        f(node, scopes.last().map(|(_, s)| *s));
-        if cursor.goto_first_child() {
-            if matches!(node.kind(), "function_definition" | "lambda") {
-                scopes.push((depth, node));
-            }
-            depth += 1;
-            continue;
-        }
-        loop {
-            if cursor.goto_next_sibling() {
-                break;
-            }
-            if !cursor.goto_parent() {
-                return;
-            }
-            depth -= 1;
-            if scopes.last().is_some_and(|(d, _)| *d == depth) {
-                scopes.pop();
-            }
-        }
-    }
-}
-
-/// How deep the tree under `root` nests (the root is depth 0), and the sum
-/// of depth² over its `call` and `string` nodes: rules walk up from those to
-/// their enclosing statement or function, and each step up costs tree-sitter
-/// a walk down from the root, so that sum estimates the cost of analysing
-/// the file. One iterative pass.
-pub fn nesting(root: Node<'_>) -> (usize, u64) {
-    let mut cursor = root.walk();
-    let (mut depth, mut max, mut cost) = (0usize, 0usize, 0u64);
-    loop {
-        if cursor.goto_first_child() {
-            depth += 1;
-            max = max.max(depth);
-            if matches!(cursor.node().kind(), "call" | "string") {
-                cost += (depth * depth) as u64;
-            }
-            continue;
-        }
-        loop {
-            if cursor.goto_next_sibling() {
-                if matches!(cursor.node().kind(), "call" | "string") {
-                    cost += (depth * depth) as u64;
-                }
-                break;
-            }
-            if !cursor.goto_parent() {
-                return (max, cost);
-            }
-            depth -= 1;
-        }
-    }
-}
-
 /// The parent map's view of Python: `def` and `lambda` open scopes.
 pub static KINDS: Kinds = Kinds {
     scopes: &["function_definition", "lambda"],
     functions: &["function_definition"],
-    nested: &["function_definition", "class_definition", "lambda"],
+    nested: &["class_definition", "lambda"],
     costly: &["call", "string"],
     await_kind: "await",
     anonymous: true,
@@ -296,13 +231,19 @@ mod tests {
         let src = "import os\n@app.get('/x')\nasync def f(a=lambda: g(h(1))):\n    if __name__ == '__main__':\n        await x.y(z)[0]\nclass C:\n    def m(self): return [i for i in f(\"s\")]\n(\n";
         let tree = parse(src).unwrap();
         let parents = parents(tree.root_node());
-        assert_eq!(parents.nesting(), nesting(tree.root_node()));
-        let mut scoped = vec![];
-        walk_scoped(tree.root_node(), |n, s| {
+        // The same answers the slow way, climbing with Node::parent().
+        let (mut max, mut cost, mut scoped) = (0usize, 0u64, vec![]);
+        walk(tree.root_node(), |n| {
+            let ancestors: Vec<Node<'_>> = std::iter::successors(n.parent(), |p| p.parent()).collect();
+            max = max.max(ancestors.len());
+            if matches!(n.kind(), "call" | "string") {
+                cost += (ancestors.len() * ancestors.len()) as u64;
+            }
             if n.is_named() {
-                scoped.push((n, s))
+                scoped.push((n, ancestors.into_iter().find(|a| matches!(a.kind(), "function_definition" | "lambda"))));
             }
         });
+        assert_eq!(parents.nesting(), (max, cost));
         assert_eq!(parents.nodes(), scoped.as_slice());
         walk(tree.root_node(), |n| {
             assert_eq!(parents.parent(n), n.parent());

@@ -4,7 +4,7 @@
 //! `upload-unbounded`, `localhost-in-config`).
 
 use crate::checks::web::{NO_CODE_WEB, code_web};
-use crate::checks::{RawFinding, Verdict, from_hits};
+use crate::checks::{RawFinding, Verdict, from_hits, signal_findings};
 use crate::model::{Evidence, Location};
 use crate::repo::Repo;
 use crate::walk::FileEntry;
@@ -134,15 +134,11 @@ pub(super) fn rate_limit_in_memory(repo: &Repo<'_>) -> Result<Verdict, String> {
 }
 
 fn no_storage_findings(repo: &Repo<'_>) -> Vec<RawFinding> {
-    repo.signals("limiter-no-storage")
-        .map(|(e, s)| {
-            RawFinding::at(
-                Location::at(&e.path, s.line),
-                "the rate limiter keeps its counters in process memory (no shared store such as Redis configured): limits reset on restart and multiply with workers",
-                s.detail.clone(),
-            )
-        })
-        .collect()
+    signal_findings(
+        repo,
+        "limiter-no-storage",
+        "the rate limiter keeps its counters in process memory (no shared store such as Redis configured): limits reset on restart and multiply with workers",
+    )
 }
 
 /// The service a file belongs to: the deepest directory holding a manifest.

@@ -2,8 +2,8 @@
 
 use super::super::{NO_PYTHON_WEB, NO_WEB, deps, python_web};
 use crate::checks::web::{NO_CODE_WEB, code_web, node_web};
-use crate::checks::{Check, CheckSpec, RawFinding, Verdict, from_hits};
-use crate::model::{Category, Location, Severity};
+use crate::checks::{Check, CheckSpec, Verdict, from_hits, signal_findings};
+use crate::model::{Category, Severity};
 use crate::repo::Repo;
 
 /// The reliability checks (all but `dev-server-in-production`), in catalogue order.
@@ -138,13 +138,11 @@ fn outbound_http_no_timeout(repo: &Repo<'_>) -> Result<Verdict, String> {
         Verdict::Fail(f) => f,
         _ => Vec::new(),
     };
-    findings.extend(repo.signals("axios-no-timeout").map(|(e, s)| {
-        RawFinding::at(
-            Location::at(&e.path, s.line),
-            "axios has no timeout by default: this request waits forever on a server that stops answering",
-            s.detail.clone(),
-        )
-    }));
+    findings.extend(signal_findings(
+        repo,
+        "axios-no-timeout",
+        "axios has no timeout by default: this request waits forever on a server that stops answering",
+    ));
     Ok(if findings.is_empty() { Verdict::Pass(vec![]) } else { Verdict::Fail(findings) })
 }
 
@@ -181,15 +179,9 @@ fn no_graceful_shutdown(repo: &Repo<'_>) -> Result<Verdict, String> {
     {
         return Ok(Verdict::Pass(vec![ev]));
     }
-    Ok(Verdict::Fail(
-        repo.signals("server-listen")
-            .map(|(e, s)| {
-                RawFinding::at(
-                    Location::at(&e.path, s.line),
-                    "the server listens but nothing handles SIGTERM: deploys cut in-flight requests",
-                    s.detail.clone(),
-                )
-            })
-            .collect(),
-    ))
+    Ok(Verdict::Fail(signal_findings(
+        repo,
+        "server-listen",
+        "the server listens but nothing handles SIGTERM: deploys cut in-flight requests",
+    )))
 }
