@@ -17,7 +17,7 @@ use crate::manifests::Manifest;
 use crate::syntax::{Parents, line, text};
 use crate::walk::{FileEntry, Language};
 use aho_corasick::AhoCorasick;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::LazyLock;
 use tree_sitter::Node;
 
@@ -196,7 +196,12 @@ pub struct Cx<'a> {
     /// Named nodes by kind, each list in document order: the rules ask for
     /// one kind at a time, and one pass over the tree answers them all.
     by_kind: HashMap<&'a str, Vec<Node<'a>>>,
+    /// Names bound to an HTTP client instance (`const api = axios.create()`).
+    client_instances: HashSet<&'a str>,
 }
+
+/// HTTP client libraries: their calls send requests, they do not declare routes.
+const CLIENTS: &[&str] = &["axios", "got", "superagent", "ky", "node-fetch", "undici", "supertest"];
 
 const HTTP_METHODS: &[&str] = &["get", "post", "put", "patch", "delete", "all", "head", "options"];
 
@@ -219,7 +224,17 @@ impl<'a> Cx<'a> {
                 _ => {}
             }
         }
-        let mut cx = Cx { entry, src, parents, calls, bindings, routes: Vec::new(), by_kind };
+        let mut cx =
+            Cx { entry, src, parents, calls, bindings, routes: Vec::new(), by_kind, client_instances: HashSet::new() };
+        cx.client_instances = cx
+            .nodes_of("variable_declarator", None)
+            .filter(|d| {
+                d.child_by_field_name("value")
+                    .and_then(|v| callee(v, src))
+                    .is_some_and(|c| last(&c) == "create" && cx.from_module(&c, CLIENTS))
+            })
+            .filter_map(|d| d.child_by_field_name("name").map(|n| text(n, src)))
+            .collect();
         cx.routes = cx.find_routes();
         cx
     }
@@ -419,18 +434,12 @@ impl<'a> Cx<'a> {
     /// client library, an instance it created, or a name that says so
     /// (`this.httpService`, `apiClient`).
     fn is_http_client(&self, receiver: &str) -> bool {
-        const CLIENTS: &[&str] = &["axios", "got", "superagent", "ky", "node-fetch", "undici", "supertest"];
         let own = last(receiver).to_ascii_lowercase();
         self.from_module(receiver, CLIENTS)
             || own.contains("http")
             || own.contains("client")
             || matches!(own.as_str(), "axios" | "request" | "instance" | "fetcher" | "got" | "superagent")
-            || self.nodes_of("variable_declarator", None).any(|d| {
-                d.child_by_field_name("name").is_some_and(|n| self.text(n) == receiver)
-                    && d.child_by_field_name("value")
-                        .and_then(|v| callee(v, self.src))
-                        .is_some_and(|c| last(&c) == "create" && self.from_module(&c, CLIENTS))
-            })
+            || self.client_instances.contains(receiver)
     }
 
     fn controller_prefix(&self, method: Node<'_>) -> Option<String> {
