@@ -21,8 +21,9 @@ use std::collections::{HashMap, HashSet};
 use std::sync::LazyLock;
 use tree_sitter::Node;
 
-/// Dependencies that make a package a Node web server.
-const SERVER_DEPS: &[&str] = &["express", "@nestjs/core", "@nestjs/common", "fastify", "koa", "@hapi/hapi"];
+/// Dependencies that make a package a Node web server: the Node entries of
+/// the stack's framework table (`crate::checks::web::NODE_WEB`).
+const SERVER_DEPS: &[&str] = &["express", "@nestjs/core", "fastify"];
 
 /// The analyzer, when some package declares a Node web framework.
 pub fn analyzers(manifests: &[Manifest]) -> Vec<Box<dyn FileAnalyzer>> {

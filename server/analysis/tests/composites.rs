@@ -1956,9 +1956,12 @@ fn d_typical_express_typescript_api_is_not_ready_for_its_secret_fallback() {
     assert_eq!(places(&r, "outbound-http-no-timeout"), ["src/services/github.ts:4"]);
     assert_eq!(places(&r, "no-graceful-shutdown"), ["src/server.ts:4"]);
     assert_eq!(places(&r, "health-shallow"), ["src/app.ts:14"]);
-    // The fallback's value never reaches the report.
-    let json = render(&r, Format::Json, false);
-    assert!(!json.contains("blog-dev-7d1f9c2e4a"));
+    // The fallback's value never reaches any rendering; each names the finding.
+    for format in [Format::Json, Format::Sarif, Format::Markdown] {
+        let out = render(&r, format, false);
+        assert!(!out.contains("blog-dev-7d1f9c2e4a"), "{format:?}");
+        assert!(out.contains("insecure-default-secret") && out.contains("src/config.ts"), "{format:?}");
+    }
     // What the auditor checked and found right.
     for ok in [
         "cors-wildcard",
