@@ -145,9 +145,10 @@ pub enum AnalysisError {
 pub fn analyze(root: &Path, options: &Options) -> Result<Report, AnalysisError> {
     let started = Instant::now();
     let index = walk::walk(root).map_err(|source| AnalysisError::Root { path: root.display().to_string(), source })?;
-    let analyzers = crate::checks::analyzers();
-    let facts: Vec<FileFacts> = index.files.par_iter().map(|entry| read_and_analyze(entry, &analyzers)).collect();
+    // Manifests first: they decide which language analyzers the files need.
     let manifests = manifests::load(root, &index);
+    let analyzers = crate::checks::analyzers(&manifests);
+    let facts: Vec<FileFacts> = index.files.par_iter().map(|entry| read_and_analyze(entry, &analyzers)).collect();
     let stack = stack::detect(&index, &facts, &manifests);
     let config = suppress::RepoConfig::load(root);
     let repo = Repo::new(root, &index, &facts, stack, manifests, options);

@@ -13,6 +13,7 @@ pub mod ci;
 pub mod dockerfile;
 pub mod engine;
 pub mod fingerprint;
+pub mod js;
 pub mod manifests;
 pub mod mask;
 pub mod model;
@@ -22,6 +23,7 @@ pub mod report;
 pub mod score;
 pub mod stack;
 pub mod suppress;
+pub mod syntax;
 pub mod walk;
 
 pub use engine::{AnalysisError, GithubFacts, Options, analyze};

@@ -11,11 +11,13 @@ use crate::repo::Repo;
 pub mod delivery;
 pub mod docs;
 pub mod github;
+pub mod node_rules;
 pub mod python_rules;
 pub mod python_runtime;
 pub mod python_security;
 pub mod secrets;
 pub mod testing;
+pub mod web;
 
 /// A check's description, shown in reports, SARIF rules and the dashboard.
 #[derive(Debug, Clone, Copy)]
@@ -108,13 +110,20 @@ pub fn spec(id: &str) -> Option<CheckSpec> {
     all().into_iter().map(|c| c.spec).find(|s| s.id == id)
 }
 
-/// Every per-file analyzer.
-pub fn analyzers() -> Vec<Box<dyn FileAnalyzer>> {
+/// Every per-file analyzer the repository's manifests call for.
+pub fn analyzers(manifests: &[crate::manifests::Manifest]) -> Vec<Box<dyn FileAnalyzer>> {
     let mut list: Vec<Box<dyn FileAnalyzer>> = Vec::new();
     list.extend(secrets::analyzers());
     list.extend(python_rules::analyzers());
+    list.extend(node_rules::analyzers(manifests));
     list.extend(testing::analyzers());
     list
+}
+
+/// One finding at every place the per-file pass recorded signal `key`,
+/// with the signal's detail as evidence.
+pub fn signal_findings(repo: &Repo<'_>, key: &str, message: &str) -> Vec<RawFinding> {
+    repo.signals(key).map(|(e, s)| RawFinding::at(Location::at(&e.path, s.line), message, s.detail.clone())).collect()
 }
 
 /// The common shape of a code check: fail with the per-file hits recorded

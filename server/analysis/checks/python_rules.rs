@@ -48,7 +48,7 @@ struct PythonAnalyzer;
 /// `a.a.a…` or `f(f(f(…` would stall the scan.
 pub const MAX_TREE_DEPTH: usize = 400;
 
-/// Budget for [`python::nesting`]'s cost estimate. A megabyte of ordinary
+/// Budget for [`python::Parents::nesting`]'s cost estimate. A megabyte of ordinary
 /// code (100,000 calls at depth 15–20) costs a few times 10⁷; a megabyte of
 /// `f(f(f(…` 100 deep costs over 10⁹ and would take minutes.
 pub const MAX_NESTING_COST: u64 = 100_000_000;
@@ -79,7 +79,7 @@ impl FileAnalyzer for PythonAnalyzer {
     fn analyze(&self, file: &SourceFile<'_>, out: &mut FileOutput) {
         let Some(tree) = python::parse(file.text) else { return };
         // One walk records every parent, lists the nodes and measures the nesting.
-        let parents = python::Parents::new(tree.root_node());
+        let parents = python::parents(tree.root_node());
         let imports = imported_modules(&parents, file.text);
         for (module, key) in IMPORT_SIGNALS {
             if imports.contains(*module) {

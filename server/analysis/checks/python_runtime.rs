@@ -16,6 +16,8 @@ mod observability;
 mod reliability;
 mod syntax;
 
+pub(crate) use observability::{DEP_WORDS, is_health_path, plausible_health, words};
+
 use super::Check;
 use super::python_rules::PyFile;
 use crate::engine::FileOutput;
@@ -39,7 +41,7 @@ pub fn analyze(file: &PyFile<'_>, out: &mut FileOutput) {
 
 /// A Python web framework the code-level checks know.
 fn python_web(repo: &Repo<'_>) -> bool {
-    ["fastapi", "starlette", "flask", "django", "drf"].iter().any(|f| repo.has_framework(f))
+    crate::checks::web::PYTHON_WEB.iter().any(|f| repo.has_framework(f))
 }
 
 const NO_PYTHON_WEB: &str = "no Python web framework (FastAPI, Starlette, Flask, Django) detected";

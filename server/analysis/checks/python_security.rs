@@ -21,10 +21,15 @@ mod syntax;
 
 use super::python_rules::PyFile;
 use super::{Check, CheckSpec, from_hits};
+use crate::checks::web::{NO_CODE_WEB, code_web, python_web};
 use crate::engine::FileOutput;
 use crate::model::{Category, Severity};
 use crate::repo::Repo;
-use repo_level::{NO_PY_WEB, python_web};
+use repo_level::NO_PY_WEB;
+
+/// What the JavaScript rules share with the Python ones.
+pub(crate) use cors::all_local;
+pub(crate) use secret_default::{is_secret_name, literal_hit};
 
 /// Runs every rule over one parsed application file.
 pub fn analyze(file: &PyFile<'_>, out: &mut FileOutput) {
@@ -50,14 +55,14 @@ fn code_check(spec: CheckSpec, run: super::CheckFn) -> Check {
 
 macro_rules! hits_of {
     ($id:literal) => {
-        |repo: &Repo<'_>| from_hits(repo, $id, python_web(repo), NO_PY_WEB, vec![])
+        |repo: &Repo<'_>| from_hits(repo, $id, code_web(repo), NO_CODE_WEB, vec![])
     };
 }
 
 /// Like `hits_of!`, for checks that Django settings files can override.
 macro_rules! settings_hits_of {
     ($id:literal) => {
-        |repo: &Repo<'_>| repo_level::settings_aware(repo, $id)
+        |repo: &Repo<'_>| repo_level::settings_aware(repo, $id, code_web(repo), NO_CODE_WEB)
     };
 }
 
@@ -83,7 +88,7 @@ pub fn checks() -> Vec<Check> {
                 High,
                 "CORS is limited to named origins",
                 "With `*` origins any website a user visits can call the API from their browser and read the answers. Together with credentials (cookies, auth headers) that is account takeover from a link; this finding is then critical.",
-                "List the front-end origins explicitly, read them from configuration (`allow_origins=settings.cors_origins`, `CORS_ALLOWED_ORIGINS` from env), and only allow credentials for those origins.",
+                "List the front-end origins explicitly, read them from configuration (`allow_origins=settings.cors_origins`, `CORS_ALLOWED_ORIGINS` from env), and only allow credentials for those origins. Node: `cors({ origin: process.env.CORS_ORIGINS.split(',') })`, `app.enableCors({ origin: … })`, `fastify.register(cors, { origin: … })`.",
             ),
             settings_hits_of!("cors-wildcard"),
         ),
@@ -95,7 +100,7 @@ pub fn checks() -> Vec<Check> {
                 Medium,
                 "a single CORS middleware per app",
                 "When two CORS layers wrap the same app, one answers preflight requests and the other the real ones, so the policy in force is whichever ran last, not the one you reviewed.",
-                "Keep one CORS registration per app (one `add_middleware(CORSMiddleware, …)` or one `CORS(app)`) and delete the other.",
+                "Keep one CORS registration per app (one `add_middleware(CORSMiddleware, …)` or one `CORS(app)`) and delete the other. Node: one `app.use(cors(…))`, `enableCors` or `register(cors)` per app.",
             ),
             repo_level::cors_duplicate,
         ),
@@ -107,7 +112,7 @@ pub fn checks() -> Vec<Check> {
                 High,
                 "debug is off unless configuration turns it on",
                 "Debug mode shows stack traces, settings and sometimes an interactive console (Werkzeug's debugger runs arbitrary code) to anyone who triggers an error. A default of on means a missing env var in production turns it on.",
-                "Default debug to off and read it from the environment: `DEBUG = os.getenv(\"DEBUG\") == \"1\"`, `debug: bool = False`, `FastAPI(debug=settings.debug)`; never pass `debug=True` to `app.run` in code that production runs.",
+                "Default debug to off and read it from the environment: `DEBUG = os.getenv(\"DEBUG\") == \"1\"`, `debug: bool = False`, `FastAPI(debug=settings.debug)`; never pass `debug=True` to `app.run` in code that production runs. Node: never `app.set('env', 'development')` in code; let `NODE_ENV` decide.",
             ),
             settings_hits_of!("debug-enabled"),
         ),
@@ -119,7 +124,7 @@ pub fn checks() -> Vec<Check> {
                 Low,
                 "API docs are disabled or depend on the environment",
                 "FastAPI serves /docs, /redoc and /openapi.json by default. In production they hand an attacker a map of every endpoint and a console to call them.",
-                "Disable them outside development: `FastAPI(docs_url=None if settings.is_prod else \"/docs\", openapi_url=…)`, or mount Swagger UI only behind an environment check or authentication.",
+                "Disable them outside development: `FastAPI(docs_url=None if settings.is_prod else \"/docs\", openapi_url=…)`, or mount Swagger UI only behind an environment check or authentication. Node: call `SwaggerModule.setup` / mount swagger-ui-express only when `NODE_ENV !== 'production'`.",
             ),
             hits_of!("api-docs-exposed"),
         ),
@@ -131,7 +136,7 @@ pub fn checks() -> Vec<Check> {
                 Medium,
                 "security headers are set",
                 "Without HSTS, a content security policy, X-Frame-Options and X-Content-Type-Options the browser's defences against downgrade, injected scripts, clickjacking and MIME sniffing stay off.",
-                "Add them in one place: the `secure` package or a small middleware for FastAPI/Starlette, flask-talisman for Flask, `SecurityMiddleware` with `SECURE_HSTS_SECONDS` etc. for Django, or `add_header` in the reverse proxy config kept in the repo.",
+                "Add them in one place: the `secure` package or a small middleware for FastAPI/Starlette, flask-talisman for Flask, `SecurityMiddleware` with `SECURE_HSTS_SECONDS` etc. for Django, or `add_header` in the reverse proxy config kept in the repo. Node: `app.use(helmet())`, `fastify.register(helmet)`.",
             ),
             repo_level::security_headers,
         ),
@@ -143,7 +148,7 @@ pub fn checks() -> Vec<Check> {
                 Medium,
                 "requests are rate limited",
                 "Without a limit one client can brute-force logins, scrape everything or run up the bill of paid APIs the app calls.",
-                "Add a limiter (slowapi or fastapi-limiter, flask-limiter, django-ratelimit or DRF throttling) on login and expensive routes, or `limit_req` in the reverse proxy.",
+                "Add a limiter (slowapi or fastapi-limiter, flask-limiter, django-ratelimit or DRF throttling) on login and expensive routes, or `limit_req` in the reverse proxy. Node: express-rate-limit, rate-limiter-flexible, @nestjs/throttler or @fastify/rate-limit.",
             ),
             repo_level::rate_limit_missing,
         ),
@@ -155,7 +160,7 @@ pub fn checks() -> Vec<Check> {
                 Medium,
                 "rate-limit counters live in a shared store",
                 "Counters in a Python dict or the limiter's default memory storage reset on every deploy and are kept per worker: with four workers a limit of 10/minute is really 40.",
-                "Give the limiter a shared store: `Limiter(key_func=…, storage_uri=\"redis://…\")` (slowapi, flask-limiter) or `RATELIMIT_STORAGE_URI`, and drop hand-written dicts of timestamps.",
+                "Give the limiter a shared store: `Limiter(key_func=…, storage_uri=\"redis://…\")` (slowapi, flask-limiter) or `RATELIMIT_STORAGE_URI`, and drop hand-written dicts of timestamps. Node: give express-rate-limit a `store` (rate-limit-redis), @nestjs/throttler a `storage`, @fastify/rate-limit a `redis`, and use `RateLimiterRedis` instead of `RateLimiterMemory`.",
             ),
             repo_level::rate_limit_in_memory,
         ),
@@ -169,7 +174,7 @@ pub fn checks() -> Vec<Check> {
                 "Accepting any Host header enables host-header injection: password-reset links and absolute URLs can be made to point at an attacker's domain, and caches can be poisoned.",
                 "List the real hostnames, read from the environment: `ALLOWED_HOSTS = os.environ[\"ALLOWED_HOSTS\"].split(\",\")`, `TrustedHostMiddleware(allowed_hosts=settings.allowed_hosts)`.",
             ),
-            settings_hits_of!("allowed-hosts-wildcard"),
+            |repo: &Repo<'_>| repo_level::settings_aware(repo, "allowed-hosts-wildcard", python_web(repo), NO_PY_WEB),
         ),
         code_check(
             spec(
@@ -179,7 +184,7 @@ pub fn checks() -> Vec<Check> {
                 High,
                 "no password hashed with a fast digest",
                 "md5, sha1 and sha256 are built to be fast: a leaked table of such hashes is cracked at billions of guesses per second, salted or not.",
-                "Hash passwords with bcrypt, argon2 or scrypt (passlib `CryptContext(schemes=[\"argon2\", \"bcrypt\"])`, `argon2-cffi`, Django's default PBKDF2/Argon2 hashers), and rehash on next login.",
+                "Hash passwords with bcrypt, argon2 or scrypt (passlib `CryptContext(schemes=[\"argon2\", \"bcrypt\"])`, `argon2-cffi`, Django's default PBKDF2/Argon2 hashers), and rehash on next login. Node: bcrypt/bcryptjs, argon2 or `crypto.scrypt` instead of `createHash`.",
             ),
             hits_of!("weak-password-hash"),
         ),
@@ -191,7 +196,7 @@ pub fn checks() -> Vec<Check> {
                 Critical,
                 "JWTs are decoded with verification",
                 "A token decoded without checking its signature (or with the `none` algorithm allowed) can be forged by anyone: they write their own claims and become any user.",
-                "Always pass the key and a fixed algorithm list: `jwt.decode(token, key, algorithms=[\"HS256\"])`; never set `verify_signature`/`verify_exp` to False outside tests.",
+                "Always pass the key and a fixed algorithm list: `jwt.decode(token, key, algorithms=[\"HS256\"])`; never set `verify_signature`/`verify_exp` to False outside tests. Node: `jwt.verify(token, key, { algorithms: ['HS256'] })`, never `'none'` or `ignoreExpiration: true`.",
             ),
             hits_of!("jwt-verification-disabled"),
         ),
@@ -203,7 +208,7 @@ pub fn checks() -> Vec<Check> {
                 High,
                 "outbound TLS verifies certificates",
                 "With verification off anyone on the network path can impersonate the remote service and read or change the traffic, API keys included.",
-                "Remove `verify=False`/`CERT_NONE`; if the server uses a private CA, pass its bundle: `verify=\"/path/ca.pem\"` or `ssl.create_default_context(cafile=…)`.",
+                "Remove `verify=False`/`CERT_NONE`; if the server uses a private CA, pass its bundle: `verify=\"/path/ca.pem\"` or `ssl.create_default_context(cafile=…)`. Node: drop `rejectUnauthorized: false` and `NODE_TLS_REJECT_UNAUTHORIZED=0`; pass `ca` for a private CA.",
             ),
             hits_of!("tls-verify-disabled"),
         ),
@@ -215,7 +220,7 @@ pub fn checks() -> Vec<Check> {
                 High,
                 "SQL is parameterised",
                 "Splicing values into SQL text with f-strings, `%`, `.format` or `+` lets input rewrite the query: read other users' data, bypass login or drop tables.",
-                "Pass values as parameters: `cursor.execute(\"… WHERE id = %s\", (user_id,))`, `session.execute(text(\"… WHERE id = :id\"), {\"id\": user_id})`, or use the ORM's query API.",
+                "Pass values as parameters: `cursor.execute(\"… WHERE id = %s\", (user_id,))`, `session.execute(text(\"… WHERE id = :id\"), {\"id\": user_id})`, or use the ORM's query API. Node: `pool.query('… WHERE id = $1', [id])`, Prisma's tagged `$queryRaw` instead of `$queryRawUnsafe`, knex bindings.",
             ),
             hits_of!("sql-injection-risk"),
         ),
@@ -227,7 +232,7 @@ pub fn checks() -> Vec<Check> {
                 High,
                 "no unsafe deserialization of dynamic data",
                 "pickle, marshal, jsonpickle, `yaml.load` with the default loader and `eval`/`exec` run code chosen by whoever wrote the data; on request data that is remote code execution.",
-                "Use JSON or `yaml.safe_load` for data, `ast.literal_eval` for literals, and keep pickle to files the app wrote itself and nobody else can write.",
+                "Use JSON or `yaml.safe_load` for data, `ast.literal_eval` for literals, and keep pickle to files the app wrote itself and nobody else can write. Node: `JSON.parse` instead of `eval`/`new Function`/node-serialize.",
             ),
             hits_of!("unsafe-deserialization"),
         ),
@@ -239,7 +244,7 @@ pub fn checks() -> Vec<Check> {
                 Medium,
                 "uploads are size-limited",
                 "An upload read whole into memory (or copied to disk) with no limit lets one request exhaust the worker's memory or the disk.",
-                "Check `file.size` or read in chunks up to a maximum and reject with 413; for Flask set `MAX_CONTENT_LENGTH`; or cap bodies with `client_max_body_size` in the proxy.",
+                "Check `file.size` or read in chunks up to a maximum and reject with 413; for Flask set `MAX_CONTENT_LENGTH`; or cap bodies with `client_max_body_size` in the proxy. Node: `multer({ limits: { fileSize: … } })`.",
             ),
             repo_level::upload_unbounded,
         ),
@@ -251,7 +256,7 @@ pub fn checks() -> Vec<Check> {
                 Critical,
                 "secrets have no literal fallback",
                 "A literal fallback such as `os.getenv(\"SECRET_KEY\", \"dev\")` means a deploy that forgets the variable runs with a key printed in the repository: anyone can sign sessions and tokens.",
-                "Read the secret without a default and fail at startup when it is missing: `SECRET_KEY = os.environ[\"SECRET_KEY\"]`, a pydantic field with no default, or raise if `os.getenv` returns None.",
+                "Read the secret without a default and fail at startup when it is missing: `SECRET_KEY = os.environ[\"SECRET_KEY\"]`, a pydantic field with no default, or raise if `os.getenv` returns None. Node: `const secret = process.env.JWT_SECRET; if (!secret) throw new Error('JWT_SECRET is required')`, not `|| 'dev'`.",
             ),
             settings_hits_of!("insecure-default-secret"),
         ),
@@ -263,7 +268,7 @@ pub fn checks() -> Vec<Check> {
                 Medium,
                 "allowed origins and hosts come from configuration",
                 "A literal list of localhost or example.com origins/hosts means the deployed app either rejects its real front end or gets patched to `*` in a hurry.",
-                "Read allowed origins and hosts from the environment (`CORS_ORIGINS`, `ALLOWED_HOSTS`) and keep localhost only as a development default.",
+                "Read allowed origins and hosts from the environment (`CORS_ORIGINS`, `ALLOWED_HOSTS`) and keep localhost only as a development default. Node: `cors({ origin: process.env.CORS_ORIGINS.split(',') })`.",
             ),
             settings_hits_of!("localhost-in-config"),
         ),

@@ -3,9 +3,9 @@
 //! built on these see code, not text, so a pattern inside a comment, a
 //! docstring or another scope does not match.
 
+use crate::syntax::Kinds;
+pub use crate::syntax::{line, text, walk};
 use std::cell::RefCell;
-use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
 use tree_sitter::{Node, Parser, Tree};
 
 thread_local! {
@@ -27,225 +27,22 @@ pub fn parse(src: &str) -> Option<Tree> {
     })
 }
 
-/// Visits every node in document order with the innermost `def` or
-/// `lambda` strictly around it (what `scope_of` answers), tracked on the way
-/// down: asking tree-sitter for parents costs a walk from the root per step.
-pub fn walk_scoped<'t>(root: Node<'t>, mut f: impl FnMut(Node<'t>, Option<Node<'t>>)) {
-    let mut cursor = root.walk();
-    // Enclosing scopes with the depth they were entered at.
-    let mut scopes: Vec<(usize, Node<'t>)> = Vec::new();
-    let mut depth = 0usize;
-    loop {
-        let node = cursor.node();
-        f(node, scopes.last().map(|(_, s)| *s));
-        if cursor.goto_first_child() {
-            if matches!(node.kind(), "function_definition" | "lambda") {
-                scopes.push((depth, node));
-            }
-            depth += 1;
-            continue;
-        }
-        loop {
-            if cursor.goto_next_sibling() {
-                break;
-            }
-            if !cursor.goto_parent() {
-                return;
-            }
-            depth -= 1;
-            if scopes.last().is_some_and(|(d, _)| *d == depth) {
-                scopes.pop();
-            }
-        }
-    }
-}
+/// The parent map's view of Python: `def` and `lambda` open scopes.
+pub static KINDS: Kinds = Kinds {
+    scopes: &["function_definition", "lambda"],
+    functions: &["function_definition"],
+    nested: &["class_definition", "lambda"],
+    costly: &["call", "string"],
+    await_kind: "await",
+    anonymous: true,
+};
 
-/// How deep the tree under `root` nests (the root is depth 0), and the sum
-/// of depth² over its `call` and `string` nodes: rules walk up from those to
-/// their enclosing statement or function, and each step up costs tree-sitter
-/// a walk down from the root, so that sum estimates the cost of analysing
-/// the file. One iterative pass.
-pub fn nesting(root: Node<'_>) -> (usize, u64) {
-    let mut cursor = root.walk();
-    let (mut depth, mut max, mut cost) = (0usize, 0usize, 0u64);
-    loop {
-        if cursor.goto_first_child() {
-            depth += 1;
-            max = max.max(depth);
-            if matches!(cursor.node().kind(), "call" | "string") {
-                cost += (depth * depth) as u64;
-            }
-            continue;
-        }
-        loop {
-            if cursor.goto_next_sibling() {
-                if matches!(cursor.node().kind(), "call" | "string") {
-                    cost += (depth * depth) as u64;
-                }
-                break;
-            }
-            if !cursor.goto_parent() {
-                return (max, cost);
-            }
-            depth -= 1;
-        }
-    }
-}
+/// Every node's parent in a Python tree (see [`crate::syntax::Parents`]).
+pub type Parents<'t> = crate::syntax::Parents<'t>;
 
-/// Every node's parent, found in one cursor walk of a parsed file.
-/// tree-sitter's `Node::parent()` walks down from the root each time, so a
-/// rule climbing from a node to its scope pays depth² per question; this
-/// map answers each step with one lookup.
-pub struct Parents<'t> {
-    map: HashMap<usize, Node<'t>, BuildHasherDefault<IdHasher>>,
-    /// What [`nesting`] answers, measured during the same walk.
-    nesting: (usize, u64),
-    /// Every named node in document order with the innermost `def` or
-    /// `lambda` strictly around it (what [`walk_scoped`] visits, less
-    /// punctuation and keywords), so rule sets index the file from this list
-    /// instead of walking the tree again.
-    nodes: Vec<(Node<'t>, Option<Node<'t>>)>,
-}
-
-impl<'t> Parents<'t> {
-    /// Records the parent of every node under `root`.
-    pub fn new(root: Node<'t>) -> Self {
-        let mut map = HashMap::with_capacity_and_hasher(root.descendant_count(), Default::default());
-        let mut cursor = root.walk();
-        let mut stack: Vec<Node<'t>> = Vec::new();
-        let (mut max, mut cost) = (0usize, 0u64);
-        let mut nodes = Vec::with_capacity(map.capacity());
-        // Enclosing scopes with the stack height they were entered at.
-        let mut scopes: Vec<(usize, Node<'t>)> = Vec::new();
-        loop {
-            let node = cursor.node();
-            let kind = node.kind();
-            let named = node.is_named();
-            if named {
-                nodes.push((node, scopes.last().map(|(_, s)| *s)));
-            }
-            if let Some(p) = stack.last() {
-                map.insert(node.id(), *p);
-                let depth = stack.len();
-                max = max.max(depth);
-                if matches!(kind, "call" | "string") {
-                    cost += (depth * depth) as u64;
-                }
-            }
-            if cursor.goto_first_child() {
-                if matches!(kind, "function_definition" | "lambda") {
-                    scopes.push((stack.len(), node));
-                }
-                stack.push(node);
-                continue;
-            }
-            loop {
-                if cursor.goto_next_sibling() {
-                    break;
-                }
-                if !cursor.goto_parent() {
-                    return Parents { map, nesting: (max, cost), nodes };
-                }
-                stack.pop();
-                if scopes.last().is_some_and(|(d, _)| *d == stack.len()) {
-                    scopes.pop();
-                }
-            }
-        }
-    }
-
-    /// The same answer as [`nesting`] on the root, without another walk.
-    pub fn nesting(&self) -> (usize, u64) {
-        self.nesting
-    }
-
-    /// Every named node in document order with its innermost enclosing
-    /// `def` or `lambda`: [`walk_scoped`]'s visits without a cursor walk,
-    /// less the anonymous tokens (punctuation, keywords) no rule indexes.
-    pub fn nodes(&self) -> &[(Node<'t>, Option<Node<'t>>)] {
-        &self.nodes
-    }
-
-    /// The parent of `node` (a node of the tree this map was built from).
-    pub fn parent(&self, node: Node<'_>) -> Option<Node<'t>> {
-        self.map.get(&node.id()).copied()
-    }
-
-    /// [`enclosing_function`] through the map.
-    pub fn enclosing_function(&self, node: Node<'_>) -> Option<Node<'t>> {
-        let mut cur = self.parent(node);
-        while let Some(n) = cur {
-            if n.kind() == "function_definition" {
-                return Some(n);
-            }
-            cur = self.parent(n);
-        }
-        None
-    }
-
-    /// [`is_module_level`] through the map.
-    pub fn is_module_level(&self, node: Node<'_>) -> bool {
-        let mut cur = self.parent(node);
-        while let Some(n) = cur {
-            if matches!(n.kind(), "function_definition" | "class_definition" | "lambda") {
-                return false;
-            }
-            cur = self.parent(n);
-        }
-        true
-    }
-
-    /// [`is_awaited`] through the map.
-    pub fn is_awaited(&self, node: Node<'_>) -> bool {
-        self.parent(node).is_some_and(|p| p.kind() == "await")
-    }
-}
-
-/// Hashes node ids (addresses, distinct by construction) with one multiply.
-#[derive(Default)]
-pub struct IdHasher(u64);
-
-impl Hasher for IdHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        for b in bytes {
-            self.0 = (self.0.rotate_left(5) ^ u64::from(*b)).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
-        }
-    }
-    fn write_usize(&mut self, n: usize) {
-        self.0 = (n as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15).rotate_left(26);
-    }
-}
-
-/// The source text of a node.
-pub fn text<'s>(node: Node<'_>, src: &'s str) -> &'s str {
-    node.utf8_text(src.as_bytes()).unwrap_or("")
-}
-
-/// 1-based line of a node's start.
-pub fn line(node: Node<'_>) -> u32 {
-    node.start_position().row as u32 + 1
-}
-
-/// Visits every node in document order.
-pub fn walk<'t>(root: Node<'t>, mut f: impl FnMut(Node<'t>)) {
-    let mut cursor = root.walk();
-    loop {
-        f(cursor.node());
-        if cursor.goto_first_child() {
-            continue;
-        }
-        loop {
-            if cursor.goto_next_sibling() {
-                break;
-            }
-            if !cursor.goto_parent() {
-                return;
-            }
-        }
-    }
+/// The parent map of a parsed Python file, built in one walk.
+pub fn parents(root: Node<'_>) -> Parents<'_> {
+    Parents::build(root, &KINDS)
 }
 
 /// The dotted name of what a `call` node calls: `os.getenv`, `app.add_middleware`,
@@ -433,14 +230,20 @@ mod tests {
     fn parent_map_agrees_with_tree_sitter() {
         let src = "import os\n@app.get('/x')\nasync def f(a=lambda: g(h(1))):\n    if __name__ == '__main__':\n        await x.y(z)[0]\nclass C:\n    def m(self): return [i for i in f(\"s\")]\n(\n";
         let tree = parse(src).unwrap();
-        let parents = Parents::new(tree.root_node());
-        assert_eq!(parents.nesting(), nesting(tree.root_node()));
-        let mut scoped = vec![];
-        walk_scoped(tree.root_node(), |n, s| {
+        let parents = parents(tree.root_node());
+        // The same answers the slow way, climbing with Node::parent().
+        let (mut max, mut cost, mut scoped) = (0usize, 0u64, vec![]);
+        walk(tree.root_node(), |n| {
+            let ancestors: Vec<Node<'_>> = std::iter::successors(n.parent(), |p| p.parent()).collect();
+            max = max.max(ancestors.len());
+            if matches!(n.kind(), "call" | "string") {
+                cost += (ancestors.len() * ancestors.len()) as u64;
+            }
             if n.is_named() {
-                scoped.push((n, s))
+                scoped.push((n, ancestors.into_iter().find(|a| matches!(a.kind(), "function_definition" | "lambda"))));
             }
         });
+        assert_eq!(parents.nesting(), (max, cost));
         assert_eq!(parents.nodes(), scoped.as_slice());
         walk(tree.root_node(), |n| {
             assert_eq!(parents.parent(n), n.parent());

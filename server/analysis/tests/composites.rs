@@ -1558,3 +1558,431 @@ fn a_renderings_name_every_failing_check_and_the_checklist_is_ordered_by_points(
     assert!((items[0].1 - top).abs() < 0.05, "{:?} vs {top}", items[0]);
     assert!(items[0].1 > 0.0);
 }
+
+// ------------------------------------------------------------------ (d)
+//
+// "Typical Express/TypeScript API": a blog backend on Prisma/PostgreSQL
+// with JWT auth, built by tsc into a two-stage Docker image, tested with
+// jest + supertest on GitHub Actions.
+//
+// Auditor's notes, before running the scanner:
+// - secrets: src/config.ts signs JWTs with `process.env.JWT_SECRET ||
+//   'blog-dev-…'`, the fallback written across two lines
+//   (insecure-default-secret, critical: not-ready). Everything else reads
+//   the environment; .env is ignored and .env.example lists the variables.
+// - security: helmet and cors with origins from CORS_ORIGIN are fine; there
+//   is no rate limiting on /api/auth/login (rate-limit-missing). Passwords
+//   go through bcrypt and JWTs are verified with a fixed algorithm.
+// - data: Prisma with committed migrations; but GET /api/posts returns
+//   every post with no take/limit (unbounded-list-endpoint).
+// - reliability: the GitHub avatar lookup uses axios with no timeout
+//   (outbound-http-no-timeout); the server listens without any SIGTERM
+//   handling (no-graceful-shutdown). The only catch blocks answer 401.
+// - observability: /health answers without touching the database
+//   (health-shallow); logging is console.log (only two calls, under the
+//   threshold) with no JSON logger, no error tracker, no metrics and no
+//   request id (structured-logging-missing, error-monitoring-missing,
+//   metrics-missing, request-id-missing).
+// - delivery: the Dockerfile has no HEALTHCHECK (docker-healthcheck-missing);
+//   the workflow sets no token permissions (ci-token-permissions); there is
+//   no Dependabot/Renovate (dependency-updates-missing); third-party actions
+//   are not used, so ci-actions-unpinned passes.
+// - docs: README with setup, but no CODEOWNERS and no SECURITY.md.
+// Level: not-ready (the critical secret fallback).
+
+const D_PACKAGE: &str = r#"{
+  "name": "blog-api",
+  "version": "1.0.0",
+  "private": true,
+  "scripts": {
+    "build": "tsc -p tsconfig.json",
+    "start": "node dist/server.js",
+    "dev": "ts-node-dev --respawn src/server.ts",
+    "test": "jest --coverage",
+    "migrate": "prisma migrate deploy"
+  },
+  "dependencies": {
+    "@prisma/client": "^5.14.0",
+    "axios": "^1.7.2",
+    "bcryptjs": "^2.4.3",
+    "cors": "^2.8.5",
+    "dotenv": "^16.4.5",
+    "express": "^4.19.2",
+    "helmet": "^7.1.0",
+    "jsonwebtoken": "^9.0.2",
+    "zod": "^3.23.8"
+  },
+  "devDependencies": {
+    "@types/express": "^4.17.21",
+    "@types/jest": "^29.5.12",
+    "jest": "^29.7.0",
+    "prisma": "^5.14.0",
+    "supertest": "^7.0.0",
+    "ts-jest": "^29.1.4",
+    "ts-node-dev": "^2.0.0",
+    "typescript": "^5.4.5"
+  }
+}
+"#;
+
+const D_README: &str = "# blog-api
+
+The API behind the blog: posts, comments and accounts.
+
+## Getting started
+
+```sh
+cp .env.example .env
+npm ci
+npx prisma migrate deploy
+npm run dev
+```
+
+Tests: `npm test`. Production: `docker build -t blog-api .`, then run the
+image with `DATABASE_URL`, `JWT_SECRET` and `CORS_ORIGIN` set.
+";
+
+const D_SCHEMA: &str = r#"generator client {
+  provider = "prisma-client-js"
+}
+
+datasource db {
+  provider = "postgresql"
+  url      = env("DATABASE_URL")
+}
+
+model User {
+  id        Int      @id @default(autoincrement())
+  email     String   @unique
+  password  String
+  posts     Post[]
+}
+
+model Post {
+  id        Int      @id @default(autoincrement())
+  title     String
+  body      String
+  author    User     @relation(fields: [authorId], references: [id])
+  authorId  Int
+  createdAt DateTime @default(now())
+}
+"#;
+
+const D_MIGRATION: &str = "CREATE TABLE \"User\" (\"id\" SERIAL PRIMARY KEY, \"email\" TEXT NOT NULL, \"password\" TEXT NOT NULL);
+CREATE TABLE \"Post\" (\"id\" SERIAL PRIMARY KEY, \"title\" TEXT NOT NULL, \"body\" TEXT NOT NULL, \"authorId\" INTEGER NOT NULL, \"createdAt\" TIMESTAMP NOT NULL DEFAULT now());
+";
+
+const D_CONFIG: &str = "import 'dotenv/config';
+
+export const config = {
+  port: Number(process.env.PORT) || 4000,
+  databaseUrl: process.env.DATABASE_URL,
+  corsOrigins: (process.env.CORS_ORIGIN ?? '').split(','),
+  jwtSecret:
+    process.env.JWT_SECRET ||
+    'blog-dev-7d1f9c2e4a',
+  jwtExpiresIn: process.env.JWT_EXPIRES_IN || '1h',
+};
+";
+
+const D_APP: &str = "import express from 'express';
+import cors from 'cors';
+import helmet from 'helmet';
+import { config } from './config';
+import { authRouter } from './routes/auth';
+import { postsRouter } from './routes/posts';
+
+export const app = express();
+
+app.use(helmet());
+app.use(cors({ origin: config.corsOrigins, credentials: true }));
+app.use(express.json());
+
+app.get('/health', (_req, res) => {
+  res.json({ status: 'ok' });
+});
+
+app.use('/api/auth', authRouter);
+app.use('/api/posts', postsRouter);
+";
+
+const D_SERVER: &str = "import { app } from './app';
+import { config } from './config';
+
+app.listen(config.port, () => {
+  console.log(`blog-api listening on ${config.port}`);
+});
+";
+
+const D_PRISMA: &str = "import { PrismaClient } from '@prisma/client';
+
+export const prisma = new PrismaClient();
+";
+
+const D_AUTH_MW: &str = "import { Request, Response, NextFunction } from 'express';
+import jwt from 'jsonwebtoken';
+import { config } from '../config';
+
+export function requireAuth(req: Request, res: Response, next: NextFunction) {
+  const token = req.headers.authorization?.replace('Bearer ', '');
+  if (!token) {
+    return res.status(401).json({ error: 'missing token' });
+  }
+  try {
+    const payload = jwt.verify(token, config.jwtSecret, { algorithms: ['HS256'] });
+    (req as any).user = payload;
+    next();
+  } catch (err) {
+    return res.status(401).json({ error: 'invalid token' });
+  }
+}
+";
+
+const D_AUTH: &str = "import { Router } from 'express';
+import bcrypt from 'bcryptjs';
+import jwt from 'jsonwebtoken';
+import { z } from 'zod';
+import { prisma } from '../lib/prisma';
+import { config } from '../config';
+import { avatarFor } from '../services/github';
+
+export const authRouter = Router();
+
+const Credentials = z.object({ email: z.string().email(), password: z.string().min(8) });
+
+authRouter.post('/register', async (req, res) => {
+  const { email, password } = Credentials.parse(req.body);
+  const hash = await bcrypt.hash(password, 12);
+  const user = await prisma.user.create({ data: { email, password: hash } });
+  const avatar = await avatarFor(email);
+  res.status(201).json({ id: user.id, email, avatar });
+});
+
+authRouter.post('/login', async (req, res) => {
+  const { email, password } = Credentials.parse(req.body);
+  const user = await prisma.user.findUnique({ where: { email } });
+  if (!user || !(await bcrypt.compare(password, user.password))) {
+    return res.status(401).json({ error: 'invalid credentials' });
+  }
+  const token = jwt.sign({ sub: user.id }, config.jwtSecret, { expiresIn: config.jwtExpiresIn });
+  res.json({ token });
+});
+";
+
+const D_POSTS: &str = "import { Router } from 'express';
+import { prisma } from '../lib/prisma';
+import { requireAuth } from '../middleware/auth';
+
+export const postsRouter = Router();
+
+postsRouter.get('/', async (_req, res) => {
+  const posts = await prisma.post.findMany({ include: { author: { select: { email: true } } } });
+  res.json(posts);
+});
+
+postsRouter.get('/:id', async (req, res) => {
+  const post = await prisma.post.findUnique({ where: { id: Number(req.params.id) } });
+  if (!post) return res.status(404).end();
+  res.json(post);
+});
+
+postsRouter.post('/', requireAuth, async (req, res) => {
+  const post = await prisma.post.create({
+    data: { title: req.body.title, body: req.body.body, authorId: (req as any).user.sub },
+  });
+  console.log('created post', post.id);
+  res.status(201).json(post);
+});
+";
+
+const D_GITHUB: &str = "import axios from 'axios';
+
+export async function avatarFor(email: string): Promise<string | null> {
+  const { data } = await axios.get(`https://api.github.com/search/users?q=${encodeURIComponent(email)}`);
+  return data.items?.[0]?.avatar_url ?? null;
+}
+";
+
+const D_TEST: &str = "import request from 'supertest';
+import { app } from '../app';
+
+jest.mock('../lib/prisma', () => ({
+  prisma: {
+    post: {
+      findMany: jest.fn().mockResolvedValue([{ id: 1, title: 't', body: 'b' }]),
+      findUnique: jest.fn().mockResolvedValue(null),
+    },
+    user: {
+      findUnique: jest.fn().mockResolvedValue(null),
+      create: jest.fn(),
+    },
+  },
+}));
+
+describe('health', () => {
+  it('answers ok', async () => {
+    const res = await request(app).get('/health');
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({ status: 'ok' });
+  });
+});
+
+describe('posts', () => {
+  it('lists posts', async () => {
+    const res = await request(app).get('/api/posts');
+    expect(res.status).toBe(200);
+    expect(res.body).toHaveLength(1);
+  });
+
+  it('answers 404 for a missing post', async () => {
+    const res = await request(app).get('/api/posts/42');
+    expect(res.status).toBe(404);
+  });
+
+  it('refuses to create a post without a token', async () => {
+    const res = await request(app).post('/api/posts').send({ title: 't', body: 'b' });
+    expect(res.status).toBe(401);
+  });
+});
+
+describe('auth', () => {
+  it('rejects unknown users', async () => {
+    const res = await request(app).post('/api/auth/login').send({ email: 'a@b.co', password: 'long-enough' });
+    expect(res.status).toBe(401);
+  });
+});
+";
+
+const D_DOCKERFILE: &str = "FROM node:20.14-alpine AS build
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci
+COPY . .
+RUN npx prisma generate && npm run build
+
+FROM node:20.14-alpine
+WORKDIR /app
+ENV NODE_ENV=production
+COPY --from=build /app/node_modules ./node_modules
+COPY --from=build /app/dist ./dist
+COPY --from=build /app/prisma ./prisma
+COPY package.json ./
+USER node
+EXPOSE 4000
+CMD [\"sh\", \"-c\", \"npx prisma migrate deploy && node dist/server.js\"]
+";
+
+const D_WORKFLOW: &str = "name: ci
+on:
+  push:
+    branches: [main]
+  pull_request:
+jobs:
+  test:
+    runs-on: ubuntu-latest
+    steps:
+      - uses: actions/checkout@v4
+      - uses: actions/setup-node@v4
+        with:
+          node-version: 20
+          cache: npm
+      - run: npm ci
+      - run: npx prisma generate
+      - run: npm test
+      - run: npm run build
+";
+
+fn fixture_d() -> Vec<(&'static str, &'static str)> {
+    vec![
+        ("package.json", D_PACKAGE),
+        ("package-lock.json", "{\"name\": \"blog-api\", \"lockfileVersion\": 3, \"packages\": {}}\n"),
+        (
+            "tsconfig.json",
+            "{\"compilerOptions\": {\"outDir\": \"dist\", \"strict\": true, \"esModuleInterop\": true}}\n",
+        ),
+        ("jest.config.js", "module.exports = { preset: 'ts-jest', testEnvironment: 'node' };\n"),
+        ("README.md", D_README),
+        (".gitignore", "node_modules/\ndist/\n.env\ncoverage/\n"),
+        (".dockerignore", "node_modules\ndist\n.env\n.git\n"),
+        (
+            ".env.example",
+            "DATABASE_URL=postgresql://user:pass@localhost:5432/blog\nJWT_SECRET=\nCORS_ORIGIN=http://localhost:5173\n",
+        ),
+        ("Dockerfile", D_DOCKERFILE),
+        (".github/workflows/ci.yml", D_WORKFLOW),
+        ("prisma/schema.prisma", D_SCHEMA),
+        ("prisma/migrations/20240601120000_init/migration.sql", D_MIGRATION),
+        ("prisma/migrations/migration_lock.toml", "provider = \"postgresql\"\n"),
+        ("src/config.ts", D_CONFIG),
+        ("src/app.ts", D_APP),
+        ("src/server.ts", D_SERVER),
+        ("src/lib/prisma.ts", D_PRISMA),
+        ("src/middleware/auth.ts", D_AUTH_MW),
+        ("src/routes/auth.ts", D_AUTH),
+        ("src/routes/posts.ts", D_POSTS),
+        ("src/services/github.ts", D_GITHUB),
+        ("src/__tests__/api.test.ts", D_TEST),
+    ]
+}
+
+#[test]
+fn d_typical_express_typescript_api_is_not_ready_for_its_secret_fallback() {
+    let r = scan(&fixture_d());
+    assert_eq!(r.stack.frameworks, ["express"], "{:?}", r.stack);
+    assert_eq!(r.stack.orms, ["prisma"]);
+    assert_failing(
+        &r,
+        &[
+            "ci-token-permissions",
+            "codeowners-missing",
+            "dependency-updates-missing",
+            "docker-healthcheck-missing",
+            "error-monitoring-missing",
+            "health-shallow",
+            "insecure-default-secret",
+            "metrics-missing",
+            "no-graceful-shutdown",
+            "outbound-http-no-timeout",
+            "rate-limit-missing",
+            "request-id-missing",
+            "security-policy-missing",
+            "structured-logging-missing",
+            "unbounded-list-endpoint",
+        ],
+    );
+    assert_eq!(r.level, Level::NotReady);
+    assert_eq!(places(&r, "insecure-default-secret"), ["src/config.ts:9"]);
+    assert_eq!(places(&r, "unbounded-list-endpoint"), ["src/routes/posts.ts:8"]);
+    assert_eq!(places(&r, "outbound-http-no-timeout"), ["src/services/github.ts:4"]);
+    assert_eq!(places(&r, "no-graceful-shutdown"), ["src/server.ts:4"]);
+    assert_eq!(places(&r, "health-shallow"), ["src/app.ts:14"]);
+    // The fallback's value never reaches any rendering; each names the finding.
+    for format in [Format::Json, Format::Sarif, Format::Markdown] {
+        let out = render(&r, format, false);
+        assert!(!out.contains("blog-dev-7d1f9c2e4a"), "{format:?}");
+        assert!(out.contains("insecure-default-secret") && out.contains("src/config.ts"), "{format:?}");
+    }
+    // What the auditor checked and found right.
+    for ok in [
+        "cors-wildcard",
+        "security-headers-missing",
+        "jwt-verification-disabled",
+        "weak-password-hash",
+        "sql-injection-risk",
+        "migrations-missing",
+        "schema-created-at-startup",
+        "swallowed-exceptions",
+        "print-logging",
+        "health-endpoint-missing",
+        "tests-missing",
+        "tests-not-in-ci",
+        "docker-root-user",
+        "docker-single-stage",
+        "lockfile-missing",
+        "dev-server-in-production",
+        "env-example-missing",
+        "localhost-in-config",
+    ] {
+        assert_eq!(check(&r, ok).outcome, Outcome::Pass, "{ok}\n{}", dump(&r));
+    }
+}

@@ -483,3 +483,42 @@ fn a_megabyte_of_deep_nesting_is_skipped_with_a_note_but_one_deep_line_is_analys
     assert!(notes_on(&report, "app/deep.py").iter().any(|m| m.contains("nests too deep")), "{:?}", report.notes);
     assert_eq!(places(&report, "debug-enabled"), vec![("app/main.py".into(), Some(4))]);
 }
+
+const EXPRESS_PKG: (&str, &str) = ("package.json", r#"{"dependencies":{"express":"4"}}"#);
+
+#[test]
+fn deep_javascript_expressions_do_not_overflow_the_stack_and_the_rest_is_analysed() {
+    let n = 50_000;
+    let cases = [
+        ("src/members.js", format!("const x = app{};\nconst y = app{}();\n", ".a".repeat(n), ".a".repeat(n))),
+        ("src/calls.ts", format!("const x = {}1{};\n", "f(".repeat(n / 5), ")".repeat(n / 5))),
+        (
+            "src/plus.mjs",
+            format!("const sql = 'SELECT * FROM t WHERE a = ' + id{};\ndb.query(sql);\n", " + id".repeat(n)),
+        ),
+        ("src/arrays.cjs", format!("const x = {}{};\n", "[".repeat(n), "]".repeat(n))),
+        ("src/arrows.tsx", format!("const x = {}1;\n", "() => ".repeat(n / 5))),
+        ("src/chain.js", format!("const x = axios{};\n", ".get(1)".repeat(n / 2))),
+        ("src/ors.ts", format!("const s = process.env.JWT_SECRET{} || 'x';\n", " || a".repeat(n))),
+    ];
+    let mut files: Vec<(&str, &str)> = cases.iter().map(|(p, t)| (*p, t.as_str())).collect();
+    files.push(EXPRESS_PKG);
+    files.push(("src/server.js", "const app = express();\napp.set('env', 'development');\n"));
+    let started = Instant::now();
+    let report = scan(&GitRepo::with_files(&files));
+    println!("deep JavaScript: {:?}", started.elapsed());
+    assert_eq!(places(&report, "debug-enabled"), vec![("src/server.js".into(), Some(2))]);
+}
+
+#[test]
+fn a_megabyte_of_flat_typescript_is_analysed_in_reasonable_time() {
+    let route =
+        "const h = (x) => x;\napp.get('/x', async (req, res) => res.json(await db.items.findMany({ take: 10 })));\n";
+    let body = route.repeat(8_000);
+    let r = GitRepo::with_files(&[EXPRESS_PKG, ("src/routes.ts", &body)]);
+    let started = Instant::now();
+    let report = scan(&r);
+    println!("flat 8,000-route file: {:?}", started.elapsed());
+    assert!(started.elapsed() < Duration::from_secs(60));
+    assert!(notes_on(&report, "src/routes.ts").is_empty(), "{:?}", report.notes);
+}

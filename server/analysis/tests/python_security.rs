@@ -3,14 +3,10 @@
 //! the negatives the catalogue names (comments, docstrings, strings, test
 //! files, other scopes, env-driven values, parameterised SQL) stay quiet.
 
-use chrono::NaiveDate;
-use shipshape_analysis::{Finding, Options, Outcome, Report, Severity, analyze};
-use shipshape_testkit::GitRepo;
+mod common;
 
-fn scan_files(files: &[(&str, &str)]) -> Report {
-    let r = GitRepo::with_files(files);
-    analyze(r.path(), &Options { today: NaiveDate::from_ymd_opt(2026, 11, 22).unwrap(), github: None }).unwrap()
-}
+use common::{assert_fails_at, assert_passes, findings, outcome, scan_files};
+use shipshape_analysis::{Outcome, Report, Severity};
 
 /// A FastAPI service with `main` as app/main.py.
 fn fastapi(main: &str) -> Report {
@@ -19,30 +15,6 @@ fn fastapi(main: &str) -> Report {
 
 fn flask(main: &str) -> Report {
     scan_files(&[("requirements.txt", "flask\n"), ("app.py", main)])
-}
-
-fn outcome(report: &Report, id: &str) -> Outcome {
-    report.check(id).unwrap_or_else(|| panic!("no check {id}")).outcome
-}
-
-fn findings<'r>(report: &'r Report, id: &str) -> Vec<&'r Finding> {
-    report.check(id).map(|c| c.findings.iter().collect()).unwrap_or_default()
-}
-
-/// Asserts the check failed with exactly one finding at `path:line`.
-#[track_caller]
-fn assert_fails_at(report: &Report, id: &str, path: &str, line: u32) -> Finding {
-    let f = findings(report, id);
-    assert_eq!(outcome(report, id), Outcome::Fail, "{id} should fail");
-    assert_eq!(f.len(), 1, "{id}: expected one finding, got {f:#?}");
-    let loc = f[0].location.as_ref().expect("finding has a location");
-    assert_eq!((loc.path.as_str(), loc.line), (path, Some(line)), "{id} location");
-    f[0].clone()
-}
-
-#[track_caller]
-fn assert_passes(report: &Report, id: &str) {
-    assert_eq!(outcome(report, id), Outcome::Pass, "{id} should pass, findings: {:#?}", findings(report, id));
 }
 
 // ---------- applicability ----------

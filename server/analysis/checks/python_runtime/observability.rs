@@ -21,7 +21,7 @@ pub fn analyze(cx: &Cx<'_>, out: &mut FileOutput) {
     log_level(cx, out);
 }
 
-const HEALTH_SEGMENTS: &[&str] = &[
+pub(crate) const HEALTH_SEGMENTS: &[&str] = &[
     "health",
     "healthz",
     "healthcheck",
@@ -51,7 +51,7 @@ pub fn is_health_path(path: &str) -> bool {
 /// `/status` is as often "orders by status" as a health check: it counts
 /// only when the handler's name says nothing else (`status`, `get_status`,
 /// `health_status`), not `get_products_by_status`.
-fn plausible_health(path: &str, handler: Option<&str>) -> bool {
+pub(crate) fn plausible_health(path: &str, handler: Option<&str>) -> bool {
     const GENERIC: &[&str] = &[
         "get",
         "check",
@@ -90,7 +90,7 @@ fn health_named(f: &Func<'_>) -> bool {
     ["health", "readiness", "liveness", "readyz", "livez"].iter().any(|w| name.contains(w) || class.contains(w))
 }
 
-const DEP_WORDS: &[&str] = &[
+pub(crate) const DEP_WORDS: &[&str] = &[
     "db",
     "session",
     "engine",
@@ -112,6 +112,12 @@ const DEP_WORDS: &[&str] = &[
     "postgres",
     "mysql",
     "client",
+    "prisma",
+    "knex",
+    "sequelize",
+    "mongoose",
+    "orm",
+    "datasource",
 ];
 
 /// True if the function body touches a database, cache or broker.
@@ -127,7 +133,7 @@ fn checks_dependency(f: &Func<'_>, src: &str) -> bool {
 }
 
 /// `get_db` → [get, db]; `SessionLocal` → [session, local].
-fn words(ident: &str) -> Vec<String> {
+pub(crate) fn words(ident: &str) -> Vec<String> {
     let mut out = Vec::new();
     let mut cur = String::new();
     for ch in ident.chars() {

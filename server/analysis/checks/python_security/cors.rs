@@ -262,7 +262,7 @@ fn regex_matches_any(re: &str) -> bool {
 }
 
 /// True if every entry is a local address or a placeholder domain (and there is at least one).
-pub(super) fn all_local(list: &[String]) -> bool {
+pub(crate) fn all_local(list: &[String]) -> bool {
     !list.is_empty() && list.iter().all(|e| is_local(e))
 }
 

@@ -3,7 +3,8 @@
 //! `rate-limit-missing`, `rate-limit-in-memory`, `cors-duplicate`,
 //! `upload-unbounded`, `localhost-in-config`).
 
-use crate::checks::{RawFinding, Verdict, from_hits};
+use crate::checks::web::{NO_CODE_WEB, code_web};
+use crate::checks::{RawFinding, Verdict, from_hits, signal_findings};
 use crate::model::{Evidence, Location};
 use crate::repo::Repo;
 use crate::walk::FileEntry;
@@ -12,16 +13,33 @@ use std::collections::BTreeMap;
 /// Why a Python-only check does not apply.
 pub(super) const NO_PY_WEB: &str = "no Python web framework (FastAPI, Starlette, Flask, Django) detected";
 
-/// A Python web framework is in use.
-pub(super) fn python_web(repo: &Repo<'_>) -> bool {
-    repo.has_language("Python")
-        && ["fastapi", "starlette", "flask", "django", "drf"].iter().any(|f| repo.has_framework(f))
-}
-
 /// Packages whose presence means headers are set.
-const HEADER_DEPS: &[&str] = &["secure", "flask-talisman", "talisman", "django-csp", "secure-headers"];
-const LIMIT_DEPS: &[&str] =
-    &["slowapi", "fastapi-limiter", "flask-limiter", "django-ratelimit", "limits", "asgi-ratelimit", "ratelimit"];
+const HEADER_DEPS: &[&str] = &[
+    "secure",
+    "flask-talisman",
+    "talisman",
+    "django-csp",
+    "secure-headers",
+    "helmet",
+    "@fastify/helmet",
+    "fastify-helmet",
+    "lusca",
+];
+const LIMIT_DEPS: &[&str] = &[
+    "slowapi",
+    "fastapi-limiter",
+    "flask-limiter",
+    "django-ratelimit",
+    "limits",
+    "asgi-ratelimit",
+    "ratelimit",
+    "express-rate-limit",
+    "rate-limiter-flexible",
+    "@nestjs/throttler",
+    "@fastify/rate-limit",
+    "fastify-rate-limit",
+    "express-slow-down",
+];
 
 /// Reverse-proxy and platform files that can set headers or limits for the app.
 fn is_proxy_config(e: &FileEntry) -> bool {
@@ -46,8 +64,8 @@ fn proxy_config(repo: &Repo<'_>, what: &str, pred: impl Fn(&str) -> bool) -> Opt
 /// Passes on header signals from code, Django security settings, a header
 /// package, or a proxy config that adds the headers.
 pub(super) fn security_headers(repo: &Repo<'_>) -> Result<Verdict, String> {
-    if !python_web(repo) {
-        return Ok(Verdict::NotApplicable(NO_PY_WEB.into()));
+    if !code_web(repo) {
+        return Ok(Verdict::NotApplicable(NO_CODE_WEB.into()));
     }
     let found = repo
         .signal_evidence("security-headers", "security headers set")
@@ -75,8 +93,8 @@ pub(super) fn security_headers(repo: &Repo<'_>) -> Result<Verdict, String> {
 
 /// Passes on a limiter dependency, a limiter seen in code, or a proxy limit.
 pub(super) fn rate_limit_missing(repo: &Repo<'_>) -> Result<Verdict, String> {
-    if !python_web(repo) {
-        return Ok(Verdict::NotApplicable(NO_PY_WEB.into()));
+    if !code_web(repo) {
+        return Ok(Verdict::NotApplicable(NO_CODE_WEB.into()));
     }
     let found = LIMIT_DEPS
         .iter()
@@ -97,8 +115,8 @@ pub(super) fn rate_limit_missing(repo: &Repo<'_>) -> Result<Verdict, String> {
 /// (flask-limiter's `RATELIMIT_STORAGE_URI`); hand-written dicts always fail.
 /// Without any rate limiter there is nothing to judge: `rate-limit-missing` covers that.
 pub(super) fn rate_limit_in_memory(repo: &Repo<'_>) -> Result<Verdict, String> {
-    if !python_web(repo) {
-        return Ok(Verdict::NotApplicable(NO_PY_WEB.into()));
+    if !code_web(repo) {
+        return Ok(Verdict::NotApplicable(NO_CODE_WEB.into()));
     }
     let limiter = repo.has_signal("rate-limiter") || LIMIT_DEPS.iter().any(|d| repo.has_dependency(d));
     if !limiter {
@@ -116,15 +134,11 @@ pub(super) fn rate_limit_in_memory(repo: &Repo<'_>) -> Result<Verdict, String> {
 }
 
 fn no_storage_findings(repo: &Repo<'_>) -> Vec<RawFinding> {
-    repo.signals("limiter-no-storage")
-        .map(|(e, s)| {
-            RawFinding::at(
-                Location::at(&e.path, s.line),
-                "the rate limiter keeps its counters in process memory (no storage_uri): limits reset on restart and multiply with workers",
-                s.detail.clone(),
-            )
-        })
-        .collect()
+    signal_findings(
+        repo,
+        "limiter-no-storage",
+        "the rate limiter keeps its counters in process memory (no shared store such as Redis configured): limits reset on restart and multiply with workers",
+    )
 }
 
 /// The service a file belongs to: the deepest directory holding a manifest.
@@ -139,8 +153,8 @@ fn service_root<'r>(repo: &'r Repo<'_>, path: &str) -> &'r str {
 
 /// Fails at every CORS registration after the first on the same app of one service.
 pub(super) fn cors_duplicate(repo: &Repo<'_>) -> Result<Verdict, String> {
-    if !python_web(repo) {
-        return Ok(Verdict::NotApplicable(NO_PY_WEB.into()));
+    if !code_web(repo) {
+        return Ok(Verdict::NotApplicable(NO_CODE_WEB.into()));
     }
     let mut by_app: BTreeMap<(String, String), Vec<(String, u32)>> = BTreeMap::new();
     for (e, s) in repo.signals("cors-middleware").filter(|(_, s)| !s.detail.is_empty()) {
@@ -170,8 +184,8 @@ pub(super) fn cors_duplicate(repo: &Repo<'_>) -> Result<Verdict, String> {
 /// FastAPI reads without a size check, unless a body-size middleware or the
 /// proxy caps requests; Flask `request.files` without `MAX_CONTENT_LENGTH`.
 pub(super) fn upload_unbounded(repo: &Repo<'_>) -> Result<Verdict, String> {
-    if !python_web(repo) {
-        return Ok(Verdict::NotApplicable(NO_PY_WEB.into()));
+    if !code_web(repo) {
+        return Ok(Verdict::NotApplicable(NO_CODE_WEB.into()));
     }
     let proxy = proxy_config(repo, "request body capped by the proxy", |l| l.contains("client_max_body_size"));
     if let Some(ev) = proxy {
@@ -206,8 +220,8 @@ pub(super) fn upload_unbounded(repo: &Repo<'_>) -> Result<Verdict, String> {
 /// safely: `settings/base.py` with `DEBUG = True` and `settings/production.py`
 /// with `DEBUG = env.bool("DEBUG", default=False)` is the usual layout, and
 /// production runs the second.
-pub(super) fn settings_aware(repo: &Repo<'_>, id: &str) -> Result<Verdict, String> {
-    let verdict = from_hits(repo, id, python_web(repo), NO_PY_WEB, vec![])?;
+pub(super) fn settings_aware(repo: &Repo<'_>, id: &str, applies: bool, why_not: &str) -> Result<Verdict, String> {
+    let verdict = from_hits(repo, id, applies, why_not, vec![])?;
     let Verdict::Fail(findings) = verdict else { return Ok(verdict) };
     let kept: Vec<RawFinding> = findings.into_iter().filter(|f| !overridden(repo, f)).collect();
     Ok(if kept.is_empty() { Verdict::Pass(vec![]) } else { Verdict::Fail(kept) })

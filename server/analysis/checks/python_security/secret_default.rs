@@ -31,7 +31,7 @@ static SECRET_NAME: LazyLock<Regex> = LazyLock::new(|| {
 /// Names that contain a secret word but hold a setting *about* the secret.
 static NOT_SECRET_SUFFIX: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
-        r"(?i-u)(^|_)(timeout|expires?|expired|expiry|expiration|ttl|lifetime|minutes|hours|days|seconds|algorithms?|alg|name|url|uri|host|port|length|len|age|issuer|audience|header|prefix|domain|path|file|dir|enabled|type|limit|version|samesite|secure|httponly|backend|engine|model|location|id|user|username|cookie|scheme|mode|size|count|rounds|min|max|serializer|class|field|fields|placeholder|mask|pattern|regex|param|env|var)$",
+        r"(?i-u)(^|_)(timeout|expires?|expires?_in|expired|expiry|expiration|ttl|lifetime|minutes|hours|days|seconds|algorithms?|alg|name|url|uri|host|port|length|len|age|issuer|audience|header|prefix|domain|path|file|dir|enabled|type|limit|version|samesite|secure|httponly|backend|engine|model|location|id|user|username|cookie|scheme|mode|size|count|rounds|min|max|serializer|class|field|fields|placeholder|mask|pattern|regex|param|env|var)$",
     )
     .unwrap()
 });
@@ -66,7 +66,7 @@ pub(super) fn analyze(cx: &Ctx<'_>, out: &mut FileOutput) {
 
 /// True for names such as `SECRET_KEY`, `jwt_secret`, `DB_PASSWORD`, but not
 /// `ACCESS_TOKEN_EXPIRE_MINUTES` or `JWT_ALGORITHM`.
-pub(super) fn is_secret_name(name: &str) -> bool {
+pub(crate) fn is_secret_name(name: &str) -> bool {
     let lower = name.to_ascii_lowercase();
     // `PWD` is the working directory; a tokenizer is not a token.
     let not_secret = matches!(lower.as_str(), "pwd" | "oldpwd") || lower.contains("tokeniz");
@@ -208,20 +208,31 @@ fn app_attribute(cx: &Ctx<'_>, assign: Node<'_>, out: &mut FileOutput) {
 /// Records a finding if `value` is a non-empty string literal that looks like a value, not a setting.
 fn literal(cx: &Ctx<'_>, name: &str, value: Node<'_>, why: &str, out: &mut FileOutput) {
     let Some(v) = python::string_value(value, cx.src) else { return };
+    if let Some(hit) = literal_hit(name, &v, python::line(value), why) {
+        out.hit(hit);
+    }
+}
+
+/// The finding for secret `name` falling back to the literal `v` (at `line`
+/// of any language), unless the literal is no secret value: empty, a
+/// number or boolean, an algorithm name, a path or URL.
+pub(crate) fn literal_hit(name: &str, v: &str, line: u32, why: &str) -> Option<Hit> {
     let t = v.trim();
     let not_a_secret = t.is_empty()
         || t.chars().all(|c| c.is_ascii_digit())
         || matches!(t.to_ascii_lowercase().as_str(), "true" | "false" | "none" | "null")
         || is_algorithm_name(t)
+        || is_duration(t)
         || looks_like_path_or_url(t);
     if not_a_secret {
-        return;
+        return None;
     }
-    let shown = if PLACEHOLDER.is_match(t) { format!("\"{v}\"") } else { mask::mask(&v) };
+    let shown = if PLACEHOLDER.is_match(t) { format!("\"{v}\"") } else { mask::mask(v) };
     let msg = format!("{name} {why}");
-    let hit = Hit::new(ID, python::line(value), msg, format!("{name} = {shown}"))
-        .with_identity(format!("{name} {}", mask::secret_identity(&v)));
-    out.hit(hit);
+    Some(
+        Hit::new(ID, line, msg, format!("{name} = {shown}"))
+            .with_identity(format!("{name} {}", mask::secret_identity(v))),
+    )
 }
 
 /// A default such as `/run/secrets/key`, `credentials.json` or `https://…`
@@ -230,6 +241,12 @@ fn looks_like_path_or_url(v: &str) -> bool {
     let lower = v.to_ascii_lowercase();
     ["/", "./", "../", "~/", "http://", "https://"].iter().any(|p| lower.starts_with(p))
         || [".json", ".pem", ".key", ".crt", ".txt", ".yaml", ".yml", ".p12"].iter().any(|e| lower.ends_with(e))
+}
+
+/// `1h`, `15m`, `30d`: how long a token lives, not the token.
+fn is_duration(v: &str) -> bool {
+    let digits = v.trim_end_matches(['s', 'm', 'h', 'd', 'w']);
+    digits.len() < v.len() && !digits.is_empty() && digits.chars().all(|c| c.is_ascii_digit())
 }
 
 fn is_algorithm_name(v: &str) -> bool {
@@ -245,7 +262,16 @@ mod tests {
         for n in ["SECRET_KEY", "jwt_secret_key", "DB_PASSWORD", "GITHUB_TOKEN", "api_key", "SESSION_SECRET"] {
             assert!(is_secret_name(n), "{n}");
         }
-        for n in ["ACCESS_TOKEN_EXPIRE_MINUTES", "JWT_ALGORITHM", "TOKEN_URL", "SESSION_COOKIE_NAME", "DEBUG", "PWD"] {
+        assert!(is_duration("1h") && is_duration("30d") && !is_duration("h") && !is_duration("s3cr3t"));
+        for n in [
+            "ACCESS_TOKEN_EXPIRE_MINUTES",
+            "JWT_EXPIRES_IN",
+            "JWT_ALGORITHM",
+            "TOKEN_URL",
+            "SESSION_COOKIE_NAME",
+            "DEBUG",
+            "PWD",
+        ] {
             assert!(!is_secret_name(n), "{n}");
         }
         for n in [

@@ -1,6 +1,7 @@
 //! The `data` checks' specs and repository-level decisions.
 
-use super::super::{NO_PYTHON_WEB, NO_WEB, deps, python_web};
+use super::super::{NO_WEB, deps};
+use crate::checks::web::{NO_CODE_WEB, code_web};
 use crate::checks::{Check, CheckSpec, RawFinding, Verdict, from_hits};
 use crate::model::{Category, Location, Severity};
 use crate::repo::Repo;
@@ -28,9 +29,9 @@ pub fn checks() -> Vec<Check> {
                 severity: Severity::Medium,
                 pass_summary: "the app does not create its tables at startup",
                 rationale: "`metadata.create_all()` only creates missing tables: it never alters a changed one, so the schema silently diverges from the code, and several instances starting together race to create it.",
-                fix: "Remove `create_all` from module level and startup/lifespan handlers; create and change tables with migrations (Alembic, Flask-Migrate) run once per deploy. Keep `create_all` in test fixtures only.",
+                fix: "Remove `create_all` from module level and startup/lifespan handlers; create and change tables with migrations (Alembic, Flask-Migrate) run once per deploy. Keep `create_all` in test fixtures only. Node: TypeORM `synchronize: false` with migrations, no `sequelize.sync({ alter/force })`; `prisma migrate deploy` in the release step.",
             },
-            run: |repo| from_hits(repo, "schema-created-at-startup", python_web(repo), NO_PYTHON_WEB, vec![]),
+            run: |repo| from_hits(repo, "schema-created-at-startup", code_web(repo), NO_CODE_WEB, vec![]),
         },
         Check {
             spec: CheckSpec {
@@ -40,7 +41,7 @@ pub fn checks() -> Vec<Check> {
                 severity: Severity::Medium,
                 pass_summary: "the default database is not SQLite",
                 rationale: "A SQLite file lives on the instance's disk: it vanishes on redeploy on most platforms, cannot be shared by several instances, and locks the whole database on every write.",
-                fix: "Read the database URL from the environment with no SQLite fallback (fail at startup when it is missing) and use a networked database such as PostgreSQL in production; keep SQLite for tests only.",
+                fix: "Read the database URL from the environment with no SQLite fallback (fail at startup when it is missing) and use a networked database such as PostgreSQL in production; keep SQLite for tests only. Node: a PostgreSQL/MySQL datasource for Prisma, TypeORM, Sequelize or knex.",
             },
             run: sqlite_in_production,
         },
@@ -73,9 +74,9 @@ pub fn checks() -> Vec<Check> {
                 severity: Severity::Medium,
                 pass_summary: "list endpoints are bounded or paginated",
                 rationale: "A list route that returns `.all()` is fast with ten rows and times out, or exhausts memory, with a million; clients cannot ask for less.",
-                fix: "Accept `limit`/`offset` (or a cursor/page) with a maximum, apply `.limit()`/`.offset()` or a slice, or use a pagination helper (fastapi-pagination, Flask-SQLAlchemy `paginate`, Django `Paginator`/DRF pagination).",
+                fix: "Accept `limit`/`offset` (or a cursor/page) with a maximum, apply `.limit()`/`.offset()` or a slice, or use a pagination helper (fastapi-pagination, Flask-SQLAlchemy `paginate`, Django `Paginator`/DRF pagination). Node: `findMany({ take, skip })`, `find({ take })`, `.limit()`, read from the query string with a maximum.",
             },
-            run: |repo| from_hits(repo, "unbounded-list-endpoint", python_web(repo), NO_PYTHON_WEB, vec![]),
+            run: |repo| from_hits(repo, "unbounded-list-endpoint", code_web(repo), NO_CODE_WEB, vec![]),
         },
         Check {
             spec: CheckSpec {
@@ -85,7 +86,7 @@ pub fn checks() -> Vec<Check> {
                 severity: Severity::Medium,
                 pass_summary: "uploads are not written to the local filesystem",
                 rationale: "Container filesystems are ephemeral and per instance: files written to an uploads directory disappear on the next deploy and are missing on the other replicas.",
-                fix: "Store uploads in object storage (S3 via boto3, Google Cloud Storage, Azure Blob, MinIO, django-storages) and keep only the object key in the database, or mount a persistent volume and document it.",
+                fix: "Store uploads in object storage (S3 via boto3, Google Cloud Storage, Azure Blob, MinIO, django-storages) and keep only the object key in the database, or mount a persistent volume and document it. Node: multer-s3 or `@aws-sdk/client-s3` instead of `multer.diskStorage`/`dest`.",
             },
             run: local_file_storage,
         },
@@ -103,11 +104,17 @@ const OBJECT_STORAGE_DEPS: &[&str] = &[
     "gcsfs",
     "cloudinary",
     "fsspec",
+    "@aws-sdk/client-s3",
+    "aws-sdk",
+    "@google-cloud/storage",
+    "@azure/storage-blob",
+    "multer-s3",
+    "@supabase/supabase-js",
 ];
 
 fn local_file_storage(repo: &Repo<'_>) -> Result<Verdict, String> {
-    if !python_web(repo) {
-        return Ok(Verdict::NotApplicable(NO_PYTHON_WEB.into()));
+    if !code_web(repo) {
+        return Ok(Verdict::NotApplicable(NO_CODE_WEB.into()));
     }
     if repo.hits("local-file-storage").next().is_some() {
         let storage = deps::signal(repo, "object-storage", "object-storage client")
@@ -120,8 +127,8 @@ fn local_file_storage(repo: &Repo<'_>) -> Result<Verdict, String> {
 }
 
 fn sqlite_in_production(repo: &Repo<'_>) -> Result<Verdict, String> {
-    if !python_web(repo) {
-        return Ok(Verdict::NotApplicable(NO_PYTHON_WEB.into()));
+    if !code_web(repo) {
+        return Ok(Verdict::NotApplicable(NO_CODE_WEB.into()));
     }
     let verdict = from_hits(repo, "sqlite-in-production", true, "", vec![])?;
     let mut findings = match verdict {
@@ -139,7 +146,34 @@ fn sqlite_in_production(repo: &Repo<'_>) -> Result<Verdict, String> {
             ));
         }
     }
+    findings.extend(prisma_sqlite(repo));
     if findings.is_empty() { Ok(Verdict::Pass(vec![])) } else { Ok(Verdict::Fail(findings)) }
+}
+
+/// A Prisma schema whose datasource provider is `sqlite`.
+fn prisma_sqlite(repo: &Repo<'_>) -> Vec<RawFinding> {
+    let schemas = repo.files().filter(|f| f.file_name().ends_with(".prisma") && !f.is_test && !f.is_example);
+    schemas
+        .filter_map(|f| {
+            let text = repo.read_text(f).ok()?;
+            let mut in_datasource = false;
+            for (i, l) in text.lines().enumerate() {
+                let t = l.trim();
+                if t.starts_with("datasource ") {
+                    in_datasource = true;
+                } else if t.starts_with('}') {
+                    in_datasource = false;
+                } else if in_datasource && t.replace(' ', "") == "provider=\"sqlite\"" {
+                    return Some(RawFinding::at(
+                        Location::at(&f.path, i as u32 + 1),
+                        "the Prisma datasource is SQLite",
+                        t.to_string(),
+                    ));
+                }
+            }
+            None
+        })
+        .collect()
 }
 
 const SQL_DRIVERS: &[&str] = &[

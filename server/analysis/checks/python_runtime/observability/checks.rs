@@ -2,7 +2,8 @@
 //! dependency-based ones (logging, monitoring, metrics, request ids) apply
 //! to web services of any ecosystem.
 
-use super::super::{NO_PYTHON_WEB, NO_WEB, deps, python_web};
+use super::super::{NO_WEB, deps};
+use crate::checks::web::{NO_CODE_WEB, code_web};
 use crate::checks::{Check, CheckSpec, RawFinding, Verdict, from_hits};
 use crate::model::{Category, Evidence, Location, Severity};
 use crate::repo::Repo;
@@ -28,7 +29,7 @@ pub fn checks() -> Vec<Check> {
                 Severity::High,
                 "the service has a health route",
                 "Load balancers, orchestrators and uptime monitors decide whether an instance gets traffic or is restarted by calling a health route; without one a hung or half-started instance keeps receiving requests.",
-                "Add a cheap `GET /health` (liveness) route, and a `/ready` route that checks the database, and point the platform's health check at them.",
+                "Add a cheap `GET /health` (liveness) route, and a `/ready` route that checks the database, and point the platform's health check at them. Node: `app.get('/health', …)`, a NestJS `@Controller('health')` (@nestjs/terminus), `fastify.get('/health', …)`.",
             ),
             run: health_endpoint_missing,
         },
@@ -39,7 +40,7 @@ pub fn checks() -> Vec<Check> {
                 Severity::Low,
                 "a health route checks a dependency",
                 "A health route that only returns `{\"status\": \"ok\"}` stays green while the database is down, so traffic keeps flowing to an instance that fails every real request.",
-                "Add a readiness route that runs a cheap query (`SELECT 1`) or pings the cache with a short timeout and returns 503 when it fails; keep liveness shallow.",
+                "Add a readiness route that runs a cheap query (`SELECT 1`) or pings the cache with a short timeout and returns 503 when it fails; keep liveness shallow. Node: run `SELECT 1` through Prisma's `$queryRaw` or a terminus `pingCheck` in the readiness route.",
             ),
             run: health_shallow,
         },
@@ -57,11 +58,11 @@ pub fn checks() -> Vec<Check> {
         Check {
             spec: spec(
                 "print-logging",
-                "print() used for logging",
+                "print() or console.log used for logging",
                 Severity::Low,
-                "server code does not log with print()",
+                "server code does not log with print() or console.log",
                 "`print` has no level, timestamp or logger name, ignores the logging configuration, and is buffered, so lines arrive late or are lost when the process dies.",
-                "Use `logger = logging.getLogger(__name__)` and `logger.info(...)`/`logger.exception(...)`; keep print for CLI scripts.",
+                "Use `logger = logging.getLogger(__name__)` and `logger.info(...)`/`logger.exception(...)`; keep print for CLI scripts. Node: pino or winston instead of `console.log`.",
             ),
             run: print_logging,
         },
@@ -105,15 +106,26 @@ pub fn checks() -> Vec<Check> {
                 Severity::Low,
                 "the log level is not fixed at DEBUG",
                 "DEBUG logging in production floods the log platform, costs money, slows requests and tends to print payloads and secrets.",
-                "Read the level from configuration: `logging.basicConfig(level=os.getenv(\"LOG_LEVEL\", \"INFO\"))`.",
+                "Read the level from configuration: `logging.basicConfig(level=os.getenv(\"LOG_LEVEL\", \"INFO\"))`. Node: `pino({ level: process.env.LOG_LEVEL ?? 'info' })`.",
             ),
-            run: |repo| from_hits(repo, "log-level-hardcoded", python_web(repo), NO_PYTHON_WEB, vec![]),
+            run: |repo| from_hits(repo, "log-level-hardcoded", code_web(repo), NO_CODE_WEB, vec![]),
         },
     ]
 }
 
-const HEALTH_LIBS: &[&str] =
-    &["django-health-check", "fastapi-health", "py-healthcheck", "healthcheck", "flask-healthz", "django-healthchecks"];
+const HEALTH_LIBS: &[&str] = &[
+    "django-health-check",
+    "fastapi-health",
+    "py-healthcheck",
+    "healthcheck",
+    "flask-healthz",
+    "django-healthchecks",
+    "@nestjs/terminus",
+    "@godaddy/terminus",
+    "express-healthcheck",
+    "express-actuator",
+    "fastify-healthcheck",
+];
 
 fn health_evidence(repo: &Repo<'_>) -> Option<Evidence> {
     repo.signals("health-route")
@@ -128,12 +140,12 @@ fn health_evidence(repo: &Repo<'_>) -> Option<Evidence> {
 }
 
 fn health_endpoint_missing(repo: &Repo<'_>) -> Result<Verdict, String> {
-    if !python_web(repo) {
+    if !code_web(repo) {
         if let Some(ev) = deps::first(repo, &["spring-boot-starter-actuator"]) {
             return Ok(Verdict::Pass(vec![ev]));
         }
         return Ok(Verdict::NotApplicable(
-            "health routes are only detected in Python web apps (FastAPI, Starlette, Flask, Django) so far".into(),
+            "health routes are only detected in Python and Node web apps (FastAPI, Starlette, Flask, Django, Express, NestJS, Fastify) so far".into(),
         ));
     }
     match health_evidence(repo) {
@@ -160,13 +172,18 @@ const DATA_DEPS: &[&str] = &[
     "aiosqlite",
     "elasticsearch",
     "django-redis",
+    "pg",
+    "mysql2",
+    "ioredis",
+    "mongodb",
 ];
 
 fn health_shallow(repo: &Repo<'_>) -> Result<Verdict, String> {
-    if !python_web(repo) {
-        return Ok(Verdict::NotApplicable(NO_PYTHON_WEB.into()));
+    if !code_web(repo) {
+        return Ok(Verdict::NotApplicable(NO_CODE_WEB.into()));
     }
-    let library = deps::first(repo, &["django-health-check", "fastapi-health", "django-healthchecks"]);
+    let library =
+        deps::first(repo, &["django-health-check", "fastapi-health", "django-healthchecks", "@nestjs/terminus"]);
     if !repo.has_signal("health-route") && library.is_none() {
         return Ok(Verdict::NotApplicable("no health route to inspect".into()));
     }
@@ -238,28 +255,34 @@ fn structured_logging(repo: &Repo<'_>) -> Result<Verdict, String> {
 }
 
 fn print_logging(repo: &Repo<'_>) -> Result<Verdict, String> {
-    if !python_web(repo) {
-        return Ok(Verdict::NotApplicable(NO_PYTHON_WEB.into()));
+    if !code_web(repo) {
+        return Ok(Verdict::NotApplicable(NO_CODE_WEB.into()));
     }
-    let files: Vec<_> = repo.signals("print-call").collect();
-    let total: usize = files.iter().map(|(_, s)| s.detail.parse::<usize>().unwrap_or(0)).sum();
+    // Per file: the first call's line and the count, for print() and console.log().
+    let files: Vec<_> = repo
+        .signals("print-call")
+        .map(|(e, s)| (e, s, "print()"))
+        .chain(repo.signals("console-call").map(|(e, s)| (e, s, "console.log()")))
+        .collect();
+    let total: usize = files.iter().map(|(_, s, _)| s.detail.parse::<usize>().unwrap_or(0)).sum();
     if total <= 5 {
+        let what = if files.iter().all(|(_, _, w)| *w == "print()") { "print()" } else { "print()/console.log()" };
         return Ok(Verdict::Pass(vec![Evidence::new(
-            format!("{total} print() calls in server code (threshold 5)"),
+            format!("{total} {what} calls in server code (threshold 5)"),
             None,
         )]));
     }
     Ok(Verdict::Fail(
         files
             .into_iter()
-            .map(|(e, s)| {
+            .map(|(e, s, what)| {
                 let mut f = RawFinding::at(
                     Location::at(&e.path, s.line),
-                    format!("{} print() calls in {} (first here); {total} in server code", s.detail, e.path),
-                    format!("{} print() calls", s.detail),
+                    format!("{} {what} calls in {} (first here); {total} in server code", s.detail, e.path),
+                    format!("{} {what} calls", s.detail),
                 );
                 // The count changes with every edit; the file is the identity.
-                f.identity = "print() calls".into();
+                f.identity = format!("{what} calls");
                 f
             })
             .collect(),

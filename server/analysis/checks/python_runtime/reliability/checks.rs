@@ -1,7 +1,8 @@
 //! The `reliability` checks' specs and repository-level decisions.
 
 use super::super::{NO_PYTHON_WEB, NO_WEB, deps, python_web};
-use crate::checks::{Check, CheckSpec, Verdict, from_hits};
+use crate::checks::web::{NO_CODE_WEB, code_web, node_web};
+use crate::checks::{Check, CheckSpec, Verdict, from_hits, signal_findings};
 use crate::model::{Category, Severity};
 use crate::repo::Repo;
 
@@ -16,9 +17,9 @@ pub fn checks() -> Vec<Check> {
                 severity: Severity::High,
                 pass_summary: "no known blocking call inside async def",
                 rationale: "An `async def` shares one event loop with every other request: a `requests.get`, `time.sleep`, sync LLM/boto3/SMTP client or sync DB cursor inside it freezes the whole worker until it returns, so one slow upstream stalls all users.",
-                fix: "Use the async equivalent and await it (httpx.AsyncClient, asyncio.sleep, AsyncOpenAI, aioboto3, aiosmtplib, asyncpg), or move the call off the loop with `await asyncio.to_thread(...)` / `run_in_threadpool(...)`; or make the handler a plain `def`.",
+                fix: "Use the async equivalent and await it (httpx.AsyncClient, asyncio.sleep, AsyncOpenAI, aioboto3, aiosmtplib, asyncpg), or move the call off the loop with `await asyncio.to_thread(...)` / `run_in_threadpool(...)`; or make the handler a plain `def`. Node: the `fs.promises`/async APIs instead of `readFileSync`, `execSync`, `pbkdf2Sync` in request handlers (startup code may block).",
             },
-            run: |repo| from_hits(repo, "blocking-call-in-async", python_web(repo), NO_PYTHON_WEB, vec![]),
+            run: |repo| from_hits(repo, "blocking-call-in-async", code_web(repo), NO_CODE_WEB, vec![]),
         },
         Check {
             spec: CheckSpec {
@@ -40,9 +41,9 @@ pub fn checks() -> Vec<Check> {
                 severity: Severity::Medium,
                 pass_summary: "outbound HTTP calls have timeouts",
                 rationale: "`requests` and `urlopen` wait forever by default: one upstream that stops answering holds a worker per request until the pool is exhausted and the service stops responding.",
-                fix: "Pass `timeout=` (e.g. `timeout=(3.05, 10)`) to every requests/urlopen call, or use a shared session/client with a default timeout; never pass `timeout=None` to httpx.",
+                fix: "Pass `timeout=` (e.g. `timeout=(3.05, 10)`) to every requests/urlopen call, or use a shared session/client with a default timeout; never pass `timeout=None` to httpx. Node: `axios.create({ timeout: 10_000 })` or `axios.defaults.timeout`.",
             },
-            run: |repo| from_hits(repo, "outbound-http-no-timeout", python_web(repo), NO_PYTHON_WEB, vec![]),
+            run: outbound_http_no_timeout,
         },
         Check {
             spec: CheckSpec {
@@ -54,17 +55,7 @@ pub fn checks() -> Vec<Check> {
                 rationale: "Platforms send SIGTERM before every deploy and scale-down: a server that exits at once cuts in-flight requests and leaves half-done work.",
                 fix: "Handle SIGTERM: stop accepting connections, let in-flight requests finish within a deadline (Go `http.Server.Shutdown`, Node `server.close`), then exit.",
             },
-            run: |repo| {
-                let reason = if python_web(repo) {
-                    "Python apps run under uvicorn/gunicorn/daphne, which drain in-flight requests on SIGTERM"
-                        .to_string()
-                } else if repo.is_web_service() {
-                    format!("not yet analysed for {}", repo.stack.frameworks.join(", "))
-                } else {
-                    NO_WEB.to_string()
-                };
-                Ok(Verdict::NotApplicable(reason))
-            },
+            run: no_graceful_shutdown,
         },
         Check {
             spec: CheckSpec {
@@ -74,9 +65,9 @@ pub fn checks() -> Vec<Check> {
                 severity: Severity::Low,
                 pass_summary: "no broad `except` that silently drops errors",
                 rationale: "`except Exception: pass` turns every failure, including bugs and outages, into a silent wrong result that no log or alert ever shows.",
-                fix: "Catch the specific exception you expect, and log (`logger.exception(...)`) or re-raise anything else.",
+                fix: "Catch the specific exception you expect, and log (`logger.exception(...)`) or re-raise anything else. Node: no empty `catch {}` or `.catch(() => {})`; log or rethrow.",
             },
-            run: |repo| from_hits(repo, "swallowed-exceptions", python_web(repo), NO_PYTHON_WEB, vec![]),
+            run: |repo| from_hits(repo, "swallowed-exceptions", code_web(repo), NO_CODE_WEB, vec![]),
         },
         Check {
             spec: CheckSpec {
@@ -86,7 +77,7 @@ pub fn checks() -> Vec<Check> {
                 severity: Severity::Low,
                 pass_summary: "no slow work found in request handlers",
                 rationale: "LLM calls, email sending and PDF rendering take seconds and fail transiently: done inside the request they hold a worker, hit client and proxy timeouts, and are lost when they fail. FastAPI `BackgroundTasks` runs in the same process after the response, so it does not count as a queue: the work is lost on restart and never retried.",
-                fix: "Enqueue the work on a task queue (Celery, RQ, Dramatiq, arq, Huey, Taskiq) and return 202 with a job id, or at least retry it from a durable queue; keep only fast work in the handler.",
+                fix: "Enqueue the work on a task queue (Celery, RQ, Dramatiq, arq, Huey, Taskiq) and return 202 with a job id, or at least retry it from a durable queue; keep only fast work in the handler. Node: BullMQ, pg-boss or Temporal for mail, LLM and PDF work.",
             },
             run: no_background_worker,
         },
@@ -132,6 +123,65 @@ fn no_background_worker(repo: &Repo<'_>) -> Result<Verdict, String> {
     if let Some(ev) = deps::signal(repo, "task-queue", "task queue").or_else(|| deps::first(repo, QUEUE_DEPS)) {
         return Ok(Verdict::Pass(vec![ev]));
     }
-    let why = "no task queue found, and slow work in handlers is only detected in Python code so far";
-    from_hits(repo, "no-background-worker", python_web(repo), why, vec![])
+    let why = "no task queue found, and slow work in handlers is only detected in Python and Node code so far";
+    from_hits(repo, "no-background-worker", code_web(repo), why, vec![])
+}
+
+/// Per-file hits, plus Node axios calls without a timeout unless the
+/// process sets a default (`axios.defaults.timeout`).
+fn outbound_http_no_timeout(repo: &Repo<'_>) -> Result<Verdict, String> {
+    let verdict = from_hits(repo, "outbound-http-no-timeout", code_web(repo), NO_CODE_WEB, vec![])?;
+    if !matches!(verdict, Verdict::Pass(_) | Verdict::Fail(_)) || repo.has_signal("http-default-timeout") {
+        return Ok(verdict);
+    }
+    let mut findings = match verdict {
+        Verdict::Fail(f) => f,
+        _ => Vec::new(),
+    };
+    findings.extend(signal_findings(
+        repo,
+        "axios-no-timeout",
+        "axios has no timeout by default: this request waits forever on a server that stops answering",
+    ));
+    Ok(if findings.is_empty() { Verdict::Pass(vec![]) } else { Verdict::Fail(findings) })
+}
+
+const SHUTDOWN_DEPS: &[&str] = &[
+    "@godaddy/terminus",
+    "http-terminator",
+    "stoppable",
+    "close-with-grace",
+    "lightship",
+    "fastify-graceful-shutdown",
+];
+
+/// Python servers drain on SIGTERM themselves; a Node server that calls
+/// `listen` needs its own handler (or a helper package).
+fn no_graceful_shutdown(repo: &Repo<'_>) -> Result<Verdict, String> {
+    if python_web(repo) && !node_web(repo) {
+        return Ok(Verdict::NotApplicable(
+            "Python apps run under uvicorn/gunicorn/daphne, which drain in-flight requests on SIGTERM".into(),
+        ));
+    }
+    if !node_web(repo) {
+        let why = if repo.is_web_service() {
+            format!("not yet analysed for {}", repo.stack.frameworks.join(", "))
+        } else {
+            NO_WEB.to_string()
+        };
+        return Ok(Verdict::NotApplicable(why));
+    }
+    if !repo.has_signal("server-listen") {
+        return Ok(Verdict::NotApplicable("the service starts no server of its own (no listen call found)".into()));
+    }
+    if let Some(ev) =
+        deps::signal(repo, "sigterm-handler", "SIGTERM handling").or_else(|| deps::first(repo, SHUTDOWN_DEPS))
+    {
+        return Ok(Verdict::Pass(vec![ev]));
+    }
+    Ok(Verdict::Fail(signal_findings(
+        repo,
+        "server-listen",
+        "the server listens but nothing handles SIGTERM: deploys cut in-flight requests",
+    )))
 }
