@@ -88,6 +88,8 @@ struct Raw {
     checkout: RawCheckout,
     #[serde(default)]
     repositories: Vec<RepositorySource>,
+    digest: DigestSettings,
+    smtp: RawSmtp,
     log: LogSettings,
 }
 
@@ -140,6 +142,7 @@ struct RawScheduler {
     scan_all: String,
     retention: String,
     retention_days: u32,
+    digest: String,
 }
 
 /// Cron jobs, parsed at load so a bad expression stops the start, not a night run.
@@ -149,6 +152,8 @@ pub struct SchedulerSettings {
     pub scan_all: Cron,
     pub retention: Cron,
     pub retention_days: u32,
+    /// The weekly digest.
+    pub digest: Cron,
 }
 
 /// A validated cron expression (six fields, seconds first, UTC).
@@ -168,6 +173,56 @@ impl Cron {
             fix: "use six fields, seconds first, e.g. \"0 0 3 * * *\" for 03:00 UTC daily".into(),
         })
     }
+}
+
+/// Who gets the weekly digest, besides the recipients added on the admin page.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DigestSettings {
+    /// A repository with no successful scan for this many days is stale.
+    pub stale_days: u32,
+    /// Recipients of the org digest.
+    pub recipients: Vec<String>,
+    /// Recipients of each team's digest, by team slug.
+    #[serde(default)]
+    pub teams: std::collections::BTreeMap<String, Vec<String>>,
+}
+
+/// How the SMTP connection is secured.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SmtpTls {
+    /// Plain connection upgraded with STARTTLS (port 587).
+    Starttls,
+    /// TLS from the first byte (port 465).
+    Tls,
+    /// No encryption: only for a relay on the same host or network.
+    None,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSmtp {
+    host: String,
+    port: u16,
+    tls: SmtpTls,
+    username: String,
+    from: String,
+    timeout_secs: u64,
+}
+
+/// The mail server the digest is sent through.
+#[derive(Debug, Clone)]
+pub struct SmtpSettings {
+    pub host: String,
+    pub port: u16,
+    pub tls: SmtpTls,
+    /// `None`: no authentication.
+    pub username: Option<String>,
+    pub password: Option<Secret>,
+    /// `Name <address>` the digest comes from.
+    pub from: lettre::message::Mailbox,
+    pub timeout_secs: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -254,6 +309,8 @@ pub struct Settings {
     pub checkout: CheckoutSettings,
     /// Repositories listed in the configuration (`[[repositories]]`).
     pub repositories: Vec<RepositorySource>,
+    pub digest: DigestSettings,
+    pub smtp: SmtpSettings,
     pub log: LogSettings,
     /// Error monitoring: errors and panics go to Sentry (or a compatible
     /// service such as GlitchTip) when a DSN is set.
@@ -266,6 +323,7 @@ const SECRETS: &[(&str, &str)] = &[
     ("github.token", "SHIPSHAPE__GITHUB__TOKEN"),
     ("github.webhook_secret", "SHIPSHAPE__GITHUB__WEBHOOK_SECRET"),
     ("observability.sentry_dsn", "SHIPSHAPE__OBSERVABILITY__SENTRY_DSN"),
+    ("smtp.password", "SHIPSHAPE__SMTP__PASSWORD"),
 ];
 
 /// Where configuration values come from, so tests can supply their own environment.
@@ -360,6 +418,7 @@ impl Settings {
                 scan_all: Cron::parse("scheduler.scan_all", &raw.scheduler.scan_all)?,
                 retention: Cron::parse("scheduler.retention", &raw.scheduler.retention)?,
                 retention_days: raw.scheduler.retention_days,
+                digest: Cron::parse("scheduler.digest", &raw.scheduler.digest)?,
             },
             repositories: raw.repositories,
             checkout: CheckoutSettings {
@@ -368,6 +427,16 @@ impl Settings {
                 git_timeout_secs: raw.checkout.git_timeout_secs,
                 allow_local: raw.checkout.allow_local.unwrap_or(raw.mode == Mode::Development),
             },
+            smtp: SmtpSettings {
+                from: mailbox("smtp.from", &raw.smtp.from)?,
+                host: raw.smtp.host,
+                port: raw.smtp.port,
+                tls: raw.smtp.tls,
+                username: Some(raw.smtp.username).filter(|u| !u.is_empty()),
+                password: secret("smtp.password")?,
+                timeout_secs: raw.smtp.timeout_secs,
+            },
+            digest: digest_settings(raw.digest)?,
             log: raw.log,
             sentry_dsn: secret("observability.sentry_dsn")?,
         };
@@ -399,6 +468,15 @@ impl Settings {
                 value: format!("\"local\" with server.bind = {}", self.server.bind),
                 problem: "local auth has no login and is only allowed on a loopback address".into(),
                 fix: "bind to 127.0.0.1, or set SHIPSHAPE__AUTH__MODE=github (or oauth2)".into(),
+            });
+        }
+        let loopback = ["localhost", "127.0.0.1", "::1"].contains(&self.smtp.host.as_str());
+        if self.smtp.tls == SmtpTls::None && self.smtp.username.is_some() && !loopback {
+            return Err(ConfigError::Invalid {
+                key: "smtp.tls",
+                value: format!("\"none\" with smtp.username set and smtp.host = {}", self.smtp.host),
+                problem: "the SMTP password would cross the network unencrypted".into(),
+                fix: "set SHIPSHAPE__SMTP__TLS=starttls (port 587) or tls (port 465)".into(),
             });
         }
         if self.mode == Mode::Production {
@@ -444,6 +522,36 @@ impl Settings {
             LogFormat::Auto => self.mode == Mode::Production,
         }
     }
+}
+
+fn mailbox(key: &'static str, value: &str) -> Result<lettre::message::Mailbox, ConfigError> {
+    value.parse().map_err(|e| ConfigError::Invalid {
+        key,
+        value: format!("\"{value}\""),
+        problem: format!("not an email address: {e}"),
+        fix: "use `name@example.com` or `Name <name@example.com>`".into(),
+    })
+}
+
+/// Addresses are checked at load and lower-cased, so the same person is one recipient.
+fn digest_settings(mut d: DigestSettings) -> Result<DigestSettings, ConfigError> {
+    let check = |key: &'static str, list: &mut Vec<String>| -> Result<(), ConfigError> {
+        for address in list.iter_mut() {
+            let parsed: lettre::Address = address.trim().parse().map_err(|e| ConfigError::Invalid {
+                key,
+                value: format!("\"{address}\""),
+                problem: format!("not an email address: {e}"),
+                fix: "list plain addresses such as \"lead@example.com\"".into(),
+            })?;
+            *address = parsed.to_string().to_ascii_lowercase();
+        }
+        Ok(())
+    };
+    check("digest.recipients", &mut d.recipients)?;
+    for list in d.teams.values_mut() {
+        check("digest.teams", list)?;
+    }
+    Ok(d)
 }
 
 fn read_file(path: &Path) -> Result<String, ConfigError> {

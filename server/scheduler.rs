@@ -17,15 +17,17 @@ use tokio_cron_scheduler::{Job, JobScheduler, JobSchedulerError};
 pub enum Task {
     ScanAll,
     Retention,
+    Digest,
 }
 
 impl Task {
-    pub const ALL: [Task; 2] = [Task::ScanAll, Task::Retention];
+    pub const ALL: [Task; 3] = [Task::ScanAll, Task::Retention, Task::Digest];
 
     pub fn name(self) -> &'static str {
         match self {
             Task::ScanAll => "scan_all",
             Task::Retention => "retention",
+            Task::Digest => "digest",
         }
     }
 
@@ -33,15 +35,19 @@ impl Task {
         match self {
             Task::ScanAll => &settings.scheduler.scan_all,
             Task::Retention => &settings.scheduler.retention,
+            Task::Digest => &settings.scheduler.digest,
         }
     }
 
-    async fn run(self, db: &DatabaseConnection, settings: &Settings) {
+    async fn run(self, db: &DatabaseConnection, settings: &Settings, by: &str) {
         let now = Utc::now();
         let result = match self {
             Task::ScanAll => periodic::scan_all(db, now).await.map(|n| n as u64).map_err(|e| e.to_string()),
             Task::Retention => {
                 periodic::retention(db, now, settings.scheduler.retention_days).await.map_err(|e| e.to_string())
+            }
+            Task::Digest => {
+                crate::digest::schedule(db, settings, by, now).await.map(|runs| runs.len() as u64).map_err(|e| e.to_string())
             }
         };
         match result {
@@ -86,7 +92,7 @@ pub async fn catch_up(
     for task in Task::ALL {
         let Some(slot) = slot_at(task.cron(settings), now) else { continue };
         if claim(db, task.name(), slot, by).await? {
-            task.run(db, settings).await;
+            task.run(db, settings, by).await;
             ran.push(task);
         }
     }
@@ -115,7 +121,7 @@ pub async fn start(
             Box::pin(async move {
                 let Some(slot) = slot_at(task.cron(&settings), Utc::now()) else { return };
                 match claim(&db, task.name(), slot, &by).await {
-                    Ok(true) => task.run(&db, &settings).await,
+                    Ok(true) => task.run(&db, &settings, &by).await,
                     Ok(false) => tracing::debug!(job = task.name(), "slot already taken by another replica"),
                     Err(error) => tracing::error!(job = task.name(), %error, "could not claim the scheduled slot"),
                 }

@@ -1,6 +1,7 @@
 //! HTTP routes, one module per page or API area, and the middleware every
 //! response passes through.
 
+pub mod digest;
 pub mod health;
 pub mod middleware;
 
@@ -8,5 +9,5 @@ use actix_web::web;
 
 /// Registers every route.
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.configure(health::configure);
+    cfg.configure(health::configure).configure(digest::configure);
 }
