@@ -159,9 +159,13 @@ async fn digest(settings: Settings, args: DigestArgs) -> anyhow::Result<()> {
     let digests = Digests::new(&settings)?;
     let week = args.week.unwrap_or_else(|| Week::last_complete(chrono::Utc::now()));
     if args.send {
-        let by = format!("cli-{}-{}", std::env::var("HOSTNAME").unwrap_or_else(|_| "shipshape".into()), std::process::id());
+        let by =
+            format!("cli-{}-{}", std::env::var("HOSTNAME").unwrap_or_else(|_| "shipshape".into()), std::process::id());
         let done = digests.send_week(&db, &settings, week, &by).await?;
-        println!("digest {week}: {} sent, {} skipped (unsubscribed), {} not sent", done.sent, done.skipped, done.remaining);
+        println!(
+            "digest {week}: {} sent, {} skipped (unsubscribed), {} not sent",
+            done.sent, done.skipped, done.remaining
+        );
         if let Some(error) = done.last_error.filter(|_| done.remaining > 0) {
             anyhow::bail!("{} digest mail(s) not sent: {error}", done.remaining);
         }

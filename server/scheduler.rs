@@ -39,16 +39,19 @@ impl Task {
         }
     }
 
-    async fn run(self, db: &DatabaseConnection, settings: &Settings, by: &str) {
+    /// Runs the job of `slot` (the digest reports on the week before its slot,
+    /// whenever the run happens).
+    async fn run(self, db: &DatabaseConnection, settings: &Settings, by: &str, slot: DateTime<Utc>) {
         let now = Utc::now();
         let result = match self {
             Task::ScanAll => periodic::scan_all(db, now).await.map(|n| n as u64).map_err(|e| e.to_string()),
             Task::Retention => {
                 periodic::retention(db, now, settings.scheduler.retention_days).await.map_err(|e| e.to_string())
             }
-            Task::Digest => {
-                crate::digest::schedule(db, settings, by, now).await.map(|runs| runs.len() as u64).map_err(|e| e.to_string())
-            }
+            Task::Digest => crate::digest::schedule(db, settings, by, slot)
+                .await
+                .map(|runs| runs.len() as u64)
+                .map_err(|e| e.to_string()),
         };
         match result {
             Ok(n) => tracing::info!(job = self.name(), count = n, "scheduled job ran"),
@@ -92,7 +95,7 @@ pub async fn catch_up(
     for task in Task::ALL {
         let Some(slot) = slot_at(task.cron(settings), now) else { continue };
         if claim(db, task.name(), slot, by).await? {
-            task.run(db, settings, by).await;
+            task.run(db, settings, by, slot).await;
             ran.push(task);
         }
     }
@@ -121,7 +124,7 @@ pub async fn start(
             Box::pin(async move {
                 let Some(slot) = slot_at(task.cron(&settings), Utc::now()) else { return };
                 match claim(&db, task.name(), slot, &by).await {
-                    Ok(true) => task.run(&db, &settings, &by).await,
+                    Ok(true) => task.run(&db, &settings, &by, slot).await,
                     Ok(false) => tracing::debug!(job = task.name(), "slot already taken by another replica"),
                     Err(error) => tracing::error!(job = task.name(), %error, "could not claim the scheduled slot"),
                 }

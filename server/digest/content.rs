@@ -218,10 +218,7 @@ pub async fn build<C: ConnectionTrait>(
             id: r.id,
             name: format!("{}/{}", r.owner, r.name),
             url: links.repository(&r.owner, &r.name),
-            score: ScoreChange {
-                before: before.get(&r.id).map(|s| s.score),
-                after: after.get(&r.id).map(|s| s.score),
-            },
+            score: ScoreChange { before: before.get(&r.id).map(|s| s.score), after: after.get(&r.id).map(|s| s.score) },
             level_before: before.get(&r.id).map(|s| s.level.clone()),
             level_after: after.get(&r.id).map(|s| s.level.clone()),
         })
@@ -360,9 +357,10 @@ async fn latest_scan_before<C: ConnectionTrait>(db: &C, at: DateTime<Utc>) -> Re
     let mut out = HashMap::new();
     for row in db.query_all_raw(stmt(db, sql, vec![db_time(at).into()])).await? {
         let failed = row.try_get::<String>("", "status")? == "failed";
-        let error = failed.then(|| row.try_get::<Option<String>>("", "error")).transpose()?.map(|e| {
-            e.filter(|e| !e.is_empty()).unwrap_or_else(|| "scan failed".to_string())
-        });
+        let error = failed
+            .then(|| row.try_get::<Option<String>>("", "error"))
+            .transpose()?
+            .map(|e| e.filter(|e| !e.is_empty()).unwrap_or_else(|| "scan failed".to_string()));
         out.insert(row.try_get("", "repository_id")?, LatestScan { error });
     }
     Ok(out)

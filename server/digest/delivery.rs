@@ -68,7 +68,8 @@ pub async fn claim<C: ConnectionTrait>(
     let Some(row) = db.query_one_raw(stmt(db, sql, values)).await? else { return Ok(None) };
     let run_id: i32 = row.try_get("", "id")?;
     for r in active {
-        let sql = "INSERT INTO digest_deliveries (run_id, recipient_id, status, attempts) VALUES ($1, $2, 'pending', 0)";
+        let sql =
+            "INSERT INTO digest_deliveries (run_id, recipient_id, status, attempts) VALUES ($1, $2, 'pending', 0)";
         db.execute_raw(stmt(db, sql, vec![run_id.into(), r.id.into()])).await?;
     }
     Ok(Some(run_id))
@@ -208,11 +209,10 @@ async fn close_run(db: &DatabaseConnection, run_id: i32, error: Option<&str>) ->
             vec![run_id.into(), db_time(Utc::now()).into(), (sent as i32).into()],
         )
     } else {
-        ("UPDATE digest_runs SET recipients = $2, error = $3 WHERE id = $1", vec![
-            run_id.into(),
-            (sent as i32).into(),
-            error.into(),
-        ])
+        (
+            "UPDATE digest_runs SET recipients = $2, error = $3 WHERE id = $1",
+            vec![run_id.into(), (sent as i32).into(), error.into()],
+        )
     };
     db.execute_raw(stmt(db, sql, values)).await?;
     Ok(remaining)

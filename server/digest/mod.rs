@@ -175,8 +175,8 @@ impl Digests {
     }
 }
 
-/// The scheduler's weekly task: claim the week just ended for every scope
-/// with recipients and queue a job per run won. Returns the runs claimed.
+/// The scheduler's weekly task: claim the week that ended before `slot` for
+/// every scope with recipients and queue a job per run won. Returns the runs claimed.
 ///
 /// # Errors
 /// Database errors.
@@ -184,7 +184,7 @@ pub async fn schedule(
     db: &DatabaseConnection,
     settings: &Settings,
     by: &str,
-    now: DateTime<Utc>,
+    slot: DateTime<Utc>,
 ) -> Result<Vec<i32>, DigestError> {
-    delivery::claim_week(db, &settings.digest, Week::last_complete(now), by, now, true).await
+    delivery::claim_week(db, &settings.digest, Week::last_complete(slot), by, slot, true).await
 }

@@ -100,9 +100,7 @@ pub async fn active<C: ConnectionTrait>(
         .await?;
     Ok(rows
         .into_iter()
-        .filter(|r| {
-            r.source == RecipientSource::Admin || configured.contains(&(r.scope.clone(), r.email.clone()))
-        })
+        .filter(|r| r.source == RecipientSource::Admin || configured.contains(&(r.scope.clone(), r.email.clone())))
         .collect())
 }
 
@@ -121,20 +119,28 @@ pub async fn scopes<C: ConnectionTrait>(db: &C, cfg: &DigestSettings) -> Result<
 ///
 /// # Errors
 /// A malformed address or scope; database errors.
-pub async fn add<C: ConnectionTrait>(db: &C, scope: &str, email: &str, now: DateTime<Utc>) -> Result<(), RecipientError> {
+pub async fn add<C: ConnectionTrait>(
+    db: &C,
+    scope: &str,
+    email: &str,
+    now: DateTime<Utc>,
+) -> Result<(), RecipientError> {
     let email: lettre::Address = email.trim().parse().map_err(|_| RecipientError::Address(email.to_string()))?;
     let email = email.to_string().to_ascii_lowercase();
     let valid_scope = scope == "org"
-        || scope.strip_prefix("team:").is_some_and(|s| {
-            !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-        });
+        || scope
+            .strip_prefix("team:")
+            .is_some_and(|s| !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'));
     if !valid_scope {
         return Err(RecipientError::Scope(scope.to_string()));
     }
     upsert(db, scope, &email, RecipientSource::Admin, now).await?;
     digest_recipients::Entity::update_many()
         .col_expr(digest_recipients::Column::Source, sea_orm::sea_query::Expr::value("admin"))
-        .col_expr(digest_recipients::Column::UnsubscribedAt, sea_orm::sea_query::Expr::value(Option::<DateTime<Utc>>::None))
+        .col_expr(
+            digest_recipients::Column::UnsubscribedAt,
+            sea_orm::sea_query::Expr::value(Option::<DateTime<Utc>>::None),
+        )
         .filter(digest_recipients::Column::Email.eq(&email))
         .filter(digest_recipients::Column::Scope.eq(scope))
         .exec(db)

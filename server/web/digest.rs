@@ -100,7 +100,9 @@ async fn scopes(state: &AppState) -> Result<Vec<ScopeItem>, AppError> {
 
 async fn scope_and_week(state: &AppState, q: &ScopeQuery) -> Result<(Scope, Week), AppError> {
     let key = q.scope.as_deref().unwrap_or("org");
-    let scope = Scope::from_key(&state.db, key).await?.ok_or_else(|| AppError::BadRequest(format!("unknown digest scope `{key}`")))?;
+    let scope = Scope::from_key(&state.db, key)
+        .await?
+        .ok_or_else(|| AppError::BadRequest(format!("unknown digest scope `{key}`")))?;
     let week = match &q.week {
         Some(w) => w.parse().map_err(|e: crate::digest::period::BadWeek| AppError::BadRequest(e.to_string()))?,
         None => Week::last_complete(Utc::now()),
@@ -162,8 +164,11 @@ async fn preview(state: web::Data<AppState>, q: web::Query<ScopeQuery>) -> Resul
 async fn send_test(state: web::Data<AppState>, form: web::Form<RecipientForm>) -> Result<HttpResponse, AppError> {
     let q = ScopeQuery { scope: Some(form.scope.clone()), week: None };
     let (scope, week) = scope_and_week(&state, &q).await?;
-    let to: lettre::Address =
-        form.email.trim().parse().map_err(|_| AppError::BadRequest(format!("`{}` is not an email address", form.email)))?;
+    let to: lettre::Address = form
+        .email
+        .trim()
+        .parse()
+        .map_err(|_| AppError::BadRequest(format!("`{}` is not an email address", form.email)))?;
     Digests::new(&state.settings)?.send_test(&state.db, &scope, week, to.as_ref()).await?;
     Ok(see_other(&format!("/admin/digest?sent={}", urlencode(to.as_ref()))))
 }

@@ -105,16 +105,23 @@ impl Environment for NoEnv {
 
 /// Settings for a test: defaults, a random port, the given database, a temp data dir.
 pub fn test_settings(db: &TestDb) -> Settings {
+    test_settings_with(db, |f| f)
+}
+
+/// `test_settings` with more values merged last.
+pub fn test_settings_with(db: &TestDb, customise: impl FnOnce(figment::Figment) -> figment::Figment) -> Settings {
     let url = db.url.clone();
     let data_dir = db.dir.path().join("data");
     Settings::build(None, &[], &NoEnv, |f| {
-        f.merge(("server.bind", "127.0.0.1:0"))
+        let f = f
+            .merge(("server.bind", "127.0.0.1:0"))
             .merge(("server.workers", 1))
             .merge(("server.shutdown_timeout_secs", 1))
             .merge(("worker.enabled", false))
             .merge(("scheduler.enabled", false))
             .merge(("database.url", url))
-            .merge(("data_dir", data_dir.display().to_string()))
+            .merge(("data_dir", data_dir.display().to_string()));
+        customise(f)
     })
     .expect("test settings are valid")
 }
@@ -145,8 +152,12 @@ impl TestApp {
 
 /// Starts the real application on a random port against a fresh database.
 pub async fn spawn_app(backend: Backend) -> TestApp {
-    let test_db = TestDb::new(backend).await;
-    let settings = test_settings(&test_db);
+    spawn_app_with(TestDb::new(backend).await, test_settings).await
+}
+
+/// Starts the real application on `test_db` with the settings `settings` makes for it.
+pub async fn spawn_app_with(test_db: TestDb, settings: impl FnOnce(&TestDb) -> Settings) -> TestApp {
+    let settings = settings(&test_db);
     let app = Application::build(settings).await.expect("application builds");
     let port = app.port();
     let db = app.db.clone();
@@ -157,6 +168,7 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
         .timeout(Duration::from_secs(10))
         .build()
         .expect("client");
+    let backend = test_db.backend;
     TestApp { address: format!("http://127.0.0.1:{port}"), port, db, client, backend, handle, test_db }
 }
 

@@ -6,6 +6,7 @@ mod helpers;
 mod checkout;
 mod cli;
 mod demo;
+mod digest;
 mod health;
 mod history;
 mod queue;
