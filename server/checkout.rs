@@ -55,6 +55,10 @@ pub enum CheckoutError {
     TooManyFiles { commit: String, files: u64, limit: u64 },
     #[error("git {step} took longer than {secs} s and was stopped")]
     Timeout { step: &'static str, secs: u64 },
+    #[error(
+        "the checkout cache is full ({detail}); this repository's clone was removed so other scans can go on: free space under data_dir or give it a bigger volume"
+    )]
+    DiskFull { detail: String },
     #[error("local repositories are not allowed here: {url}")]
     LocalNotAllowed { url: String },
     #[error("git {step} failed: {detail}")]
@@ -86,9 +90,30 @@ pub async fn sync(policy: &CheckoutPolicy, source: &Source<'_>) -> Result<Checko
         return Err(CheckoutError::LocalNotAllowed { url: redact(source.url) });
     }
     let dir = policy.cache_dir.join("checkouts").join(cache_name(source.key));
-    let git = Git { dir: &dir, policy, token: source.token, local };
+    match sync_into(&dir, policy, source, local).await {
+        Err(e) if e.is_disk_full() => {
+            // A half-written clone would keep the disk full for every
+            // other repository; this one starts over next time.
+            let _ = tokio::fs::remove_dir_all(&dir).await;
+            let detail = match e {
+                CheckoutError::Git { detail, .. } => detail.lines().next().unwrap_or_default().to_string(),
+                other => other.to_string(),
+            };
+            Err(CheckoutError::DiskFull { detail })
+        }
+        result => result,
+    }
+}
+
+async fn sync_into(
+    dir: &Path,
+    policy: &CheckoutPolicy,
+    source: &Source<'_>,
+    local: bool,
+) -> Result<Checkout, CheckoutError> {
+    let git = Git { dir, policy, token: source.token, local };
     if !dir.join(".git").is_dir() {
-        tokio::fs::create_dir_all(&dir).await?;
+        tokio::fs::create_dir_all(dir).await?;
         git.run("init", &["init", "-q", "--template=", "."]).await?;
     }
     // The URL may change (a renamed repository); set it every time.
@@ -116,7 +141,17 @@ pub async fn sync(policy: &CheckoutPolicy, source: &Source<'_>) -> Result<Checko
     }
     git.run("checkout", &["checkout", "-q", "--force", "--detach", &commit]).await?;
     git.run("clean", &["clean", "-q", "-ffdx"]).await?;
-    Ok(Checkout { path: dir, branch, commit, files, bytes })
+    Ok(Checkout { path: dir.to_path_buf(), branch, commit, files, bytes })
+}
+
+impl CheckoutError {
+    fn is_disk_full(&self) -> bool {
+        match self {
+            CheckoutError::Io(e) => e.kind() == std::io::ErrorKind::StorageFull,
+            CheckoutError::Git { detail, .. } => detail.contains("No space left on device"),
+            _ => false,
+        }
+    }
 }
 
 /// Runs git in one cached clone with the safety settings.
@@ -206,6 +241,7 @@ fn classify_fetch(e: CheckoutError, url: &str, branch: &str) -> CheckoutError {
         CheckoutError::Git { detail, .. } if detail.contains("couldn't find remote ref") => {
             CheckoutError::NoSuchBranch { url: redact(url), branch: branch.to_string() }
         }
+        e if e.is_disk_full() => e,
         CheckoutError::Git { detail, .. } => CheckoutError::RemoteGone { url: redact(url), detail },
         other => other,
     }

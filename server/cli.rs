@@ -20,7 +20,12 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the dashboard and API server (applies pending migrations first).
-    Serve,
+    Serve {
+        /// Which parts to run in this process (overrides `server.role`):
+        /// split web and worker replicas on one Postgres to scale out.
+        #[arg(long, value_enum)]
+        role: Option<crate::config::Role>,
+    },
     /// Scan a directory and print its readiness report (no database needed).
     Scan(crate::scan_cmd::ScanArgs),
     /// Build sample repositories with months of history, scan every commit,
@@ -78,8 +83,13 @@ pub async fn run(cli: Cli) -> ExitCode {
     let result = match cli.command {
         // `scan` needs no server configuration: a broken config must not stop it.
         Command::Scan(args) => return tokio::task::block_in_place(|| crate::scan_cmd::run(args)),
-        Command::Serve => match settings(cli.config.as_deref()) {
-            Ok((s, _telemetry)) => serve(s).await,
+        Command::Serve { role } => match settings(cli.config.as_deref()) {
+            Ok((mut s, _telemetry)) => {
+                if let Some(role) = role {
+                    s.server.role = role;
+                }
+                serve(s).await
+            }
             Err(code) => return code,
         },
         Command::Demo { no_serve } => match settings(cli.config.as_deref()) {

@@ -42,6 +42,37 @@ pub enum Mode {
     Production,
 }
 
+/// Which parts of the application a process runs, so replicas can be
+/// split by job: `web` serves pages and fires the scheduler, `worker` runs
+/// scans (serving only the health probes), `all` does both.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    All,
+    Web,
+    Worker,
+}
+
+impl Role {
+    pub fn serves_pages(self) -> bool {
+        self != Role::Worker
+    }
+
+    /// Whether this process runs scans, given `worker.enabled`: a dedicated
+    /// worker always does; `all` only when the config lets it.
+    pub fn runs_worker(self, worker_enabled: bool) -> bool {
+        match self {
+            Role::Worker => true,
+            Role::All => worker_enabled,
+            Role::Web => false,
+        }
+    }
+
+    pub fn runs_scheduler(self, scheduler_enabled: bool) -> bool {
+        self != Role::Worker && scheduler_enabled
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum AuthMode {
@@ -97,6 +128,7 @@ struct Raw {
 #[serde(deny_unknown_fields)]
 pub struct ServerSettings {
     pub bind: SocketAddr,
+    pub role: Role,
     pub public_url: url::Url,
     pub workers: usize,
     pub shutdown_timeout_secs: u64,

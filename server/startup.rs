@@ -52,13 +52,14 @@ impl Application {
         let port = listener.local_addr()?.port();
         let state = AppState { db: db.clone(), settings: Arc::new(settings.clone()) };
         let https = settings.server.public_url.scheme() == "https";
+        let role = settings.server.role;
         let mut server = HttpServer::new(move || {
             App::new()
                 .app_data(actix_web::web::Data::new(state.clone()))
                 .wrap(web::middleware::security_headers(https))
                 .wrap(Compress::default())
                 .wrap(from_fn(web::middleware::request_id))
-                .configure(web::configure)
+                .configure(|cfg| if role.serves_pages() { web::configure(cfg) } else { web::configure_probes(cfg) })
         })
         .listen(listener)?
         .disable_signals()
@@ -66,9 +67,9 @@ impl Application {
         if settings.server.workers > 0 {
             server = server.workers(settings.server.workers);
         }
-        tracing::info!(address = %format!("{}:{port}", settings.server.bind.ip()), database = %settings.database.redacted(), "listening");
-        let worker = settings.worker.enabled.then(|| spawn_worker(&settings, db.clone()));
-        let scheduler = if settings.scheduler.enabled {
+        tracing::info!(address = %format!("{}:{port}", settings.server.bind.ip()), ?role, database = %settings.database.redacted(), "listening");
+        let worker = role.runs_worker(settings.worker.enabled).then(|| spawn_worker(&settings, db.clone()));
+        let scheduler = if role.runs_scheduler(settings.scheduler.enabled) {
             let by =
                 format!("{}-{}", std::env::var("HOSTNAME").unwrap_or_else(|_| "shipshape".into()), std::process::id());
             Some(

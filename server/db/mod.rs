@@ -55,8 +55,18 @@ pub async fn migrate_up(db: &DatabaseConnection) -> Result<(), DbErr> {
     Migrator::up(db, None).await
 }
 
-/// Readiness: the database answers and no migration is pending.
+/// How long a readiness probe waits for the database. Orchestrators give a
+/// probe about a second; an answer after their timeout is no answer.
+const READINESS_TIMEOUT: Duration = Duration::from_millis(800);
+
+/// Readiness: the database answers promptly and no migration is pending.
 pub async fn readiness(db: &DatabaseConnection) -> Result<(), String> {
+    tokio::time::timeout(READINESS_TIMEOUT, readiness_checks(db))
+        .await
+        .unwrap_or_else(|_| Err(format!("database did not answer within {} ms", READINESS_TIMEOUT.as_millis())))
+}
+
+async fn readiness_checks(db: &DatabaseConnection) -> Result<(), String> {
     db.execute_unprepared("SELECT 1").await.map_err(|e| format!("database unreachable: {e}"))?;
     let pending = Migrator::get_pending_migrations(db).await.map_err(|e| format!("cannot read migrations: {e}"))?;
     if pending.is_empty() {

@@ -11,3 +11,9 @@ use actix_web::web;
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.configure(health::configure).configure(digest::configure);
 }
+
+/// The routes of a worker-only replica: the health probes its orchestrator
+/// needs, nothing a user could reach.
+pub fn configure_probes(cfg: &mut web::ServiceConfig) {
+    cfg.configure(health::configure);
+}

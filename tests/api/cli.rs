@@ -5,16 +5,6 @@ use crate::helpers::*;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-fn shipshape(dir: &std::path::Path) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_shipshape"));
-    cmd.current_dir(dir).env_clear().env("PATH", std::env::var("PATH").unwrap_or_default());
-    cmd
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
-
 /// Starts `serve`, waits for /readyz 200, then stops it with SIGTERM and
 /// expects a clean exit.
 async fn serve_until_ready_then_sigterm(mut cmd: Command) {

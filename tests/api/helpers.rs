@@ -195,3 +195,15 @@ pub async fn add_repository(db: &DatabaseConnection, name: &str, url: &str) -> i
     .expect("insert repository")
     .id
 }
+
+/// The real `shipshape` binary, run in `dir` with an empty environment but
+/// PATH, as an operator's fresh shell would.
+pub fn shipshape(dir: &std::path::Path) -> std::process::Command {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_shipshape"));
+    cmd.current_dir(dir).env_clear().env("PATH", std::env::var("PATH").unwrap_or_default());
+    cmd
+}
+
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}

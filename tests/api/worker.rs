@@ -206,3 +206,55 @@ async fn configured_repositories_are_tracked_and_scanned_at_start() {
         "an already scanned repository is not queued again at start"
     );
 }
+
+/// The checkout cache's disk fills up (a 4 MiB tmpfs stands in for the
+/// volume): the repository that does not fit fails with a clear reason and
+/// leaves nothing behind, and the next repository still scans.
+#[tokio::test]
+async fn a_full_checkout_disk_fails_that_scan_clearly_and_others_go_on() {
+    let (tdb, db) = setup(Backend::Postgres).await;
+    let cache = tdb.dir.path().join("cache");
+    std::fs::create_dir_all(&cache).unwrap();
+    let mount = std::process::Command::new("mount")
+        .args(["-t", "tmpfs", "-o", "size=4m", "tmpfs"])
+        .arg(&cache)
+        .output()
+        .expect("run mount");
+    assert!(mount.status.success(), "mounting a small tmpfs needs root: {}", String::from_utf8_lossy(&mount.stderr));
+    struct Unmount(std::path::PathBuf);
+    impl Drop for Unmount {
+        fn drop(&mut self) {
+            let _ = std::process::Command::new("umount").arg("-l").arg(&self.0).status();
+        }
+    }
+    let _unmount = Unmount(cache.clone());
+
+    // 6 MiB that git cannot compress: more than the disk holds.
+    let mut noise = vec![0u8; 6 * 1024 * 1024];
+    let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+    for b in noise.iter_mut() {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        *b = x as u8;
+    }
+    let big = GitRepo::new();
+    big.write("assets/blob.bin", &noise);
+    big.commit(Commit::new("a big asset"));
+    let small = GitRepo::with_files(&[("README.md", "# small\n")]);
+    let big_id = add_repository(&db, "big", &big.url()).await;
+    let small_id = add_repository(&db, "small", &small.url()).await;
+    let cfg = config(&cache, 1000);
+
+    request(&db, big_id).await;
+    let out = run_once(&db, &cfg).await.unwrap().expect("a job ran");
+    let JobOutcome::Failed { error, .. } = out else { panic!("{out:?}") };
+    assert!(error.starts_with("the checkout cache is full"), "{error}");
+    assert!(error.contains("No space left on device"), "the cause is kept: {error}");
+    let left: Vec<_> = std::fs::read_dir(cache.join("checkouts")).map(|d| d.flatten().collect()).unwrap_or_default();
+    assert!(left.is_empty(), "the partial clone is removed: {left:?}");
+
+    request(&db, small_id).await;
+    let out = run_once(&db, &cfg).await.unwrap().expect("a job ran");
+    assert!(matches!(out, JobOutcome::Scanned { .. }), "the next repository still scans: {out:?}");
+}

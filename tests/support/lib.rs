@@ -85,19 +85,23 @@ impl GitRepo {
 
     /// Writes a file (creating directories) and stages it.
     pub fn write(&self, path: &str, contents: impl AsRef<[u8]>) -> &Self {
-        let full = self.path().join(path);
-        if let Some(parent) = full.parent() {
-            std::fs::create_dir_all(parent).expect("create dirs");
-        }
-        std::fs::write(&full, contents).expect("write fixture file");
-        self.git(&["add", "--", path]);
-        self
+        self.write_all(&[(path, contents)])
     }
 
-    /// Writes several files.
-    pub fn write_all(&self, files: &[(&str, &str)]) -> &Self {
-        for (p, c) in files {
-            self.write(p, c);
+    /// Writes several files and stages them, with one `git add` per
+    /// few hundred paths rather than one per file (big fixtures).
+    pub fn write_all<C: AsRef<[u8]>>(&self, files: &[(&str, C)]) -> &Self {
+        for (path, contents) in files {
+            let full = self.path().join(path);
+            if let Some(parent) = full.parent() {
+                std::fs::create_dir_all(parent).expect("create dirs");
+            }
+            std::fs::write(&full, contents).expect("write fixture file");
+        }
+        for chunk in files.chunks(500) {
+            let mut args = vec!["add", "--"];
+            args.extend(chunk.iter().map(|(p, _)| *p));
+            self.git(&args);
         }
         self
     }
