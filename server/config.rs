@@ -821,6 +821,26 @@ mod tests {
     }
 
     #[test]
+    fn smtp_and_digest_recipients_are_checked_at_load() {
+        let file = "[smtp]\nhost = \"smtp.example.com\"\nusername = \"ship\"\ntls = \"none\"\n";
+        let err = load(&[], Some(file)).unwrap_err().to_string();
+        assert!(err.contains("smtp.tls") && err.contains("unencrypted"), "{err}");
+        let err = load(&[], Some("[digest]\nrecipients = [\"not an address\"]\n")).unwrap_err().to_string();
+        assert!(err.contains("digest.recipients") && err.contains("not an address"), "{err}");
+        let err = load(&[], Some("[smtp]\npassword = \"hunter2\"\n")).unwrap_err();
+        assert!(matches!(err, ConfigError::SecretInFile { .. }), "{err}");
+        let file = "[digest]\nrecipients = [\"Ops@Example.com\"]\n[digest.teams]\npayments = [\"lead@example.com\"]\n";
+        let s =
+            load(&[("SHIPSHAPE__SMTP__PASSWORD", "pw"), ("SHIPSHAPE__SMTP__USERNAME", "ship")], Some(file)).unwrap();
+        assert_eq!(s.digest.recipients, vec!["ops@example.com"]);
+        assert_eq!(s.digest.teams["payments"], vec!["lead@example.com"]);
+        assert_eq!(
+            (s.smtp.username.as_deref(), s.smtp.password.as_ref().map(Secret::expose)),
+            (Some("ship"), Some("pw"))
+        );
+    }
+
+    #[test]
     fn secrets_in_a_config_file_are_refused() {
         let err = load(&[], Some("[auth]\nsession_key = \"abc\"\n")).unwrap_err();
         assert!(matches!(err, ConfigError::SecretInFile { .. }), "{err}");
