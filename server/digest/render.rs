@@ -181,7 +181,7 @@ fn score(s: Option<f64>) -> String {
 
 fn signed(d: Option<f64>) -> String {
     match d {
-        Some(d) if d == 0.0 => "±0.0".into(),
+        Some(0.0) => "±0.0".into(),
         Some(d) => format!("{d:+.1}"),
         None => "new".into(),
     }
