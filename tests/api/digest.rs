@@ -436,12 +436,14 @@ async fn admins_preview_the_digest_send_a_test_and_add_recipients() {
     assert!(sink.recipients().contains(&"new@example.com".to_string()));
 }
 
-/// `shipshape digest --dry-run` prints the digest without mailing anyone.
+/// `shipshape digest --dry-run` prints the digest without mailing anyone;
+/// `--send` mails the week's digests once.
 #[tokio::test]
-async fn the_dry_run_prints_the_text_digest_and_the_html_on_request() {
+async fn the_cli_prints_the_digest_on_a_dry_run_and_sends_it_once() {
     let (tdb, db) = migrated(Backend::Sqlite).await;
     let week = Week::last_complete(Utc::now());
     let history = week_of_history(&db, week).await;
+    let port = free_port();
     let run = |args: &[&str]| {
         let out = Command::new(env!("CARGO_BIN_EXE_shipshape"))
             .current_dir(tdb.dir.path())
@@ -450,6 +452,10 @@ async fn the_dry_run_prints_the_text_digest_and_the_html_on_request() {
             .env("DATABASE_URL", &tdb.url)
             .env("SHIPSHAPE__SERVER__PUBLIC_URL", PUBLIC_URL)
             .env("SHIPSHAPE__LOG__LEVEL", "error")
+            .env("SHIPSHAPE__SMTP__HOST", "127.0.0.1")
+            .env("SHIPSHAPE__SMTP__PORT", port.to_string())
+            .env("SHIPSHAPE__SMTP__TLS", "none")
+            .env("SHIPSHAPE__DIGEST__RECIPIENTS", format!("[\"{}\"]", ORG[1]))
             .arg("digest")
             .args(args)
             .output()
@@ -477,6 +483,13 @@ async fn the_dry_run_prints_the_text_digest_and_the_html_on_request() {
         .try_get::<i64>("", "n")
         .unwrap();
     assert_eq!(runs, 0);
+
+    let sink = SmtpSink::start(port);
+    assert!(run(&["--send"]).contains(&format!("digest {week}: 1 sent")));
+    assert!(run(&["--send"]).contains(&format!("digest {week}: 0 sent")), "the week was sent already");
+    assert_eq!(sink.recipients(), vec![ORG[1]]);
+    assert!(parse(&sink.message_to(ORG[1])).text.contains("acme/legacy: latest scan failed"));
+
     let bad = Command::new(env!("CARGO_BIN_EXE_shipshape"))
         .args(["digest", "--dry-run", "--week", "2026-47"])
         .output()
