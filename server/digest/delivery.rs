@@ -140,33 +140,32 @@ pub async fn deliver(
         .all(db)
         .await?;
     let mut out = Delivered::default();
-    let mut prepared = None;
-    for delivery in todo {
-        let now = Utc::now();
-        if !take(db, delivery.id, by, now).await? {
-            continue;
-        }
-        let recipient = digest_recipients::Entity::find_by_id(delivery.recipient_id).one(db).await?;
-        let Some(recipient) = recipient.filter(|r| r.unsubscribed_at.is_none()) else {
-            finish(db, delivery.id, DeliveryStatus::Skipped, None).await?;
-            out.skipped += 1;
-            continue;
-        };
-        let prepared = match &mut prepared {
-            Some(p) => p,
-            None => prepared.insert(digests.prepare(db, &scope, week).await?),
-        };
-        let mail = prepared.mail(Some(digests.links.unsubscribe(&recipient.token)))?;
-        match digests.mailer.send(&recipient.email, &mail).await {
-            Ok(()) => {
-                finish(db, delivery.id, DeliveryStatus::Sent, None).await?;
-                out.sent += 1;
+    if !todo.is_empty() {
+        // Built before any delivery is taken, so a failure here leaves none stuck in `sending`.
+        let prepared = digests.prepare(db, &scope, week).await?;
+        for delivery in todo {
+            let now = Utc::now();
+            if !take(db, delivery.id, by, now).await? {
+                continue;
             }
-            Err(e) => {
-                let error = e.to_string();
-                tracing::warn!(run = run_id, recipient = %recipient.email, %error, "digest delivery failed");
-                finish(db, delivery.id, DeliveryStatus::Pending, Some(&error)).await?;
-                out.last_error = Some(error);
+            let recipient = digest_recipients::Entity::find_by_id(delivery.recipient_id).one(db).await?;
+            let Some(recipient) = recipient.filter(|r| r.unsubscribed_at.is_none()) else {
+                finish(db, delivery.id, DeliveryStatus::Skipped, None).await?;
+                out.skipped += 1;
+                continue;
+            };
+            let mail = prepared.mail(Some(digests.links.unsubscribe(&recipient.token)))?;
+            match digests.mailer.send(&recipient.email, &mail).await {
+                Ok(()) => {
+                    finish(db, delivery.id, DeliveryStatus::Sent, None).await?;
+                    out.sent += 1;
+                }
+                Err(e) => {
+                    let error = e.to_string();
+                    tracing::warn!(run = run_id, recipient = %recipient.email, %error, "digest delivery failed");
+                    finish(db, delivery.id, DeliveryStatus::Pending, Some(&error)).await?;
+                    out.last_error = Some(error);
+                }
             }
         }
     }
