@@ -2,6 +2,7 @@
 //! `Result<_, AppError>`; 5xx bodies are generic (details go to the log with
 //! the request id), 4xx bodies say what was wrong.
 
+use crate::webhook::WebhookError;
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
 
@@ -18,6 +19,8 @@ pub enum AppError {
     Upstream(String),
     #[error("internal error")]
     Internal(#[from] anyhow::Error),
+    #[error(transparent)]
+    Webhook(#[from] WebhookError),
 }
 
 impl ResponseError for AppError {
@@ -28,6 +31,14 @@ impl ResponseError for AppError {
             AppError::Database(_) => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Upstream(_) => StatusCode::BAD_GATEWAY,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            AppError::Webhook(e) => match e {
+                // Not a fault of the sender: this server has no secret to check with.
+                WebhookError::NotConfigured => StatusCode::SERVICE_UNAVAILABLE,
+                WebhookError::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+                WebhookError::Signature(_) => StatusCode::UNAUTHORIZED,
+                WebhookError::Body(_) | WebhookError::Header(_) | WebhookError::Payload(_) => StatusCode::BAD_REQUEST,
+                WebhookError::Db(_) | WebhookError::Queue(_) => StatusCode::SERVICE_UNAVAILABLE,
+            },
         }
     }
 

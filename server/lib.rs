@@ -24,5 +24,6 @@ pub mod state;
 pub mod store;
 pub mod telemetry;
 pub mod web;
+pub mod webhook;
 
 pub use shipshape_analysis as analysis;

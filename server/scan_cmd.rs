@@ -1,5 +1,7 @@
-//! `shipshape scan PATH`: the analysis core on one directory, no database.
-//! Exit 0 when the gates pass, 1 when one fails, 2 on errors.
+//! `shipshape scan PATH|URL`: the analysis core on one directory, no
+//! database. A git URL is first brought to disk by the same checkout code
+//! (and limits) as the worker's. Exit 0 when the gates pass, 1 when one
+//! fails, 2 on errors.
 
 use shipshape_analysis::report::{self, Format};
 use shipshape_analysis::{Level, Options};
@@ -10,8 +12,21 @@ use std::process::ExitCode;
 /// What `scan` was asked to do.
 #[derive(Debug, clap::Args)]
 pub struct ScanArgs {
-    /// The directory to scan (a checkout or any folder).
+    /// The directory to scan (a checkout or any folder), or a git URL
+    /// (https://, ssh://, git@host:, file://) to clone shallowly first.
     pub path: PathBuf,
+    /// For a URL: the branch to scan (default: the remote's default branch).
+    #[arg(long, value_name = "BRANCH")]
+    pub branch: Option<String>,
+    /// For a URL: refuse trees with more files than this.
+    #[arg(long, default_value_t = 200_000, value_name = "N")]
+    pub max_files: u64,
+    /// For a URL: refuse trees larger than this many MiB.
+    #[arg(long, default_value_t = 1024, value_name = "MIB")]
+    pub max_mb: u64,
+    /// For a URL: seconds each git command may take.
+    #[arg(long, default_value_t = 600, value_name = "SECS")]
+    pub git_timeout: u64,
     /// table | json | sarif | markdown
     #[arg(long, default_value = "table", value_parser = parse_format)]
     pub format: Format,
@@ -62,7 +77,12 @@ pub fn run(args: ScanArgs) -> ExitCode {
 }
 
 fn scan(args: &ScanArgs) -> Result<bool, String> {
-    let report = shipshape_analysis::analyze(&args.path, &Options::default()).map_err(|e| e.to_string())?;
+    let clone = match args.path.to_str().filter(|p| is_url(p)) {
+        Some(url) => Some(check_out(args, url)?),
+        None => None,
+    };
+    let dir = clone.as_ref().map_or(args.path.as_path(), |(_, checkout)| checkout.path.as_path());
+    let report = shipshape_analysis::analyze(dir, &Options::default()).map_err(|e| e.to_string())?;
     let to_terminal = args.output.is_none() && std::io::stdout().is_terminal();
     let color = to_terminal && std::env::var_os("NO_COLOR").is_none();
     let mut text = report::render(&report, args.format, color);
@@ -78,6 +98,31 @@ fn scan(args: &ScanArgs) -> Result<bool, String> {
         eprintln!("gate failed: {reason}");
     }
     Ok(gate.passed)
+}
+
+fn is_url(path: &str) -> bool {
+    path.contains("://") || (path.starts_with("git@") && path.contains(':'))
+}
+
+/// Clones into a temporary cache that is removed with the returned guard.
+fn check_out(args: &ScanArgs, url: &str) -> Result<(tempfile::TempDir, crate::checkout::Checkout), String> {
+    use crate::checkout::{CheckoutPolicy, Source, sync};
+    let cache = tempfile::Builder::new()
+        .prefix("shipshape-scan-")
+        .tempdir()
+        .map_err(|e| format!("cannot create a checkout directory: {e}"))?;
+    let policy = CheckoutPolicy {
+        cache_dir: cache.path().to_path_buf(),
+        max_bytes: args.max_mb.saturating_mul(1024 * 1024),
+        max_files: args.max_files,
+        timeout: std::time::Duration::from_secs(args.git_timeout),
+        // Whoever runs the CLI chose this URL; local clones are theirs to make.
+        allow_local: true,
+    };
+    let source = Source { key: "scan", url, branch: args.branch.as_deref(), token: None };
+    let checkout = tokio::runtime::Handle::current().block_on(sync(&policy, &source)).map_err(|e| e.to_string())?;
+    eprintln!("scanning {} at {} ({} files)", crate::checkout::redact(url), &checkout.commit, checkout.files);
+    Ok((cache, checkout))
 }
 
 fn write_file(path: &Path, text: &str) -> Result<(), String> {

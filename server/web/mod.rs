@@ -4,12 +4,14 @@
 pub mod digest;
 pub mod health;
 pub mod middleware;
+pub mod webhook;
 
 use actix_web::web;
 
 /// Registers every route.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.configure(health::configure).configure(digest::configure);
+    cfg.configure(webhook::configure);
 }
 
 /// The routes of a worker-only replica: the health probes its orchestrator

@@ -229,7 +229,11 @@ on_both_databases! {
     async fn the_digest_of_a_real_week_is_mailed_with_both_parts_the_chart_links_and_unsubscribe(backend) {
         let port = free_port();
         let sink = SmtpSink::start(port);
-        let app = spawn_app_with(TestDb::new(backend).await, |db| settings(db, port)).await;
+        let app = {
+            let tdb = TestDb::new(backend).await;
+            let s = settings(&tdb, port);
+            spawn_app_with(tdb, s).await
+        };
         let s = settings(&app.test_db, port);
         let week = Week::last_complete(Utc::now());
         let history = week_of_history(&app.db, week).await;
@@ -384,7 +388,11 @@ on_both_databases! {
 async fn admins_preview_the_digest_send_a_test_and_add_recipients() {
     let port = free_port();
     let sink = SmtpSink::start(port);
-    let app = spawn_app_with(TestDb::new(Backend::Sqlite).await, |db| settings(db, port)).await;
+    let app = {
+        let tdb = TestDb::new(Backend::Sqlite).await;
+        let s = settings(&tdb, port);
+        spawn_app_with(tdb, s).await
+    };
     let week = Week::last_complete(Utc::now());
     let _history = week_of_history(&app.db, week).await;
 

@@ -105,14 +105,27 @@ impl Environment for NoEnv {
 
 /// Settings for a test: defaults, a random port, the given database, a temp data dir.
 pub fn test_settings(db: &TestDb) -> Settings {
-    test_settings_with(db, |f| f)
+    test_settings_with_env(db, &NoEnv)
+}
+
+/// `test_settings` reading secrets from `env`.
+pub fn test_settings_with_env(db: &TestDb, env: &dyn Environment) -> Settings {
+    test_settings_custom(db, env, |f| f)
 }
 
 /// `test_settings` with more values merged last.
 pub fn test_settings_with(db: &TestDb, customise: impl FnOnce(figment::Figment) -> figment::Figment) -> Settings {
+    test_settings_custom(db, &NoEnv, customise)
+}
+
+fn test_settings_custom(
+    db: &TestDb,
+    env: &dyn Environment,
+    customise: impl FnOnce(figment::Figment) -> figment::Figment,
+) -> Settings {
     let url = db.url.clone();
     let data_dir = db.dir.path().join("data");
-    Settings::build(None, &[], &NoEnv, |f| {
+    Settings::build(None, &[], env, |f| {
         let f = f
             .merge(("server.bind", "127.0.0.1:0"))
             .merge(("server.workers", 1))
@@ -152,12 +165,14 @@ impl TestApp {
 
 /// Starts the real application on a random port against a fresh database.
 pub async fn spawn_app(backend: Backend) -> TestApp {
-    spawn_app_with(TestDb::new(backend).await, test_settings).await
+    let test_db = TestDb::new(backend).await;
+    let settings = test_settings(&test_db);
+    spawn_app_with(test_db, settings).await
 }
 
-/// Starts the real application on `test_db` with the settings `settings` makes for it.
-pub async fn spawn_app_with(test_db: TestDb, settings: impl FnOnce(&TestDb) -> Settings) -> TestApp {
-    let settings = settings(&test_db);
+/// Starts the real application with the given settings on `test_db`.
+pub async fn spawn_app_with(test_db: TestDb, settings: Settings) -> TestApp {
+    let backend = test_db.backend;
     let app = Application::build(settings).await.expect("application builds");
     let port = app.port();
     let db = app.db.clone();
@@ -168,7 +183,6 @@ pub async fn spawn_app_with(test_db: TestDb, settings: impl FnOnce(&TestDb) -> S
         .timeout(Duration::from_secs(10))
         .build()
         .expect("client");
-    let backend = test_db.backend;
     TestApp { address: format!("http://127.0.0.1:{port}"), port, db, client, backend, handle, test_db }
 }
 

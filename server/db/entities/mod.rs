@@ -18,3 +18,4 @@ pub mod jobs;
 pub mod repositories;
 pub mod scans;
 pub mod teams;
+pub mod webhook_deliveries;
