@@ -38,11 +38,33 @@ pub enum Command {
     /// Discover the repositories of the GitHub organisations and users in
     /// `github.sources` now (the scheduler also does it hourly).
     Discover,
+    /// Print this week's digest (--dry-run) or send it now (--send).
+    Digest(DigestArgs),
     /// Manage the database schema.
     Migrate {
         #[command(subcommand)]
         action: MigrateAction,
     },
+}
+
+#[derive(Debug, clap::Args)]
+#[command(group(clap::ArgGroup::new("action").required(true).args(["dry_run", "send"])))]
+pub struct DigestArgs {
+    /// Print the digest to stdout instead of mailing it.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Mail the week's digests to their recipients now (each at most once per week, as the scheduler would).
+    #[arg(long)]
+    pub send: bool,
+    /// With --dry-run: the digest of this team (slug) instead of the org's.
+    #[arg(long, value_name = "SLUG", requires = "dry_run")]
+    pub team: Option<String>,
+    /// With --dry-run: print the HTML part (chart inlined) instead of the text.
+    #[arg(long, requires = "dry_run")]
+    pub html: bool,
+    /// The ISO week to report on, e.g. 2026-W47; default: the last complete week.
+    #[arg(long, value_name = "YYYY-Www")]
+    pub week: Option<crate::digest::period::Week>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -79,6 +101,10 @@ pub async fn run(cli: Cli) -> ExitCode {
         },
         Command::Discover => match settings(cli.config.as_deref()) {
             Ok((s, _telemetry)) => discover(s).await,
+            Err(code) => return code,
+        },
+        Command::Digest(args) => match settings(cli.config.as_deref()) {
+            Ok((s, _telemetry)) => digest(s, args).await,
             Err(code) => return code,
         },
         Command::Migrate { action } => match settings(cli.config.as_deref()) {
@@ -168,6 +194,37 @@ async fn discover(settings: Settings) -> anyhow::Result<()> {
     db.close().await?;
     if !failed.is_empty() {
         anyhow::bail!("{}", failed.join("; "));
+    }
+    Ok(())
+}
+
+async fn digest(settings: Settings, args: DigestArgs) -> anyhow::Result<()> {
+    use crate::digest::{Digests, content::Scope, period::Week};
+    let db = crate::db::connect(&settings.database).await?;
+    crate::db::migrate_up(&db).await?;
+    let digests = Digests::new(&settings)?;
+    let week = args.week.unwrap_or_else(|| Week::last_complete(chrono::Utc::now()));
+    if args.send {
+        let by =
+            format!("cli-{}-{}", std::env::var("HOSTNAME").unwrap_or_else(|_| "shipshape".into()), std::process::id());
+        let done = digests.send_week(&db, &settings, week, &by).await?;
+        println!(
+            "digest {week}: {} sent, {} skipped (unsubscribed), {} not sent",
+            done.sent, done.skipped, done.remaining
+        );
+        if let Some(error) = done.last_error.filter(|_| done.remaining > 0) {
+            anyhow::bail!("{} digest mail(s) not sent: {error}", done.remaining);
+        }
+        return Ok(());
+    }
+    let key = args.team.map_or_else(|| "org".to_string(), |slug| format!("team:{slug}"));
+    let scope = Scope::from_key(&db, &key).await?.ok_or_else(|| anyhow::anyhow!("`{key}` is not a team slug"))?;
+    let prepared = digests.prepare(&db, &scope, week).await?;
+    if args.html {
+        println!("{}", prepared.preview_html()?);
+    } else {
+        let mail = prepared.mail(None)?;
+        println!("Subject: {}\n\n{}", mail.subject, mail.text);
     }
     Ok(())
 }

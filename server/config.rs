@@ -126,6 +126,8 @@ struct Raw {
     checkout: RawCheckout,
     #[serde(default)]
     repositories: Vec<RepositorySource>,
+    digest: DigestSettings,
+    smtp: RawSmtp,
     log: LogSettings,
 }
 
@@ -241,6 +243,7 @@ struct RawScheduler {
     retention: String,
     discovery: String,
     retention_days: u32,
+    digest: String,
 }
 
 /// Cron jobs, parsed at load so a bad expression stops the start, not a night run.
@@ -252,6 +255,8 @@ pub struct SchedulerSettings {
     /// GitHub discovery of `github.sources` (hourly by default).
     pub discovery: Cron,
     pub retention_days: u32,
+    /// The weekly digest.
+    pub digest: Cron,
 }
 
 /// A validated cron expression (six fields, seconds first, UTC).
@@ -271,6 +276,56 @@ impl Cron {
             fix: "use six fields, seconds first, e.g. \"0 0 3 * * *\" for 03:00 UTC daily".into(),
         })
     }
+}
+
+/// Who gets the weekly digest, besides the recipients added on the admin page.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DigestSettings {
+    /// A repository with no successful scan for this many days is stale.
+    pub stale_days: u32,
+    /// Recipients of the org digest.
+    pub recipients: Vec<String>,
+    /// Recipients of each team's digest, by team slug.
+    #[serde(default)]
+    pub teams: std::collections::BTreeMap<String, Vec<String>>,
+}
+
+/// How the SMTP connection is secured.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SmtpTls {
+    /// Plain connection upgraded with STARTTLS (port 587).
+    Starttls,
+    /// TLS from the first byte (port 465).
+    Tls,
+    /// No encryption: only for a relay on the same host or network.
+    None,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSmtp {
+    host: String,
+    port: u16,
+    tls: SmtpTls,
+    username: String,
+    from: String,
+    timeout_secs: u64,
+}
+
+/// The mail server the digest is sent through.
+#[derive(Debug, Clone)]
+pub struct SmtpSettings {
+    pub host: String,
+    pub port: u16,
+    pub tls: SmtpTls,
+    /// `None`: no authentication.
+    pub username: Option<String>,
+    pub password: Option<Secret>,
+    /// `Name <address>` the digest comes from.
+    pub from: lettre::message::Mailbox,
+    pub timeout_secs: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -364,6 +419,8 @@ pub struct Settings {
     pub checkout: CheckoutSettings,
     /// Repositories listed in the configuration (`[[repositories]]`).
     pub repositories: Vec<RepositorySource>,
+    pub digest: DigestSettings,
+    pub smtp: SmtpSettings,
     pub log: LogSettings,
     /// Error monitoring: errors and panics go to Sentry (or a compatible
     /// service such as GlitchTip) when a DSN is set.
@@ -377,6 +434,7 @@ const SECRETS: &[(&str, &str)] = &[
     ("github.webhook_secret", "SHIPSHAPE__GITHUB__WEBHOOK_SECRET"),
     ("github.app_private_key", "SHIPSHAPE__GITHUB__APP_PRIVATE_KEY"),
     ("observability.sentry_dsn", "SHIPSHAPE__OBSERVABILITY__SENTRY_DSN"),
+    ("smtp.password", "SHIPSHAPE__SMTP__PASSWORD"),
 ];
 
 /// Where configuration values come from, so tests can supply their own environment.
@@ -469,6 +527,7 @@ impl Settings {
                 retention: Cron::parse("scheduler.retention", &raw.scheduler.retention)?,
                 discovery: Cron::parse("scheduler.discovery", &raw.scheduler.discovery)?,
                 retention_days: raw.scheduler.retention_days,
+                digest: Cron::parse("scheduler.digest", &raw.scheduler.digest)?,
             },
             repositories: raw.repositories,
             checkout: CheckoutSettings {
@@ -477,6 +536,16 @@ impl Settings {
                 git_timeout_secs: raw.checkout.git_timeout_secs,
                 allow_local: raw.checkout.allow_local.unwrap_or(raw.mode == Mode::Development),
             },
+            smtp: SmtpSettings {
+                from: mailbox("smtp.from", &raw.smtp.from)?,
+                host: raw.smtp.host,
+                port: raw.smtp.port,
+                tls: raw.smtp.tls,
+                username: Some(raw.smtp.username).filter(|u| !u.is_empty()),
+                password: secret("smtp.password")?,
+                timeout_secs: raw.smtp.timeout_secs,
+            },
+            digest: digest_settings(raw.digest)?,
             log: raw.log,
             sentry_dsn: secret("observability.sentry_dsn")?,
         };
@@ -508,6 +577,15 @@ impl Settings {
                 value: format!("\"local\" with server.bind = {}", self.server.bind),
                 problem: "local auth has no login and is only allowed on a loopback address".into(),
                 fix: "bind to 127.0.0.1, or set SHIPSHAPE__AUTH__MODE=github (or oauth2)".into(),
+            });
+        }
+        let loopback = ["localhost", "127.0.0.1", "::1"].contains(&self.smtp.host.as_str());
+        if self.smtp.tls == SmtpTls::None && self.smtp.username.is_some() && !loopback {
+            return Err(ConfigError::Invalid {
+                key: "smtp.tls",
+                value: format!("\"none\" with smtp.username set and smtp.host = {}", self.smtp.host),
+                problem: "the SMTP password would cross the network unencrypted".into(),
+                fix: "set SHIPSHAPE__SMTP__TLS=starttls (port 587) or tls (port 465)".into(),
             });
         }
         if self.mode == Mode::Production {
@@ -669,6 +747,36 @@ fn github_settings(
         max_rate_limit_wait_secs: raw.max_rate_limit_wait_secs,
         sources: raw.sources,
     })
+}
+
+fn mailbox(key: &'static str, value: &str) -> Result<lettre::message::Mailbox, ConfigError> {
+    value.parse().map_err(|e| ConfigError::Invalid {
+        key,
+        value: format!("\"{value}\""),
+        problem: format!("not an email address: {e}"),
+        fix: "use `name@example.com` or `Name <name@example.com>`".into(),
+    })
+}
+
+/// Addresses are checked at load and lower-cased, so the same person is one recipient.
+fn digest_settings(mut d: DigestSettings) -> Result<DigestSettings, ConfigError> {
+    let check = |key: &'static str, list: &mut Vec<String>| -> Result<(), ConfigError> {
+        for address in list.iter_mut() {
+            let parsed: lettre::Address = address.trim().parse().map_err(|e| ConfigError::Invalid {
+                key,
+                value: format!("\"{address}\""),
+                problem: format!("not an email address: {e}"),
+                fix: "list plain addresses such as \"lead@example.com\"".into(),
+            })?;
+            *address = parsed.to_string().to_ascii_lowercase();
+        }
+        Ok(())
+    };
+    check("digest.recipients", &mut d.recipients)?;
+    for list in d.teams.values_mut() {
+        check("digest.teams", list)?;
+    }
+    Ok(d)
 }
 
 fn read_file(path: &Path) -> Result<String, ConfigError> {
@@ -903,6 +1011,26 @@ mod tests {
         // Five fields (no seconds) is a common mistake: refused too.
         let err = load(&[], Some("[scheduler]\nscan_all = \"0 3 * * *\"\n")).unwrap_err().to_string();
         assert!(err.contains("scheduler.scan_all"), "{err}");
+    }
+
+    #[test]
+    fn smtp_and_digest_recipients_are_checked_at_load() {
+        let file = "[smtp]\nhost = \"smtp.example.com\"\nusername = \"ship\"\ntls = \"none\"\n";
+        let err = load(&[], Some(file)).unwrap_err().to_string();
+        assert!(err.contains("smtp.tls") && err.contains("unencrypted"), "{err}");
+        let err = load(&[], Some("[digest]\nrecipients = [\"not an address\"]\n")).unwrap_err().to_string();
+        assert!(err.contains("digest.recipients") && err.contains("not an address"), "{err}");
+        let err = load(&[], Some("[smtp]\npassword = \"hunter2\"\n")).unwrap_err();
+        assert!(matches!(err, ConfigError::SecretInFile { .. }), "{err}");
+        let file = "[digest]\nrecipients = [\"Ops@Example.com\"]\n[digest.teams]\npayments = [\"lead@example.com\"]\n";
+        let s =
+            load(&[("SHIPSHAPE__SMTP__PASSWORD", "pw"), ("SHIPSHAPE__SMTP__USERNAME", "ship")], Some(file)).unwrap();
+        assert_eq!(s.digest.recipients, vec!["ops@example.com"]);
+        assert_eq!(s.digest.teams["payments"], vec!["lead@example.com"]);
+        assert_eq!(
+            (s.smtp.username.as_deref(), s.smtp.password.as_ref().map(Secret::expose)),
+            (Some("ship"), Some("pw"))
+        );
     }
 
     #[test]

@@ -14,6 +14,9 @@ pub enum AppError {
     BadRequest(String),
     #[error("database unavailable")]
     Database(#[from] sea_orm::DbErr),
+    /// A server we depend on (the SMTP relay) refused or is unreachable.
+    #[error("{0}")]
+    Upstream(String),
     #[error("internal error")]
     Internal(#[from] anyhow::Error),
     #[error(transparent)]
@@ -36,6 +39,7 @@ impl ResponseError for AppError {
             AppError::NotFound(_) => StatusCode::NOT_FOUND,
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
             AppError::Database(_) => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::Upstream(_) => StatusCode::BAD_GATEWAY,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
             AppError::Webhook(e) => match e {
                 // Not a fault of the sender: this server has no secret to check with.
@@ -54,5 +58,28 @@ impl ResponseError for AppError {
             tracing::error!(error = ?self, "request failed");
         }
         HttpResponse::build(status).json(serde_json::json!({ "error": self.to_string() }))
+    }
+}
+
+impl From<crate::digest::DigestError> for AppError {
+    fn from(e: crate::digest::DigestError) -> Self {
+        use crate::digest::DigestError as D;
+        match e {
+            D::Db(e) => AppError::Database(e),
+            D::UnknownScope(_) | D::Week(_) => AppError::BadRequest(e.to_string()),
+            D::UnknownRun(_) => AppError::NotFound(e.to_string()),
+            D::Mail(_) | D::Unsent { .. } => AppError::Upstream(format!("the mail was not sent: {e}")),
+            other => AppError::Internal(other.into()),
+        }
+    }
+}
+
+impl From<crate::digest::recipients::RecipientError> for AppError {
+    fn from(e: crate::digest::recipients::RecipientError) -> Self {
+        use crate::digest::recipients::RecipientError as R;
+        match e {
+            R::Db(e) => AppError::Database(e),
+            other => AppError::BadRequest(other.to_string()),
+        }
     }
 }

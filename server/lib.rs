@@ -13,6 +13,7 @@ pub mod cli;
 pub mod config;
 pub mod db;
 pub mod demo;
+pub mod digest;
 pub mod error;
 pub mod github;
 pub mod jobs;

@@ -19,10 +19,11 @@ pub enum Task {
     Retention,
     /// GitHub discovery; scheduled only when `github.sources` lists any.
     Discovery,
+    Digest,
 }
 
 impl Task {
-    pub const ALL: [Task; 3] = [Task::ScanAll, Task::Retention, Task::Discovery];
+    pub const ALL: [Task; 4] = [Task::ScanAll, Task::Retention, Task::Discovery, Task::Digest];
 
     /// The tasks these settings schedule.
     pub fn active(settings: &Settings) -> Vec<Task> {
@@ -34,6 +35,7 @@ impl Task {
             Task::ScanAll => "scan_all",
             Task::Retention => "retention",
             Task::Discovery => "discovery",
+            Task::Digest => "digest",
         }
     }
 
@@ -42,10 +44,13 @@ impl Task {
             Task::ScanAll => &settings.scheduler.scan_all,
             Task::Retention => &settings.scheduler.retention,
             Task::Discovery => &settings.scheduler.discovery,
+            Task::Digest => &settings.scheduler.digest,
         }
     }
 
-    async fn run(self, db: &DatabaseConnection, settings: &Settings) {
+    /// Runs the job of `slot` (the digest reports on the week before its slot,
+    /// whenever the run happens).
+    async fn run(self, db: &DatabaseConnection, settings: &Settings, by: &str, slot: DateTime<Utc>) {
         let now = Utc::now();
         let result = match self {
             Task::ScanAll => periodic::scan_all(db, now).await.map(|n| n as u64).map_err(|e| e.to_string()),
@@ -53,6 +58,10 @@ impl Task {
                 periodic::retention(db, now, settings.scheduler.retention_days).await.map_err(|e| e.to_string())
             }
             Task::Discovery => discover(db, settings).await,
+            Task::Digest => crate::digest::schedule(db, settings, by, slot)
+                .await
+                .map(|runs| runs.len() as u64)
+                .map_err(|e| e.to_string()),
         };
         match result {
             Ok(n) => tracing::info!(job = self.name(), count = n, "scheduled job ran"),
@@ -109,7 +118,7 @@ pub async fn catch_up(
     for task in Task::active(settings) {
         let Some(slot) = slot_at(task.cron(settings), now) else { continue };
         if claim(db, task.name(), slot, by).await? {
-            task.run(db, settings).await;
+            task.run(db, settings, by, slot).await;
             ran.push(task);
         }
     }
@@ -138,7 +147,7 @@ pub async fn start(
             Box::pin(async move {
                 let Some(slot) = slot_at(task.cron(&settings), Utc::now()) else { return };
                 match claim(&db, task.name(), slot, &by).await {
-                    Ok(true) => task.run(&db, &settings).await,
+                    Ok(true) => task.run(&db, &settings, &by, slot).await,
                     Ok(false) => tracing::debug!(job = task.name(), "slot already taken by another replica"),
                     Err(error) => tracing::error!(job = task.name(), %error, "could not claim the scheduled slot"),
                 }

@@ -136,6 +136,13 @@ fn spawn_worker(settings: &Settings, db: DatabaseConnection, github: crate::gith
             allow_local: settings.checkout.allow_local,
         },
         github: Some(github),
+        digests: match crate::digest::Digests::new(settings) {
+            Ok(d) => Some(std::sync::Arc::new(d)),
+            Err(error) => {
+                tracing::error!(%error, "digest mails cannot be sent: check the [smtp] settings");
+                None
+            }
+        },
     };
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let idle = Duration::from_secs(settings.worker.idle_secs.max(1));

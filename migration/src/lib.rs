@@ -7,6 +7,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261122_000001_initial;
 mod m20261122_000002_schedule_runs;
 mod m20261122_000005_github_discovery;
+mod m20261122_000006_digest_recipients;
 
 pub struct Migrator;
 
@@ -17,6 +18,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000001_initial::Migration),
             Box::new(m20261122_000002_schedule_runs::Migration),
             Box::new(m20261122_000005_github_discovery::Migration),
+            Box::new(m20261122_000006_digest_recipients::Migration),
         ]
     }
 }

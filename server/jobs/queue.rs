@@ -38,6 +38,9 @@ use std::time::Duration;
 
 /// Attempts given to a job unless its kind says otherwise.
 pub const DEFAULT_MAX_ATTEMPTS: i32 = 3;
+/// A digest waits out an SMTP outage: with the back-off doubling from 30 s
+/// up to an hour, ten attempts span about three hours.
+pub const DIGEST_MAX_ATTEMPTS: i32 = 10;
 /// A write that loses a race on a unique index is tried again this often;
 /// each retry sees the winner, so more than one or two means a bug.
 const CONFLICT_RETRIES: u32 = 5;
@@ -198,7 +201,7 @@ pub async fn enqueue<C: ConnectionTrait>(
         status: Set(JobStatus::Queued),
         priority: Set(0),
         attempts: Set(0),
-        max_attempts: Set(DEFAULT_MAX_ATTEMPTS),
+        max_attempts: Set(if kind == JobKind::Digest { DIGEST_MAX_ATTEMPTS } else { DEFAULT_MAX_ATTEMPTS }),
         run_after: Set(now),
         created_at: Set(now),
         updated_at: Set(now),

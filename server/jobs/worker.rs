@@ -26,6 +26,8 @@ pub struct WorkerConfig {
     /// The GitHub API: tokens for private repositories (personal or App
     /// installation) and the facts of the GitHub-only checks.
     pub github: Option<Github>,
+    /// Sends digest jobs; `None` leaves them failing with a clear reason.
+    pub digests: Option<std::sync::Arc<crate::digest::Digests>>,
 }
 
 /// What running one job did.
@@ -33,6 +35,8 @@ pub struct WorkerConfig {
 pub enum JobOutcome {
     /// A scan was recorded.
     Scanned { scan_id: i32, commit: String },
+    /// A digest run was delivered.
+    Digested { sent: usize, skipped: usize },
     /// The job failed; it will be retried or has failed for good.
     Failed { error: String, outcome: FailOutcome },
 }
@@ -62,23 +66,48 @@ enum ScanError {
 /// Queue errors (database unreachable, lease lost); the job itself failing
 /// is an `Ok(Some(JobOutcome::Failed { .. }))`.
 pub async fn run_once(db: &DatabaseConnection, cfg: &WorkerConfig) -> Result<Option<JobOutcome>, QueueError> {
-    queue::reclaim_expired(db, Utc::now()).await?;
-    let Some(job) = queue::claim(db, &cfg.id, cfg.lease, Utc::now()).await? else { return Ok(None) };
+    run_once_at(db, cfg, Utc::now()).await
+}
+
+/// `run_once` on a clock that reads `now` at the start: tests use it to
+/// run a job whose retry is due later without waiting for it.
+///
+/// # Errors
+/// As `run_once`.
+pub async fn run_once_at(
+    db: &DatabaseConnection,
+    cfg: &WorkerConfig,
+    now: chrono::DateTime<Utc>,
+) -> Result<Option<JobOutcome>, QueueError> {
+    let started = Utc::now();
+    let clock = || now + (Utc::now() - started);
+    queue::reclaim_expired(db, clock()).await?;
+    let Some(job) = queue::claim(db, &cfg.id, cfg.lease, clock()).await? else { return Ok(None) };
     let renewal = spawn_renewal(db.clone(), job.clone(), cfg.lease);
     let result = match job.kind {
-        JobKind::Scan => scan(db, cfg, &job).await,
-        other => Err(ScanError::Analysis(format!("{other:?} jobs are not handled by this worker yet"))),
+        JobKind::Scan => scan(db, cfg, &job)
+            .await
+            .map(|(scan_id, commit)| JobOutcome::Scanned { scan_id, commit })
+            .map_err(|e| e.to_string()),
+        JobKind::Digest => match &cfg.digests {
+            Some(digests) => digests
+                .run_job(db, job.payload.as_ref(), &cfg.id)
+                .await
+                .map(|d| JobOutcome::Digested { sent: d.sent, skipped: d.skipped })
+                .map_err(|e| e.to_string()),
+            None => Err("this worker cannot send mail: the SMTP settings were not usable at start".into()),
+        },
+        other => Err(format!("{other:?} jobs are not handled by this worker yet")),
     };
     renewal.abort();
     match result {
-        Ok((scan_id, commit)) => {
-            queue::complete(db, &job, Utc::now()).await?;
-            Ok(Some(JobOutcome::Scanned { scan_id, commit }))
+        Ok(outcome) => {
+            queue::complete(db, &job, clock()).await?;
+            Ok(Some(outcome))
         }
-        Err(e) => {
-            let error = e.to_string();
+        Err(error) => {
             tracing::warn!(job.id = job.id, job.attempt = job.attempt, %error, "job failed");
-            let outcome = queue::fail(db, &job, &error, Utc::now()).await?;
+            let outcome = queue::fail(db, &job, &error, clock()).await?;
             if !matches!(outcome, FailOutcome::Retrying { .. }) {
                 record_failed_scan(db, &job, &error, outcome).await;
             }

@@ -2,6 +2,7 @@
 //! response passes through.
 
 pub mod github_admin;
+pub mod digest;
 pub mod health;
 pub mod middleware;
 pub mod webhook;
@@ -10,7 +11,10 @@ use actix_web::web;
 
 /// Registers every route.
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.configure(health::configure).configure(webhook::configure).configure(github_admin::configure);
+    cfg.configure(health::configure)
+        .configure(webhook::configure)
+        .configure(github_admin::configure)
+        .configure(digest::configure);
 }
 
 /// The routes of a worker-only replica: the health probes its orchestrator

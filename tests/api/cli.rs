@@ -102,7 +102,10 @@ fn migrate_up_status_and_down_on_sqlite() {
     let (code, err) = run(shipshape(dir.path()).args(["migrate", "down"]));
     assert_eq!(code, 0, "{err}");
     let out = shipshape(dir.path()).args(["migrate", "status"]).output().unwrap();
-    assert!(String::from_utf8_lossy(&out.stdout).contains("pending  m20261122_000002_schedule_runs"));
+    let status = String::from_utf8_lossy(&out.stdout);
+    let pending: Vec<&str> = status.lines().filter(|l| l.starts_with("pending  ")).collect();
+    let last = status.lines().last().unwrap_or_default();
+    assert_eq!(pending, vec![last], "down rolls back the latest migration only: {status}");
 }
 
 #[test]

@@ -74,6 +74,7 @@ async fn the_database_going_away_mid_scan_loses_no_job_and_writes_nothing_half()
             allow_local: true,
         },
         github: Some(github),
+        digests: None,
     };
     fake.delay_branches(Duration::from_secs(1));
     let worker = {

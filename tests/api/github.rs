@@ -246,6 +246,7 @@ on_both_databases! {
                 allow_local: true,
             },
             github: Some(github),
+            digests: None,
         };
         for _ in 0..3 {
             let outcome = shipshape::jobs::worker::run_once(&db, &cfg).await.unwrap();

@@ -110,16 +110,31 @@ pub fn test_settings(db: &TestDb) -> Settings {
 
 /// `test_settings` reading secrets from `env`.
 pub fn test_settings_with_env(db: &TestDb, env: &dyn Environment) -> Settings {
+    test_settings_custom(db, env, |f| f)
+}
+
+/// `test_settings` with more values merged last.
+pub fn test_settings_with(db: &TestDb, customise: impl FnOnce(figment::Figment) -> figment::Figment) -> Settings {
+    test_settings_custom(db, &NoEnv, customise)
+}
+
+fn test_settings_custom(
+    db: &TestDb,
+    env: &dyn Environment,
+    customise: impl FnOnce(figment::Figment) -> figment::Figment,
+) -> Settings {
     let url = db.url.clone();
     let data_dir = db.dir.path().join("data");
     Settings::build(None, &[], env, |f| {
-        f.merge(("server.bind", "127.0.0.1:0"))
+        let f = f
+            .merge(("server.bind", "127.0.0.1:0"))
             .merge(("server.workers", 1))
             .merge(("server.shutdown_timeout_secs", 1))
             .merge(("worker.enabled", false))
             .merge(("scheduler.enabled", false))
             .merge(("database.url", url))
-            .merge(("data_dir", data_dir.display().to_string()))
+            .merge(("data_dir", data_dir.display().to_string()));
+        customise(f)
     })
     .expect("test settings are valid")
 }

@@ -13,13 +13,15 @@ use shipshape::store::{ScanMeta, record_success};
 use shipshape_analysis::{Options, analyze};
 use shipshape_testkit::{Commit, GitRepo};
 
-const REQS: &str = "fastapi==0.115.0\nuvicorn==0.30.0\n";
-const WILDCARD: &str = "from fastapi import FastAPI\nfrom fastapi.middleware.cors import CORSMiddleware\n\napp = FastAPI()\napp.add_middleware(CORSMiddleware, allow_origins=[\"*\"])\n";
-const FROM_ENV: &str = "import os\nfrom fastapi import FastAPI\nfrom fastapi.middleware.cors import CORSMiddleware\n\napp = FastAPI()\napp.add_middleware(CORSMiddleware, allow_origins=os.environ[\"ORIGINS\"].split(\",\"))\n";
+pub(crate) const REQS: &str = "fastapi==0.115.0\nuvicorn==0.30.0\n";
+pub(crate) const WILDCARD: &str = "from fastapi import FastAPI\nfrom fastapi.middleware.cors import CORSMiddleware\n\napp = FastAPI()\napp.add_middleware(CORSMiddleware, allow_origins=[\"*\"])\n";
+pub(crate) const FROM_ENV: &str = "import os\nfrom fastapi import FastAPI\nfrom fastapi.middleware.cors import CORSMiddleware\n\napp = FastAPI()\napp.add_middleware(CORSMiddleware, allow_origins=os.environ[\"ORIGINS\"].split(\",\"))\n";
 
-/// Commits, scans the work tree as of that commit and records the scan.
-async fn commit_and_scan(
+/// Commits, scans the work tree as of that commit and records the scan
+/// (of the repository with id `repository_id`).
+pub(crate) async fn commit_and_scan(
     db: &DatabaseConnection,
+    repository_id: i32,
     repo: &GitRepo,
     message: &str,
     date: &str,
@@ -28,7 +30,7 @@ async fn commit_and_scan(
     let when = chrono::DateTime::parse_from_rfc3339(date).unwrap().with_timezone(&chrono::Utc);
     let report = analyze(repo.path(), &Options { today: when.date_naive(), github: None }).unwrap();
     let meta = ScanMeta {
-        repository_id: 1,
+        repository_id,
         commit_sha: Some(&sha),
         trigger: "demo",
         queued_at: when,
@@ -62,32 +64,32 @@ on_both_databases! {
         let repo = GitRepo::new();
         // .env.example documents ORIGINS, so reading it later opens no other finding.
         repo.write_all(&[("requirements.txt", REQS), ("app/main.py", WILDCARD), (".env.example", "ORIGINS=https://app.example.com\n")]);
-        let first = commit_and_scan(&db, &repo, "first version", "2026-06-01T10:00:00Z").await;
+        let first = commit_and_scan(&db, 1, &repo, "first version", "2026-06-01T10:00:00Z").await;
         assert!(first.opened >= 2, "cors-wildcard and tests-missing at least: {first:?}");
 
         repo.write("app/main.py", FROM_ENV);
-        let fixed = commit_and_scan(&db, &repo, "origins from env", "2026-07-01T10:00:00Z").await;
+        let fixed = commit_and_scan(&db, 1, &repo, "origins from env", "2026-07-01T10:00:00Z").await;
         assert_eq!((fixed.fixed, fixed.opened), (1, 0), "{fixed:?}");
 
         repo.write("app/main.py", WILDCARD);
-        let back = commit_and_scan(&db, &repo, "oops, wildcard again", "2026-08-01T10:00:00Z").await;
+        let back = commit_and_scan(&db, 1, &repo, "oops, wildcard again", "2026-08-01T10:00:00Z").await;
         assert_eq!((back.reopened, back.opened), (1, 0), "{back:?}");
 
         repo.rename("app/main.py", "app/server.py");
-        let moved = commit_and_scan(&db, &repo, "rename", "2026-09-01T10:00:00Z").await;
+        let moved = commit_and_scan(&db, 1, &repo, "rename", "2026-09-01T10:00:00Z").await;
         // Every finding of the renamed file moves with it (wildcard CORS and the exposed API docs):
         // nothing is recorded as fixed and reopened elsewhere.
         assert_eq!((moved.moved, moved.opened, moved.fixed), (2, 0, 0), "{moved:?}");
 
-        let quiet = commit_and_scan(&db, &repo, "nothing changes", "2026-09-15T10:00:00Z").await;
+        let quiet = commit_and_scan(&db, 1, &repo, "nothing changes", "2026-09-15T10:00:00Z").await;
         assert_eq!((quiet.opened, quiet.fixed, quiet.reopened, quiet.moved), (0, 0, 0, 0));
 
         let ignored = WILDCARD.replace("app.add_middleware(", "# shipshape: ignore[cors-wildcard] internal admin API\napp.add_middleware(");
         repo.write("app/server.py", &ignored);
-        let suppressed = commit_and_scan(&db, &repo, "accept the risk", "2026-10-01T10:00:00Z").await;
+        let suppressed = commit_and_scan(&db, 1, &repo, "accept the risk", "2026-10-01T10:00:00Z").await;
         assert_eq!(suppressed.suppressed, 1, "{suppressed:?}");
         repo.write("app/server.py", WILDCARD);
-        let unsuppressed = commit_and_scan(&db, &repo, "risk no longer accepted", "2026-11-01T10:00:00Z").await;
+        let unsuppressed = commit_and_scan(&db, 1, &repo, "risk no longer accepted", "2026-11-01T10:00:00Z").await;
         assert_eq!(unsuppressed.unsuppressed, 1, "{unsuppressed:?}");
 
         let main = Some("app/main.py".to_string());

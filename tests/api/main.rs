@@ -8,6 +8,7 @@ mod cli;
 mod db_gone;
 mod demo;
 mod github;
+mod digest;
 mod health;
 mod history;
 mod hostile;

@@ -180,7 +180,7 @@ on_both_databases! {
 
     async fn an_expired_lease_on_the_last_attempt_fails_the_job(backend) {
         let (_tdb, db) = migrated(backend).await;
-        let id = queue::enqueue(&db, JobKind::Digest, None, at(0)).await.unwrap();
+        let id = queue::enqueue(&db, JobKind::Discover, None, at(0)).await.unwrap();
         let mut now = at(0);
         for attempt in 1..=3 {
             let running = claim(&db, "worker-a", now).await.expect("due job");

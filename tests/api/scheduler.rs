@@ -59,12 +59,13 @@ on_both_databases! {
         let s = settings("0 0 3 * * *");
         let monday = Utc.with_ymd_and_hms(2026, 11, 16, 9, 0, 0).unwrap();
         // First start: the 03:00 slot of that day has not run: it runs now, for active repos only.
-        assert_eq!(catch_up(&db, &s, "a", monday).await.unwrap(), vec![Task::ScanAll, Task::Retention]);
+        assert_eq!(catch_up(&db, &s, "a", monday).await.unwrap(), vec![Task::ScanAll, Task::Retention, Task::Digest]);
         assert_eq!(queue::counts(&db).await.unwrap().queued, 2, "archived repositories are not scanned");
         // A restart the same day: nothing to catch up.
         assert!(catch_up(&db, &s, "a", monday + Duration::hours(2)).await.unwrap().is_empty());
         // Down for three nights: one catch-up run, not three.
         let thursday = monday + Duration::days(3);
+        // The weekly digest's Monday slot ran already.
         assert_eq!(catch_up(&db, &s, "b", thursday).await.unwrap(), vec![Task::ScanAll, Task::Retention]);
         assert_eq!(count(&db, "SELECT COUNT(*) FROM schedule_runs WHERE job = 'scan_all'").await, 2);
         assert_eq!(queue::counts(&db).await.unwrap().queued, 2, "scans already queued are coalesced");

@@ -11,6 +11,8 @@ const EXPECTED_TABLES: &[&str] = &[
     "api_tokens",
     "category_scores",
     "check_results",
+    "digest_deliveries",
+    "digest_recipients",
     "digest_runs",
     "finding_events",
     "findings",

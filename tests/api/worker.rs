@@ -17,7 +17,7 @@ use shipshape::jobs::worker::{JobOutcome, WorkerConfig, run_once};
 use shipshape_testkit::{Commit, GitRepo};
 use std::time::Duration;
 
-fn config(cache: &std::path::Path, max_files: u64) -> WorkerConfig {
+pub(crate) fn config(cache: &std::path::Path, max_files: u64) -> WorkerConfig {
     WorkerConfig {
         id: "worker-test".into(),
         lease: Duration::from_secs(60),
@@ -29,6 +29,7 @@ fn config(cache: &std::path::Path, max_files: u64) -> WorkerConfig {
             allow_local: true,
         },
         github: None,
+        digests: None,
     }
 }
 

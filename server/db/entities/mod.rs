@@ -9,9 +9,13 @@
 
 pub mod category_scores;
 pub mod check_results;
+pub mod digest_deliveries;
+pub mod digest_recipients;
+pub mod digest_runs;
 pub mod finding_events;
 pub mod findings;
 pub mod jobs;
 pub mod repositories;
 pub mod scans;
+pub mod teams;
 pub mod webhook_deliveries;
