@@ -1048,4 +1048,45 @@ mod tests {
         let err = load(&[("SHIPSHAPE__DATABASE__URL", "mysql://u:pw@h/db")], None).unwrap_err().to_string();
         assert!(err.contains("database.url") && !err.contains("pw@"), "{err}");
     }
+
+    #[test]
+    fn github_sources_and_auth_are_checked_at_load() {
+        let file = "[[github.sources]]\norg = \"acme\"\ninclude = [\"api-*\"]\n[[github.sources]]\nuser = \"bob\"\nforks = true\n";
+        let s = load(&[("SHIPSHAPE__GITHUB__TOKEN", "t")], Some(file)).unwrap();
+        assert!(matches!(s.github.auth, GithubAuth::Token(_)));
+        let keys: Vec<String> = s.github.sources.iter().map(GithubSource::key).collect();
+        assert_eq!(keys, ["org:acme", "user:bob"]);
+        assert!(s.github.sources[0].archived && !s.github.sources[0].forks, "defaults: archived tracked, forks not");
+        assert_eq!(s.scheduler.discovery.expr, "0 15 * * * *", "hourly");
+
+        let both = "[[github.sources]]\norg = \"acme\"\nuser = \"bob\"\n";
+        let err = load(&[], Some(both)).unwrap_err().to_string();
+        assert!(err.contains("github.sources") && err.contains("exactly one of"), "{err}");
+        let err = load(&[], Some("[[github.sources]]\norg = \"acme/api\"\n")).unwrap_err().to_string();
+        assert!(err.contains("not a GitHub login"), "{err}");
+        let err =
+            load(&[], Some("[[github.sources]]\norg = \"acme\"\ninclude = [\"[api\"]\n")).unwrap_err().to_string();
+        assert!(err.contains("not a glob"), "{err}");
+    }
+
+    #[test]
+    fn a_github_app_needs_its_key_and_excludes_a_token() {
+        let err = load(&[], Some("[github]\napp_id = 12\n")).unwrap_err().to_string();
+        assert!(err.contains("github.app_private_key") && err.contains("APP_PRIVATE_KEY_FILE"), "{err}");
+        let pem = ["-----BEGIN RSA", "PRIVATE KEY-----\nMIIB\n-----END RSA", "PRIVATE KEY-----"].join(" ");
+        let key = ("SHIPSHAPE__GITHUB__APP_PRIVATE_KEY", pem.as_str());
+        let s = load(&[key], Some("[github]\napp_id = 12\n")).unwrap();
+        assert!(matches!(s.github.auth, GithubAuth::App { app_id: 12, installation_id: None, .. }));
+        let err =
+            load(&[key, ("SHIPSHAPE__GITHUB__TOKEN", "t")], Some("[github]\napp_id = 12\n")).unwrap_err().to_string();
+        assert!(err.contains("both a personal token and a GitHub App"), "{err}");
+        let err = load(&[("SHIPSHAPE__GITHUB__APP_PRIVATE_KEY", "nonsense")], Some("[github]\napp_id = 12\n"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("not a PEM private key") && !err.contains("nonsense"), "{err}");
+        let err = load(&[key], None).unwrap_err().to_string();
+        assert!(err.contains("no App id"), "{err}");
+        let err = load(&[], Some("[github]\napp_private_key = \"x\"\n")).unwrap_err();
+        assert!(matches!(err, ConfigError::SecretInFile { .. }), "{err}");
+    }
 }

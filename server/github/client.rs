@@ -72,7 +72,8 @@ impl Answer {
     /// # Errors
     /// The body is not the JSON shape GitHub documents.
     pub fn json<T: serde::de::DeserializeOwned>(&self, path: &str) -> Result<T, GithubError> {
-        serde_json::from_str(&self.body).map_err(|e| GithubError::Decode { path: path.to_string(), detail: e.to_string() })
+        serde_json::from_str(&self.body)
+            .map_err(|e| GithubError::Decode { path: path.to_string(), detail: e.to_string() })
     }
 }
 
@@ -206,7 +207,9 @@ impl Github {
             *known = Some(map);
         }
         known.as_ref().and_then(|m| m.get(&owner.to_ascii_lowercase()).copied()).ok_or_else(|| {
-            GithubError::App(format!("the App is not installed on {owner}; install it there or set github.app_installation_id"))
+            GithubError::App(format!(
+                "the App is not installed on {owner}; install it there or set github.app_installation_id"
+            ))
         })
     }
 
@@ -421,7 +424,10 @@ mod tests {
         retry.insert("retry-after", HeaderValue::from_static("7"));
         assert_eq!(rate_limit_wait(StatusCode::TOO_MANY_REQUESTS, &retry, "", now), Some(Duration::from_secs(7)));
         let secondary = "You have exceeded a secondary rate limit";
-        assert_eq!(rate_limit_wait(StatusCode::FORBIDDEN, &HeaderMap::new(), secondary, now), Some(SECONDARY_LIMIT_WAIT));
+        assert_eq!(
+            rate_limit_wait(StatusCode::FORBIDDEN, &HeaderMap::new(), secondary, now),
+            Some(SECONDARY_LIMIT_WAIT)
+        );
         assert_eq!(rate_limit_wait(StatusCode::FORBIDDEN, &HeaderMap::new(), "Must have admin rights", now), None);
         assert_eq!(rate_limit_wait(StatusCode::OK, &h, "", now), None);
     }

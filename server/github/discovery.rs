@@ -202,14 +202,11 @@ async fn track_all(
             archived: repo.archived,
             github_id: Some(repo.id),
         };
-        let existing = match repositories::Entity::find()
-            .filter(repositories::Column::GithubId.eq(repo.id))
-            .one(db)
-            .await?
-        {
-            Some(row) => Some(row),
-            None => sources::find_by_identity(db, Provider::Github, &wanted.owner, &wanted.name).await?,
-        };
+        let existing =
+            match repositories::Entity::find().filter(repositories::Column::GithubId.eq(repo.id)).one(db).await? {
+                Some(row) => Some(row),
+                None => sources::find_by_identity(db, Provider::Github, &wanted.owner, &wanted.name).await?,
+            };
         let change = sources::track(db, &wanted, existing, false, now).await?;
         synced.count(&change);
         if repo.archived {

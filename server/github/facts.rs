@@ -12,8 +12,8 @@
 //! any reader, so it still fails.
 
 use super::client::{GithubError, Session};
-use shipshape_analysis::GithubFacts;
 use serde::Deserialize;
+use shipshape_analysis::GithubFacts;
 
 #[derive(Deserialize)]
 struct Branch {

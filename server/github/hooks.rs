@@ -80,7 +80,13 @@ pub async fn register_all(
             Err(e) => out.failed.push(format!("{full}: {e}")),
         }
     }
-    tracing::info!(created = out.created, present = out.already_present, failed = out.failed.len(), api_calls = out.api_calls, "webhooks registered");
+    tracing::info!(
+        created = out.created,
+        present = out.already_present,
+        failed = out.failed.len(),
+        api_calls = out.api_calls,
+        "webhooks registered"
+    );
     Ok(out)
 }
 

@@ -8,9 +8,9 @@
 use super::queue::{self, ClaimedJob, FailOutcome, QueueError};
 use super::scan_request::ScanRequest;
 use crate::checkout::{self, CheckoutPolicy, Source};
-use crate::github::{Github, GithubError, Session, facts};
 use crate::db::entities::jobs::JobKind;
 use crate::db::entities::repositories;
+use crate::github::{Github, GithubError, Session, facts};
 use crate::store::{self, ScanMeta};
 use chrono::Utc;
 use sea_orm::{DatabaseConnection, EntityTrait};
@@ -171,12 +171,11 @@ async fn scan(db: &DatabaseConnection, cfg: &WorkerConfig, job: &ClaimedJob) -> 
     };
     let path = checkout.path.clone();
     let options = shipshape_analysis::Options { github, ..shipshape_analysis::Options::default() };
-    let report = tokio::task::spawn_blocking(move || {
-        shipshape_analysis::analyze(&path, &options).map_err(|e| e.to_string())
-    })
-    .await
-    .map_err(|e| ScanError::Analysis(e.to_string()))?
-    .map_err(ScanError::Analysis)?;
+    let report =
+        tokio::task::spawn_blocking(move || shipshape_analysis::analyze(&path, &options).map_err(|e| e.to_string()))
+            .await
+            .map_err(|e| ScanError::Analysis(e.to_string()))?
+            .map_err(ScanError::Analysis)?;
     let trigger = request.as_ref().map(trigger_name).unwrap_or("schedule");
     let meta = ScanMeta {
         repository_id: repo_id,

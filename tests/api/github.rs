@@ -14,8 +14,8 @@ use shipshape::db::entities::repositories::{self, Provider};
 use shipshape::db::entities::{check_results, jobs, scans};
 use shipshape::github::Github;
 use shipshape::github::discovery::{discover, discover_all};
-use shipshape_testkit::fake_github::{FakeGithub, FakeRepo, Protection};
 use shipshape_testkit::GitRepo;
+use shipshape_testkit::fake_github::{FakeGithub, FakeRepo, Protection};
 use std::time::{Duration, Instant};
 
 fn org(login: &str) -> GithubSource {

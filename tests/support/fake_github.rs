@@ -201,8 +201,9 @@ fn now_secs() -> u64 {
 }
 
 fn message(status: StatusCode, text: &str) -> HttpResponse {
-    HttpResponse::build(status)
-        .json(json!({ "message": text, "documentation_url": "https://docs.github.com/rest", "status": status.as_str() }))
+    HttpResponse::build(status).json(
+        json!({ "message": text, "documentation_url": "https://docs.github.com/rest", "status": status.as_str() }),
+    )
 }
 
 async fn answer(req: HttpRequest, body: web::Bytes, state: web::Data<Arc<Mutex<State>>>) -> HttpResponse {
@@ -296,7 +297,8 @@ fn route(s: &mut State, req: &HttpRequest, body: &[u8]) -> HttpResponse {
                     "enforce_admins": { "enabled": false },
                 });
                 if p.requires_pull_request {
-                    v["required_pull_request_reviews"] = json!({ "dismiss_stale_reviews": true, "required_approving_review_count": 1 });
+                    v["required_pull_request_reviews"] =
+                        json!({ "dismiss_stale_reviews": true, "required_approving_review_count": 1 });
                 }
                 HttpResponse::Ok().json(v)
             }
@@ -340,10 +342,7 @@ fn route(s: &mut State, req: &HttpRequest, body: &[u8]) -> HttpResponse {
 }
 
 fn find(s: &State, owner: &str, name: &str) -> Option<i64> {
-    s.repos
-        .values()
-        .find(|r| r.owner.eq_ignore_ascii_case(owner) && r.name.eq_ignore_ascii_case(name))
-        .map(|r| r.id)
+    s.repos.values().find(|r| r.owner.eq_ignore_ascii_case(owner) && r.name.eq_ignore_ascii_case(name)).map(|r| r.id)
 }
 
 fn with_repo(s: &State, owner: &str, name: &str, f: impl FnOnce(&FakeRepo) -> HttpResponse) -> HttpResponse {
@@ -358,7 +357,8 @@ fn list(s: &State, req: &HttpRequest, login: &str, org: bool) -> HttpResponse {
     if s.accounts.get(&login.to_ascii_lowercase()) != Some(&org) {
         return message(StatusCode::NOT_FOUND, "Not Found");
     }
-    let query: HashMap<String, String> = url::form_urlencoded::parse(req.query_string().as_bytes()).into_owned().collect();
+    let query: HashMap<String, String> =
+        url::form_urlencoded::parse(req.query_string().as_bytes()).into_owned().collect();
     let per_page = query.get("per_page").and_then(|p| p.parse::<usize>().ok()).unwrap_or(30).min(s.page_size).max(1);
     let page = query.get("page").and_then(|p| p.parse::<usize>().ok()).unwrap_or(1).max(1);
     let all: Vec<&FakeRepo> = s.repos.values().filter(|r| r.owner.eq_ignore_ascii_case(login)).collect();
