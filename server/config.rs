@@ -89,6 +89,8 @@ struct Raw {
     #[serde(default)]
     repositories: Vec<RepositorySource>,
     log: LogSettings,
+    badge: BadgeSettings,
+    metrics: MetricsSettings,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -196,6 +198,22 @@ pub struct CheckoutSettings {
     pub allow_local: bool,
 }
 
+/// `/badge/{owner}/{repo}.svg`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BadgeSettings {
+    /// How long browsers and image proxies (GitHub's camo) may cache a badge.
+    pub max_age_secs: u32,
+}
+
+/// `/metrics`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MetricsSettings {
+    /// Serve `/metrics`; off, the route answers 404.
+    pub enabled: bool,
+}
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LogSettings {
@@ -255,6 +273,8 @@ pub struct Settings {
     /// Repositories listed in the configuration (`[[repositories]]`).
     pub repositories: Vec<RepositorySource>,
     pub log: LogSettings,
+    pub badge: BadgeSettings,
+    pub metrics: MetricsSettings,
     /// Error monitoring: errors and panics go to Sentry (or a compatible
     /// service such as GlitchTip) when a DSN is set.
     pub sentry_dsn: Option<Secret>,
@@ -369,6 +389,8 @@ impl Settings {
                 allow_local: raw.checkout.allow_local.unwrap_or(raw.mode == Mode::Development),
             },
             log: raw.log,
+            badge: raw.badge,
+            metrics: raw.metrics,
             sentry_dsn: secret("observability.sentry_dsn")?,
         };
         settings.validate()?;

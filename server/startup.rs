@@ -50,7 +50,8 @@ impl Application {
         let listener = TcpListener::bind(settings.server.bind)
             .with_context(|| format!("cannot listen on {} (server.bind)", settings.server.bind))?;
         let port = listener.local_addr()?.port();
-        let state = AppState { db: db.clone(), settings: Arc::new(settings.clone()) };
+        let metrics = crate::metrics::Metrics::new();
+        let state = AppState { db: db.clone(), settings: Arc::new(settings.clone()), metrics: metrics.clone() };
         let https = settings.server.public_url.scheme() == "https";
         let mut server = HttpServer::new(move || {
             App::new()
@@ -58,6 +59,7 @@ impl Application {
                 .wrap(web::middleware::security_headers(https))
                 .wrap(Compress::default())
                 .wrap(from_fn(web::middleware::request_id))
+                .wrap(from_fn(web::metrics::track_http))
                 .configure(web::configure)
         })
         .listen(listener)?
@@ -67,7 +69,7 @@ impl Application {
             server = server.workers(settings.server.workers);
         }
         tracing::info!(address = %format!("{}:{port}", settings.server.bind.ip()), database = %settings.database.redacted(), "listening");
-        let worker = settings.worker.enabled.then(|| spawn_worker(&settings, db.clone()));
+        let worker = settings.worker.enabled.then(|| spawn_worker(&settings, db.clone(), metrics));
         let scheduler = if settings.scheduler.enabled {
             let by =
                 format!("{}-{}", std::env::var("HOSTNAME").unwrap_or_else(|_| "shipshape".into()), std::process::id());
@@ -117,7 +119,7 @@ impl Application {
     }
 }
 
-fn spawn_worker(settings: &Settings, db: DatabaseConnection) -> Worker {
+fn spawn_worker(settings: &Settings, db: DatabaseConnection, metrics: crate::metrics::Metrics) -> Worker {
     use crate::checkout::CheckoutPolicy;
     use crate::jobs::worker::{self, WorkerConfig};
     use std::time::Duration;
@@ -133,6 +135,7 @@ fn spawn_worker(settings: &Settings, db: DatabaseConnection) -> Worker {
             allow_local: settings.checkout.allow_local,
         },
         github_token: settings.github.token.clone(),
+        metrics,
     };
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let idle = Duration::from_secs(settings.worker.idle_secs.max(1));

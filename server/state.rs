@@ -1,6 +1,7 @@
 //! What every handler shares: cheap to clone.
 
 use crate::config::Settings;
+use crate::metrics::Metrics;
 use sea_orm::DatabaseConnection;
 use std::sync::Arc;
 
@@ -8,4 +9,5 @@ use std::sync::Arc;
 pub struct AppState {
     pub db: DatabaseConnection,
     pub settings: Arc<Settings>,
+    pub metrics: Metrics,
 }

@@ -11,6 +11,7 @@ use crate::checkout::{self, CheckoutPolicy, Source};
 use crate::config::Secret;
 use crate::db::entities::jobs::JobKind;
 use crate::db::entities::repositories;
+use crate::metrics::{Metrics, ScanOutcome};
 use crate::store::{self, ScanMeta};
 use chrono::Utc;
 use sea_orm::{DatabaseConnection, EntityTrait};
@@ -25,6 +26,8 @@ pub struct WorkerConfig {
     pub checkout: CheckoutPolicy,
     /// Token for private GitHub repositories.
     pub github_token: Option<Secret>,
+    /// Where finished scans are counted.
+    pub metrics: Metrics,
 }
 
 /// What running one job did.
@@ -61,27 +64,35 @@ enum ScanError {
 pub async fn run_once(db: &DatabaseConnection, cfg: &WorkerConfig) -> Result<Option<JobOutcome>, QueueError> {
     queue::reclaim_expired(db, Utc::now()).await?;
     let Some(job) = queue::claim(db, &cfg.id, cfg.lease, Utc::now()).await? else { return Ok(None) };
+    let started = std::time::Instant::now();
     let renewal = spawn_renewal(db.clone(), job.clone(), cfg.lease);
     let result = match job.kind {
         JobKind::Scan => scan(db, cfg, &job).await,
         other => Err(ScanError::Analysis(format!("{other:?} jobs are not handled by this worker yet"))),
     };
     renewal.abort();
-    match result {
+    let (outcome, counted) = match result {
         Ok((scan_id, commit)) => {
             queue::complete(db, &job, Utc::now()).await?;
-            Ok(Some(JobOutcome::Scanned { scan_id, commit }))
+            (JobOutcome::Scanned { scan_id, commit }, ScanOutcome::Succeeded)
         }
         Err(e) => {
             let error = e.to_string();
             tracing::warn!(job.id = job.id, job.attempt = job.attempt, %error, "job failed");
             let outcome = queue::fail(db, &job, &error, Utc::now()).await?;
-            if !matches!(outcome, FailOutcome::Retrying { .. }) {
+            let counted = if matches!(outcome, FailOutcome::Retrying { .. }) {
+                ScanOutcome::Retrying
+            } else {
                 record_failed_scan(db, &job, &error, outcome).await;
-            }
-            Ok(Some(JobOutcome::Failed { error, outcome }))
+                ScanOutcome::Failed
+            };
+            (JobOutcome::Failed { error, outcome }, counted)
         }
+    };
+    if job.kind == JobKind::Scan {
+        cfg.metrics.scan_finished(counted, started.elapsed());
     }
+    Ok(Some(outcome))
 }
 
 /// Runs jobs until `shutdown` turns true, sleeping `idle` when the queue is empty.

@@ -145,8 +145,14 @@ impl TestApp {
 
 /// Starts the real application on a random port against a fresh database.
 pub async fn spawn_app(backend: Backend) -> TestApp {
+    spawn_app_with(backend, |_| {}).await
+}
+
+/// `spawn_app` with the test settings changed first (e.g. the worker on).
+pub async fn spawn_app_with(backend: Backend, change: impl FnOnce(&mut Settings)) -> TestApp {
     let test_db = TestDb::new(backend).await;
-    let settings = test_settings(&test_db);
+    let mut settings = test_settings(&test_db);
+    change(&mut settings);
     let app = Application::build(settings).await.expect("application builds");
     let port = app.port();
     let db = app.db.clone();

@@ -3,12 +3,16 @@
 
 mod helpers;
 
+mod badge;
 mod checkout;
 mod cli;
 mod demo;
 mod health;
 mod history;
+mod metrics;
+mod openapi;
 mod queue;
+mod rest;
 mod scheduler;
 mod schema;
 mod worker;

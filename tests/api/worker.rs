@@ -29,6 +29,7 @@ fn config(cache: &std::path::Path, max_files: u64) -> WorkerConfig {
             allow_local: true,
         },
         github_token: None,
+        metrics: Default::default(),
     }
 }
 
