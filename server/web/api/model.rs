@@ -1,8 +1,10 @@
 //! The API's enumerations: the values clients filter by and read back. They
-//! are the contract, kept apart from the entities so a schema change cannot
-//! silently change the API; each converts from the stored text.
+//! are the contract, kept apart from the entities and the analysis core
+//! (which knows nothing of OpenAPI), so a change there cannot silently
+//! change the API; each converts to and from its counterpart.
 
 use serde::{Deserialize, Serialize};
+use shipshape_analysis as analysis;
 use utoipa::ToSchema;
 
 /// Readiness level, lowest first.
@@ -16,21 +18,35 @@ pub enum Level {
 }
 
 impl Level {
+    /// The level of its stored text.
     pub fn parse(s: &str) -> Option<Level> {
-        shipshape_analysis::Level::parse(s).map(|l| match l {
-            shipshape_analysis::Level::NotReady => Level::NotReady,
-            shipshape_analysis::Level::Bronze => Level::Bronze,
-            shipshape_analysis::Level::Silver => Level::Silver,
-            shipshape_analysis::Level::Gold => Level::Gold,
-        })
+        analysis::Level::parse(s).map(Level::from)
     }
 
+    /// The stored text.
     pub fn as_str(self) -> &'static str {
-        match self {
-            Level::NotReady => "not-ready",
-            Level::Bronze => "bronze",
-            Level::Silver => "silver",
-            Level::Gold => "gold",
+        analysis::Level::from(self).as_str()
+    }
+}
+
+impl From<analysis::Level> for Level {
+    fn from(l: analysis::Level) -> Self {
+        match l {
+            analysis::Level::NotReady => Level::NotReady,
+            analysis::Level::Bronze => Level::Bronze,
+            analysis::Level::Silver => Level::Silver,
+            analysis::Level::Gold => Level::Gold,
+        }
+    }
+}
+
+impl From<Level> for analysis::Level {
+    fn from(l: Level) -> Self {
+        match l {
+            Level::NotReady => analysis::Level::NotReady,
+            Level::Bronze => analysis::Level::Bronze,
+            Level::Silver => analysis::Level::Silver,
+            Level::Gold => analysis::Level::Gold,
         }
     }
 }
@@ -47,27 +63,38 @@ pub enum Severity {
 }
 
 impl Severity {
-    pub const ALL: [Severity; 5] =
-        [Severity::Critical, Severity::High, Severity::Medium, Severity::Low, Severity::Info];
-
+    /// The severity of its stored text.
     pub fn parse(s: &str) -> Option<Severity> {
-        Severity::ALL.into_iter().find(|v| v.as_str() == s)
+        analysis::Severity::parse(s).map(Severity::from)
     }
 
+    /// The stored text.
     pub fn as_str(self) -> &'static str {
-        match self {
-            Severity::Critical => "critical",
-            Severity::High => "high",
-            Severity::Medium => "medium",
-            Severity::Low => "low",
-            Severity::Info => "info",
+        analysis::Severity::from(self).as_str()
+    }
+}
+
+impl From<analysis::Severity> for Severity {
+    fn from(s: analysis::Severity) -> Self {
+        match s {
+            analysis::Severity::Critical => Severity::Critical,
+            analysis::Severity::High => Severity::High,
+            analysis::Severity::Medium => Severity::Medium,
+            analysis::Severity::Low => Severity::Low,
+            analysis::Severity::Info => Severity::Info,
         }
     }
 }
 
-impl From<shipshape_analysis::Severity> for Severity {
-    fn from(s: shipshape_analysis::Severity) -> Self {
-        Severity::parse(s.as_str()).unwrap_or(Severity::Info)
+impl From<Severity> for analysis::Severity {
+    fn from(s: Severity) -> Self {
+        match s {
+            Severity::Critical => analysis::Severity::Critical,
+            Severity::High => analysis::Severity::High,
+            Severity::Medium => analysis::Severity::Medium,
+            Severity::Low => analysis::Severity::Low,
+            Severity::Info => analysis::Severity::Info,
+        }
     }
 }
 

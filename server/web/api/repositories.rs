@@ -4,7 +4,7 @@
 use super::jobs::Job;
 use super::model::{Level, Severity};
 use super::pagination::{Page, PageRequest};
-use crate::db::entities::{category_scores, findings, repositories};
+use crate::db::entities::{findings, repositories};
 use crate::error::{AppError, ErrorBody};
 use crate::jobs::queue;
 use crate::jobs::scan_request::{ScanRequest, ScanTrigger};
@@ -12,7 +12,7 @@ use crate::state::AppState;
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait, Func};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -163,14 +163,7 @@ pub(super) async fn get_repository(
 ) -> Result<web::Json<RepositoryDetail>, AppError> {
     let repo = find(&state, *id).await?;
     let categories = match repo.last_scan_id {
-        Some(scan) => category_scores::Entity::find()
-            .filter(category_scores::Column::ScanId.eq(scan))
-            .order_by_asc(category_scores::Column::Id)
-            .all(&state.db)
-            .await?
-            .into_iter()
-            .map(|c| CategoryScore { category: c.category, score: c.score })
-            .collect(),
+        Some(scan) => super::scans::category_scores_of(&state, scan).await?,
         None => Vec::new(),
     };
     let open = findings::Entity::find()
@@ -178,8 +171,9 @@ pub(super) async fn get_repository(
         .filter(findings::Column::State.eq(findings::FindingState::Open))
         .all(&state.db)
         .await?;
-    let open_findings = Severity::ALL
+    let open_findings = shipshape_analysis::Severity::ALL
         .into_iter()
+        .map(Severity::from)
         .map(|severity| SeverityCount {
             severity,
             count: open.iter().filter(|f| f.severity == severity.as_str()).count() as u64,

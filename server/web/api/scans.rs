@@ -148,14 +148,7 @@ pub(super) async fn get_scan(
         .one(&state.db)
         .await?
         .ok_or_else(|| AppError::NotFound(format!("scan {id} not found")))?;
-    let categories = category_scores::Entity::find()
-        .filter(category_scores::Column::ScanId.eq(id))
-        .order_by_asc(category_scores::Column::Id)
-        .all(&state.db)
-        .await?
-        .into_iter()
-        .map(|c| CategoryScore { category: c.category, score: c.score })
-        .collect();
+    let categories = category_scores_of(&state, id).await?;
     let checks = check_results::Entity::find()
         .filter(check_results::Column::ScanId.eq(id))
         .order_by_asc(check_results::Column::Id)
@@ -173,4 +166,16 @@ pub(super) async fn get_scan(
         .collect();
     let stack = scan.stack.clone();
     Ok(web::Json(ScanDetail { scan: scan.into(), stack, categories, checks }))
+}
+
+/// The category scores of a scan, in the order the analysis reported them.
+pub(super) async fn category_scores_of(state: &AppState, scan_id: i32) -> Result<Vec<CategoryScore>, AppError> {
+    Ok(category_scores::Entity::find()
+        .filter(category_scores::Column::ScanId.eq(scan_id))
+        .order_by_asc(category_scores::Column::Id)
+        .all(&state.db)
+        .await?
+        .into_iter()
+        .map(|c| CategoryScore { category: c.category, score: c.score })
+        .collect())
 }
