@@ -129,6 +129,8 @@ struct Raw {
     digest: DigestSettings,
     smtp: RawSmtp,
     log: LogSettings,
+    badge: BadgeSettings,
+    metrics: MetricsSettings,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -354,6 +356,22 @@ pub struct CheckoutSettings {
     pub allow_local: bool,
 }
 
+/// `/badge/{owner}/{repo}.svg`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BadgeSettings {
+    /// How long browsers and image proxies (GitHub's camo) may cache a badge.
+    pub max_age_secs: u32,
+}
+
+/// `/metrics`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MetricsSettings {
+    /// Serve `/metrics`; off, the route answers 404.
+    pub enabled: bool,
+}
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LogSettings {
@@ -422,6 +440,8 @@ pub struct Settings {
     pub digest: DigestSettings,
     pub smtp: SmtpSettings,
     pub log: LogSettings,
+    pub badge: BadgeSettings,
+    pub metrics: MetricsSettings,
     /// Error monitoring: errors and panics go to Sentry (or a compatible
     /// service such as GlitchTip) when a DSN is set.
     pub sentry_dsn: Option<Secret>,
@@ -547,6 +567,8 @@ impl Settings {
             },
             digest: digest_settings(raw.digest)?,
             log: raw.log,
+            badge: raw.badge,
+            metrics: raw.metrics,
             sentry_dsn: secret("observability.sentry_dsn")?,
         };
         settings.validate()?;

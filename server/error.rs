@@ -1,17 +1,26 @@
 //! The one place where errors become HTTP responses. Handlers return
 //! `Result<_, AppError>`; 5xx bodies are generic (details go to the log with
-//! the request id), 4xx bodies say what was wrong.
+//! the request id), 4xx bodies say what was wrong. Every error body has the
+//! same shape, [`ErrorBody`], so API clients parse one thing.
 
 use crate::webhook::WebhookError;
+use crate::jobs::queue::QueueError;
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
-    #[error("not found: {0}")]
+    /// A resource that does not exist; the message names it.
+    #[error("{0}")]
     NotFound(String),
-    #[error("bad request: {0}")]
+    /// No route matches the path (as opposed to a route whose resource is missing).
+    #[error("no such endpoint: {0}")]
+    NoRoute(String),
+    #[error("{0}")]
     BadRequest(String),
+    /// The request is valid but the resource's state forbids it.
+    #[error("{0}")]
+    Conflict(String),
     #[error("database unavailable")]
     Database(#[from] sea_orm::DbErr),
     /// A server we depend on (the SMTP relay) refused or is unreachable.
@@ -33,11 +42,53 @@ impl From<crate::github::hooks::HookError> for AppError {
     }
 }
 
+/// The body of every error response.
+#[derive(Debug, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct ErrorBody {
+    /// Stable and machine-readable: `not_found`, `no_route`, `bad_request`,
+    /// `conflict`, `unavailable`, `upstream`, `internal`, and for the webhook
+    /// `not_configured`, `too_large`, `bad_signature`.
+    pub code: String,
+    /// For people: what was wrong.
+    pub error: String,
+}
+
+impl AppError {
+    fn code(&self) -> &'static str {
+        match self {
+            AppError::NotFound(_) => "not_found",
+            AppError::NoRoute(_) => "no_route",
+            AppError::BadRequest(_) => "bad_request",
+            AppError::Conflict(_) => "conflict",
+            AppError::Database(_) => "unavailable",
+            AppError::Upstream(_) => "upstream",
+            AppError::Internal(_) => "internal",
+            AppError::Webhook(e) => match e {
+                WebhookError::NotConfigured => "not_configured",
+                WebhookError::TooLarge { .. } => "too_large",
+                WebhookError::Signature(_) => "bad_signature",
+                WebhookError::Body(_) | WebhookError::Header(_) | WebhookError::Payload(_) => "bad_request",
+                WebhookError::Db(_) | WebhookError::Queue(_) => "unavailable",
+            },
+        }
+    }
+}
+
+impl From<QueueError> for AppError {
+    fn from(e: QueueError) -> Self {
+        match e {
+            QueueError::Db(e) => AppError::Database(e),
+            other => AppError::Internal(other.into()),
+        }
+    }
+}
+
 impl ResponseError for AppError {
     fn status_code(&self) -> StatusCode {
         match self {
-            AppError::NotFound(_) => StatusCode::NOT_FOUND,
+            AppError::NotFound(_) | AppError::NoRoute(_) => StatusCode::NOT_FOUND,
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            AppError::Conflict(_) => StatusCode::CONFLICT,
             AppError::Database(_) => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Upstream(_) => StatusCode::BAD_GATEWAY,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -57,7 +108,7 @@ impl ResponseError for AppError {
         if status.is_server_error() {
             tracing::error!(error = ?self, "request failed");
         }
-        HttpResponse::build(status).json(serde_json::json!({ "error": self.to_string() }))
+        HttpResponse::build(status).json(ErrorBody { code: self.code().into(), error: self.to_string() })
     }
 }
 

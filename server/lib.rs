@@ -17,6 +17,7 @@ pub mod digest;
 pub mod error;
 pub mod github;
 pub mod jobs;
+pub mod metrics;
 pub mod scan_cmd;
 pub mod scheduler;
 pub mod sources;

@@ -51,7 +51,13 @@ impl Application {
             .with_context(|| format!("cannot listen on {} (server.bind)", settings.server.bind))?;
         let port = listener.local_addr()?.port();
         let github = crate::github::Github::new(&settings.github).context("the GitHub API client (github.*)")?;
-        let state = AppState { db: db.clone(), settings: Arc::new(settings.clone()), github: github.clone() };
+        let metrics = crate::metrics::Metrics::new();
+        let state = AppState {
+            db: db.clone(),
+            settings: Arc::new(settings.clone()),
+            github: github.clone(),
+            metrics: metrics.clone(),
+        };
         let https = settings.server.public_url.scheme() == "https";
         let role = settings.server.role;
         let mut server = HttpServer::new(move || {
@@ -60,6 +66,7 @@ impl Application {
                 .wrap(web::middleware::security_headers(https))
                 .wrap(Compress::default())
                 .wrap(from_fn(web::middleware::request_id))
+                .wrap(from_fn(web::metrics::track_http))
                 .configure(|cfg| if role.serves_pages() { web::configure(cfg) } else { web::configure_probes(cfg) })
         })
         .listen(listener)?
@@ -69,8 +76,9 @@ impl Application {
             server = server.workers(settings.server.workers);
         }
         tracing::info!(address = %format!("{}:{port}", settings.server.bind.ip()), ?role, database = %settings.database.redacted(), "listening");
-        let worker =
-            role.runs_worker(settings.worker.enabled).then(|| spawn_worker(&settings, db.clone(), github.clone()));
+        let worker = role
+            .runs_worker(settings.worker.enabled)
+            .then(|| spawn_worker(&settings, db.clone(), github.clone(), metrics));
         let scheduler = if role.runs_scheduler(settings.scheduler.enabled) {
             let by =
                 format!("{}-{}", std::env::var("HOSTNAME").unwrap_or_else(|_| "shipshape".into()), std::process::id());
@@ -120,7 +128,12 @@ impl Application {
     }
 }
 
-fn spawn_worker(settings: &Settings, db: DatabaseConnection, github: crate::github::Github) -> Worker {
+fn spawn_worker(
+    settings: &Settings,
+    db: DatabaseConnection,
+    github: crate::github::Github,
+    metrics: crate::metrics::Metrics,
+) -> Worker {
     use crate::checkout::CheckoutPolicy;
     use crate::jobs::worker::{self, WorkerConfig};
     use std::time::Duration;
@@ -143,6 +156,7 @@ fn spawn_worker(settings: &Settings, db: DatabaseConnection, github: crate::gith
                 None
             }
         },
+        metrics,
     };
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let idle = Duration::from_secs(settings.worker.idle_secs.max(1));

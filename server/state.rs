@@ -1,6 +1,7 @@
 //! What every handler shares: cheap to clone.
 
 use crate::config::Settings;
+use crate::metrics::Metrics;
 use sea_orm::DatabaseConnection;
 use std::sync::Arc;
 
@@ -9,4 +10,5 @@ pub struct AppState {
     pub db: DatabaseConnection,
     pub settings: Arc<Settings>,
     pub github: crate::github::Github,
+    pub metrics: Metrics,
 }

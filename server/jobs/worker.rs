@@ -11,6 +11,7 @@ use crate::checkout::{self, CheckoutPolicy, Source};
 use crate::db::entities::jobs::JobKind;
 use crate::db::entities::repositories;
 use crate::github::{Github, GithubError, Session, facts};
+use crate::metrics::{Metrics, ScanOutcome};
 use crate::store::{self, ScanMeta};
 use chrono::Utc;
 use sea_orm::{DatabaseConnection, EntityTrait};
@@ -28,6 +29,8 @@ pub struct WorkerConfig {
     pub github: Option<Github>,
     /// Sends digest jobs; `None` leaves them failing with a clear reason.
     pub digests: Option<std::sync::Arc<crate::digest::Digests>>,
+    /// Where finished scans are counted.
+    pub metrics: Metrics,
 }
 
 /// What running one job did.
@@ -83,6 +86,7 @@ pub async fn run_once_at(
     let clock = || now + (Utc::now() - started);
     queue::reclaim_expired(db, clock()).await?;
     let Some(job) = queue::claim(db, &cfg.id, cfg.lease, clock()).await? else { return Ok(None) };
+    let timer = std::time::Instant::now();
     let renewal = spawn_renewal(db.clone(), job.clone(), cfg.lease);
     let result = match job.kind {
         JobKind::Scan => scan(db, cfg, &job)
@@ -100,20 +104,27 @@ pub async fn run_once_at(
         other => Err(format!("{other:?} jobs are not handled by this worker yet")),
     };
     renewal.abort();
-    match result {
+    let (outcome, counted) = match result {
         Ok(outcome) => {
             queue::complete(db, &job, clock()).await?;
-            Ok(Some(outcome))
+            (outcome, ScanOutcome::Succeeded)
         }
         Err(error) => {
             tracing::warn!(job.id = job.id, job.attempt = job.attempt, %error, "job failed");
             let outcome = queue::fail(db, &job, &error, clock()).await?;
-            if !matches!(outcome, FailOutcome::Retrying { .. }) {
+            let counted = if matches!(outcome, FailOutcome::Retrying { .. }) {
+                ScanOutcome::Retrying
+            } else {
                 record_failed_scan(db, &job, &error, outcome).await;
-            }
-            Ok(Some(JobOutcome::Failed { error, outcome }))
+                ScanOutcome::Failed
+            };
+            (JobOutcome::Failed { error, outcome }, counted)
         }
+    };
+    if job.kind == JobKind::Scan {
+        cfg.metrics.scan_finished(counted, timer.elapsed());
     }
+    Ok(Some(outcome))
 }
 
 /// Runs jobs until `shutdown` turns true, sleeping `idle` when the queue is empty.

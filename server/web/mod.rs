@@ -1,9 +1,12 @@
 //! HTTP routes, one module per page or API area, and the middleware every
 //! response passes through.
 
-pub mod github_admin;
+pub mod api;
+pub mod badge;
 pub mod digest;
+pub mod github_admin;
 pub mod health;
+pub mod metrics;
 pub mod middleware;
 pub mod webhook;
 
@@ -12,13 +15,16 @@ use actix_web::web;
 /// Registers every route.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.configure(health::configure)
+        .configure(metrics::configure)
         .configure(webhook::configure)
         .configure(github_admin::configure)
-        .configure(digest::configure);
+        .configure(digest::configure)
+        .configure(api::configure)
+        .configure(badge::configure);
 }
 
 /// The routes of a worker-only replica: the health probes its orchestrator
-/// needs, nothing a user could reach.
+/// needs and the metrics of the scans it runs, nothing a user could reach.
 pub fn configure_probes(cfg: &mut web::ServiceConfig) {
-    cfg.configure(health::configure);
+    cfg.configure(health::configure).configure(metrics::configure);
 }

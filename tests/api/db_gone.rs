@@ -75,6 +75,7 @@ async fn the_database_going_away_mid_scan_loses_no_job_and_writes_nothing_half()
         },
         github: Some(github),
         digests: None,
+        metrics: Default::default(),
     };
     fake.delay_branches(Duration::from_secs(1));
     let worker = {

@@ -247,6 +247,7 @@ on_both_databases! {
             },
             github: Some(github),
             digests: None,
+            metrics: Default::default(),
         };
         for _ in 0..3 {
             let outcome = shipshape::jobs::worker::run_once(&db, &cfg).await.unwrap();

@@ -3,18 +3,22 @@
 
 mod helpers;
 
+mod badge;
 mod checkout;
 mod cli;
 mod db_gone;
 mod demo;
-mod github;
 mod digest;
+mod github;
 mod health;
 mod history;
 mod hostile;
+mod metrics;
+mod openapi;
 mod outage;
 mod queue;
 mod replicas;
+mod rest;
 mod scheduler;
 mod schema;
 mod webhook;

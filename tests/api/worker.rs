@@ -30,6 +30,7 @@ pub(crate) fn config(cache: &std::path::Path, max_files: u64) -> WorkerConfig {
         },
         github: None,
         digests: None,
+        metrics: Default::default(),
     }
 }
 
