@@ -15,6 +15,7 @@ pub mod db;
 pub mod demo;
 pub mod error;
 pub mod jobs;
+pub mod read;
 pub mod scan_cmd;
 pub mod scheduler;
 pub mod sources;

@@ -6,12 +6,17 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261122_000001_initial;
 mod m20261122_000002_schedule_runs;
+mod m20261122_000003_scan_reports;
 
 pub struct Migrator;
 
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20261122_000001_initial::Migration), Box::new(m20261122_000002_schedule_runs::Migration)]
+        vec![
+            Box::new(m20261122_000001_initial::Migration),
+            Box::new(m20261122_000002_schedule_runs::Migration),
+            Box::new(m20261122_000003_scan_reports::Migration),
+        ]
     }
 }

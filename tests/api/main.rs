@@ -3,8 +3,10 @@
 
 mod helpers;
 
+mod browser;
 mod checkout;
 mod cli;
+mod dashboard;
 mod demo;
 mod health;
 mod history;

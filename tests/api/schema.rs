@@ -16,6 +16,7 @@ const EXPECTED_TABLES: &[&str] = &[
     "findings",
     "jobs",
     "repositories",
+    "scan_reports",
     "scans",
     "schedule_runs",
     "suppressions",
