@@ -82,7 +82,8 @@ impl ResponseError for AppError {
 }
 
 /// Paths whose clients are programs: errors stay JSON there.
-pub const API_PREFIXES: &[&str] = &["/api/", "/healthz", "/readyz", "/metrics", "/webhooks/", "/badge/", "/charts/", "/static/"];
+pub const API_PREFIXES: &[&str] =
+    &["/api/", "/healthz", "/readyz", "/metrics", "/webhooks/", "/badge/", "/charts/", "/static/"];
 
 /// Answers every unrouted path: a 404 through the same mapping as the rest.
 pub async fn not_found(req: actix_web::HttpRequest) -> Result<HttpResponse, AppError> {

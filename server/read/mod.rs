@@ -48,5 +48,8 @@ pub async fn team_names<C: ConnectionTrait>(db: &C) -> Result<std::collections::
 /// The most-used language of a stored stack document.
 pub fn primary_language(stack: Option<&serde_json::Value>) -> Option<String> {
     let langs = stack?.get("languages")?.as_object()?;
-    langs.iter().max_by_key(|(name, n)| (n.as_u64().unwrap_or(0), std::cmp::Reverse(name.to_string()))).map(|(k, _)| k.clone())
+    langs
+        .iter()
+        .max_by_key(|(name, n)| (n.as_u64().unwrap_or(0), std::cmp::Reverse(name.to_string())))
+        .map(|(k, _)| k.clone())
 }

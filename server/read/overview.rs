@@ -173,7 +173,8 @@ pub fn table(mut rows: Vec<RepoRow>, q: &TableQuery) -> TablePage {
             && q.language.as_deref().is_none_or(|l| r.language.as_deref() == Some(l))
             && text.as_deref().is_none_or(|t| format!("{}/{}", r.owner, r.name).to_lowercase().contains(t))
     });
-    let cmp_f = |a: Option<f64>, b: Option<f64>| a.unwrap_or(f64::NEG_INFINITY).total_cmp(&b.unwrap_or(f64::NEG_INFINITY));
+    let cmp_f =
+        |a: Option<f64>, b: Option<f64>| a.unwrap_or(f64::NEG_INFINITY).total_cmp(&b.unwrap_or(f64::NEG_INFINITY));
     rows.sort_by(|a, b| {
         let by = match q.sort {
             SortKey::Name => std::cmp::Ordering::Equal,
@@ -220,7 +221,8 @@ pub struct Attention {
     pub opened_at: DateTime<Utc>,
 }
 
-/// Open critical and high findings first seen within `days`, newest first.
+/// Open critical and high findings first seen within `days`: critical
+/// first, then newest first.
 ///
 /// # Errors
 /// Database errors.
@@ -233,7 +235,8 @@ pub async fn needs_attention<C: ConnectionTrait>(
     let sql = "SELECT f.id, r.owner, r.name, f.check_id, f.severity, f.message, f.created_at FROM findings f \
                JOIN repositories r ON r.id = f.repository_id \
                WHERE f.state = 'open' AND f.severity IN ('critical', 'high') AND f.created_at >= $1 \
-               AND r.archived = $2 ORDER BY f.created_at DESC, f.id DESC LIMIT $3";
+               AND r.archived = $2 \
+               ORDER BY CASE f.severity WHEN 'critical' THEN 0 ELSE 1 END, f.created_at DESC, f.id DESC LIMIT $3";
     let since = crate::db::db_time(now - Duration::days(days));
     let rows = db.query_all_raw(stmt(db, sql, vec![since.into(), false.into(), (limit as i64).into()])).await?;
     rows.iter()
@@ -272,7 +275,8 @@ mod tests {
 
     #[test]
     fn filters_sorts_and_pages() {
-        let mut rows: Vec<RepoRow> = (0..30).map(|i| row(&format!("svc-{i:02}"), "a", f64::from(i), 30 - i64::from(i))).collect();
+        let mut rows: Vec<RepoRow> =
+            (0..30).map(|i| row(&format!("svc-{i:02}"), "a", f64::from(i), 30 - i64::from(i))).collect();
         rows.push(row("billing", "b", 99.0, 0));
         let q = TableQuery { sort: SortKey::Score, desc: true, page: 1, ..Default::default() };
         let page = table(rows.clone(), &q);

@@ -69,7 +69,11 @@ pub async fn pending_job<C: ConnectionTrait>(db: &C, repo: i32) -> Result<Option
 ///
 /// # Errors
 /// Database errors.
-pub async fn view<C: ConnectionTrait>(db: &C, repo: repositories::Model, now: DateTime<Utc>) -> Result<RepositoryView, DbErr> {
+pub async fn view<C: ConnectionTrait>(
+    db: &C,
+    repo: repositories::Model,
+    now: DateTime<Utc>,
+) -> Result<RepositoryView, DbErr> {
     let team = match repo.team_id {
         Some(t) => team_names(db).await?.remove(&t),
         None => None,
@@ -102,8 +106,13 @@ pub async fn view<C: ConnectionTrait>(db: &C, repo: repositories::Model, now: Da
         .await?;
     let (mut open, suppressed_rows): (Vec<_>, Vec<_>) = all.into_iter().partition(|f| f.state == FindingState::Open);
     open.sort_by(|a, b| {
-        (category_rank(&a.category), severity_rank(&a.severity), &a.path, a.line, a.id)
-            .cmp(&(category_rank(&b.category), severity_rank(&b.severity), &b.path, b.line, b.id))
+        (category_rank(&a.category), severity_rank(&a.severity), &a.path, a.line, a.id).cmp(&(
+            category_rank(&b.category),
+            severity_rank(&b.severity),
+            &b.path,
+            b.line,
+            b.id,
+        ))
     });
     let mut grouped: Vec<(String, Vec<findings::Model>)> = Vec::new();
     for f in open {
@@ -178,10 +187,7 @@ async fn suppressed_details<C: ConnectionTrait>(
 /// # Errors
 /// Database errors.
 pub async fn stored_report<C: ConnectionTrait>(db: &C, scan_id: i32) -> Result<Option<Report>, DbErr> {
-    Ok(scan_reports::Entity::find_by_id(scan_id)
-        .one(db)
-        .await?
-        .and_then(|r| serde_json::from_value(r.report).ok()))
+    Ok(scan_reports::Entity::find_by_id(scan_id).one(db).await?.and_then(|r| serde_json::from_value(r.report).ok()))
 }
 
 /// The latest successful scan's report of a repository.
@@ -211,7 +217,12 @@ pub enum SourceLink {
 }
 
 /// The link for `path:line` at `commit` in `repo`.
-pub fn source_link(repo: &repositories::Model, commit: Option<&str>, path: Option<&str>, line: Option<i32>) -> SourceLink {
+pub fn source_link(
+    repo: &repositories::Model,
+    commit: Option<&str>,
+    path: Option<&str>,
+    line: Option<i32>,
+) -> SourceLink {
     let Some(path) = path else { return SourceLink::None };
     match repo.provider {
         Provider::Github => {

@@ -37,7 +37,11 @@ pub async fn view<C: ConnectionTrait>(db: &C, id: i32) -> Result<Option<ScanView
         if ids.is_empty() {
             return Ok(Vec::new());
         }
-        findings::Entity::find().filter(findings::Column::Id.is_in(ids)).order_by_asc(findings::Column::Id).all(db).await
+        findings::Entity::find()
+            .filter(findings::Column::Id.is_in(ids))
+            .order_by_asc(findings::Column::Id)
+            .all(db)
+            .await
     };
     let new = load(ids(&[EventKind::Opened, EventKind::Reopened])).await?;
     let fixed = load(ids(&[EventKind::Fixed])).await?;

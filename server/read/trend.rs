@@ -56,9 +56,9 @@ pub async fn points<C: ConnectionTrait>(db: &C, repo: Option<i32>, since: DateTi
         q = q.filter(scans::Column::RepositoryId.eq(r));
     }
     let rows: Vec<(i32, Option<DateTime<Utc>>, Option<f64>)> = q.into_tuple().all(db).await?;
-    out.extend(rows.into_iter().filter_map(|(repository_id, at, score)| {
-        Some(Point { repository_id, at: at?, score: score? })
-    }));
+    out.extend(
+        rows.into_iter().filter_map(|(repository_id, at, score)| Some(Point { repository_id, at: at?, score: score? })),
+    );
     Ok(out)
 }
 

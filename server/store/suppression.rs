@@ -175,9 +175,14 @@ pub async fn suppress(
     }
     .insert(&txn)
     .await?;
-    findings::ActiveModel { id: Set(finding.id), state: Set(FindingState::Suppressed), updated_at: Set(now), ..Default::default() }
-        .update(&txn)
-        .await?;
+    findings::ActiveModel {
+        id: Set(finding.id),
+        state: Set(FindingState::Suppressed),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .update(&txn)
+    .await?;
     let note = match request.expires {
         Some(day) => format!("{reason} (until {day})"),
         None => reason.to_string(),
@@ -208,10 +213,17 @@ pub async fn unsuppress(
     let Some(row) = for_finding(&txn, finding_id, now).await? else {
         return Err(SuppressError::SuppressedInRepository);
     };
-    suppressions::ActiveModel { id: Set(row.id), revoked_at: Set(Some(now)), ..Default::default() }.update(&txn).await?;
-    findings::ActiveModel { id: Set(finding.id), state: Set(FindingState::Open), updated_at: Set(now), ..Default::default() }
+    suppressions::ActiveModel { id: Set(row.id), revoked_at: Set(Some(now)), ..Default::default() }
         .update(&txn)
         .await?;
+    findings::ActiveModel {
+        id: Set(finding.id),
+        state: Set(FindingState::Open),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .update(&txn)
+    .await?;
     event(&finding, EventKind::Unsuppressed, actor, None, now).insert(&txn).await?;
     txn.commit().await?;
     Ok(())

@@ -24,14 +24,12 @@ fn check(req: &HttpRequest) -> Result<Action, AppError> {
     // site must not act here. Non-browser clients send none.
     if let Some(origin) = req.headers().get(header::ORIGIN) {
         let host = req.connection_info().host().to_string();
-        let same = origin
-            .to_str()
-            .ok()
-            .and_then(|o| url::Url::parse(o).ok())
-            .is_some_and(|o| o.host_str().map(|h| match o.port() {
+        let same = origin.to_str().ok().and_then(|o| url::Url::parse(o).ok()).is_some_and(|o| {
+            o.host_str().map(|h| match o.port() {
                 Some(p) => format!("{h}:{p}"),
                 None => h.to_string(),
-            }) == Some(host));
+            }) == Some(host)
+        });
         if !same {
             return Err(AppError::Forbidden("this action must come from a page of this site".into()));
         }

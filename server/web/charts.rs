@@ -42,10 +42,7 @@ pub struct Series<'a> {
 }
 
 fn svg(body: String) -> HttpResponse {
-    HttpResponse::Ok()
-        .content_type("image/svg+xml")
-        .insert_header(("Cache-Control", MAX_AGE))
-        .body(body)
+    HttpResponse::Ok().content_type("image/svg+xml").insert_header(("Cache-Control", MAX_AGE)).body(body)
 }
 
 /// Draws a 0–100 line chart over `from..=to`; a chart without data says so.

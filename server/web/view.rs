@@ -16,7 +16,10 @@ impl Badge {
     /// The badge as HTML: every part is a fixed string of this module, so
     /// templates print it unescaped.
     pub fn html(&self) -> String {
-        format!(r#"<span class="badge {}"><span aria-hidden="true">{}</span> {}</span>"#, self.class, self.icon, self.label)
+        format!(
+            r#"<span class="badge {}"><span aria-hidden="true">{}</span> {}</span>"#,
+            self.class, self.icon, self.label
+        )
     }
 }
 

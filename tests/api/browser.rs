@@ -50,7 +50,8 @@ async fn chromedriver() -> Driver {
 
 async fn browser(driver: &Driver) -> Client {
     let mut caps = serde_json::Map::new();
-    let binary = ["/usr/bin/chromium", "/usr/bin/chromium-browser"].into_iter().find(|p| std::path::Path::new(p).exists());
+    let binary =
+        ["/usr/bin/chromium", "/usr/bin/chromium-browser"].into_iter().find(|p| std::path::Path::new(p).exists());
     let mut options = json!({ "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=1280,1000"] });
     if let Some(b) = binary {
         options["binary"] = json!(b);
@@ -74,11 +75,17 @@ async fn wait_for(c: &Client, what: &str, js: &str) {
 }
 
 async fn first_row(c: &Client) -> String {
-    c.execute("return document.querySelector('#repo-table tbody tr a').textContent;", vec![]).await.unwrap().as_str().unwrap().to_string()
+    c.execute("return document.querySelector('#repo-table tbody tr a').textContent;", vec![])
+        .await
+        .unwrap()
+        .as_str()
+        .unwrap()
+        .to_string()
 }
 
 async fn screenshot(c: &Client, name: &str) {
-    let dir = std::path::PathBuf::from(std::env::var("CARGO_TARGET_DIR").unwrap_or_else(|_| "target".into())).join("screenshots");
+    let dir = std::path::PathBuf::from(std::env::var("CARGO_TARGET_DIR").unwrap_or_else(|_| "target".into()))
+        .join("screenshots");
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(dir.join(format!("{name}.png")), c.screenshot().await.unwrap()).unwrap();
 }
@@ -95,13 +102,27 @@ async fn no_horizontal_overflow(c: &Client, page: &str) {
 async fn the_dashboard_works_in_headless_chromium() {
     let app = spawn_app(Backend::Sqlite).await;
     let seeded = seed(&app.db).await;
+    // 25 more, never scanned: 28 repositories make two pages.
+    for i in 0..25 {
+        add_repository(&app.db, &format!("svc-{i:02}"), &format!("https://git.example.com/svc-{i:02}.git")).await;
+    }
     let driver = chromedriver().await;
     let c = browser(&driver).await;
 
     c.goto(&app.url("/")).await.unwrap();
-    wait_for(&c, "the table", "document.querySelectorAll('#repo-table tbody tr').length === 3").await;
+    wait_for(&c, "the table", "document.querySelectorAll('#repo-table tbody tr').length === 25").await;
     assert_eq!(first_row(&c).await, "acme/api");
     screenshot(&c, "overview").await;
+
+    // The next page, through htmx, with the page in the URL.
+    c.find(Locator::Css(".pager a[rel=next]")).await.unwrap().click().await.unwrap();
+    wait_for(
+        &c,
+        "page 2",
+        "location.search.includes('page=2') && document.querySelectorAll('#repo-table tbody tr').length === 3",
+    )
+    .await;
+    assert_eq!(first_row(&c).await, "acme/svc-23");
 
     // Sort by open findings, largest first: a header click swaps the table and updates the URL.
     c.find(Locator::XPath("//th/a[contains(., 'Open findings')]")).await.unwrap().click().await.unwrap();
@@ -109,14 +130,20 @@ async fn the_dashboard_works_in_headless_chromium() {
     wait_for(&c, "sorted header", "document.querySelector('th[aria-sort=\"descending\"]') !== null").await;
     assert_eq!(first_row(&c).await, "acme/api", "api has the most open findings");
     c.find(Locator::XPath("//th/a[contains(., 'Open findings')]")).await.unwrap().click().await.unwrap();
-    wait_for(&c, "ascending", "location.search.includes('dir=asc') && document.querySelector('th[aria-sort=\"ascending\"]')").await;
+    wait_for(
+        &c,
+        "ascending",
+        "location.search.includes('dir=asc') && document.querySelector('th[aria-sort=\"ascending\"]')",
+    )
+    .await;
     assert_ne!(first_row(&c).await, "acme/api");
 
     // Typing in the filter narrows the table without a page load, keeping the sort.
     c.find(Locator::Css("#filter-q")).await.unwrap().send_keys("bill").await.unwrap();
     wait_for(&c, "filtered table", "document.querySelectorAll('#repo-table tbody tr').length === 1").await;
     assert_eq!(first_row(&c).await, "acme/billing");
-    wait_for(&c, "filter in URL", "location.search.includes('q=bill') && location.search.includes('sort=findings')").await;
+    wait_for(&c, "filter in URL", "location.search.includes('q=bill') && location.search.includes('sort=findings')")
+        .await;
 
     // A finding's timeline, from the repository page.
     let (api_id, _) = &seeded.repos[0];

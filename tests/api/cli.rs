@@ -112,7 +112,7 @@ fn migrate_up_status_and_down_on_sqlite() {
     let (code, err) = run(shipshape(dir.path()).args(["migrate", "down"]));
     assert_eq!(code, 0, "{err}");
     let out = shipshape(dir.path()).args(["migrate", "status"]).output().unwrap();
-    assert!(String::from_utf8_lossy(&out.stdout).contains("pending  m20261122_000002_schedule_runs"));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("pending  m20261122_000003_scan_reports"));
 }
 
 #[test]

@@ -28,23 +28,38 @@ pub async fn commit_and_scan(db: &DatabaseConnection, repo_id: i32, git: &GitRep
     let when = Utc::now() - Duration::days(days_ago);
     let sha = git.commit(Commit::new(format!("change {days_ago} days ago")).at(when.to_rfc3339()));
     let report = analyze(git.path(), &Options { today: when.date_naive(), github: None }).unwrap();
-    let meta =
-        ScanMeta { repository_id: repo_id, commit_sha: Some(&sha), trigger: "demo", queued_at: when, started_at: when, finished_at: when };
+    let meta = ScanMeta {
+        repository_id: repo_id,
+        commit_sha: Some(&sha),
+        trigger: "demo",
+        queued_at: when,
+        started_at: when,
+        finished_at: when,
+    };
     record_success(db, &meta, &report).await.expect("scan recorded").scan_id
 }
 
 async fn set_team(db: &DatabaseConnection, repo: i32, team: &str) {
     let team_id = shipshape::sources::team_id(db, team).await.unwrap();
-    repositories::ActiveModel { id: Set(repo), team_id: Set(Some(team_id)), ..Default::default() }.update(db).await.unwrap();
+    repositories::ActiveModel { id: Set(repo), team_id: Set(Some(team_id)), ..Default::default() }
+        .update(db)
+        .await
+        .unwrap();
 }
 
 pub async fn seed(db: &DatabaseConnection) -> Seeded {
     let mut repos = Vec::new();
-    for (name, team, first, second) in
-        [("api", "payments", WILDCARD, WILDCARD), ("billing", "payments", FROM_ENV, FROM_ENV), ("web", "frontend", WILDCARD, FROM_ENV)]
-    {
+    for (name, team, first, second) in [
+        ("api", "payments", WILDCARD, WILDCARD),
+        ("billing", "payments", FROM_ENV, FROM_ENV),
+        ("web", "frontend", WILDCARD, FROM_ENV),
+    ] {
         let git = GitRepo::new();
-        git.write_all(&[("requirements.txt", REQS), ("app/main.py", first), (".env.example", "ORIGINS=https://a.example\n")]);
+        git.write_all(&[
+            ("requirements.txt", REQS),
+            ("app/main.py", first),
+            (".env.example", "ORIGINS=https://a.example\n"),
+        ]);
         let id = add_repository(db, name, &git.url()).await;
         set_team(db, id, team).await;
         commit_and_scan(db, id, &git, 10).await;
@@ -73,10 +88,12 @@ async fn text(app: &TestApp, path: &str) -> String {
 
 /// The repository names of the table, in the order shown.
 fn table_order(html: &str) -> Vec<&str> {
-    html.match_indices("<a href=\"/repos/acme/").map(|(i, _)| {
-        let rest = &html[i + "<a href=\"/repos/acme/".len()..];
-        &rest[..rest.find('"').unwrap()]
-    }).collect()
+    html.match_indices("<a href=\"/repos/acme/")
+        .map(|(i, _)| {
+            let rest = &html[i + "<a href=\"/repos/acme/".len()..];
+            &rest[..rest.find('"').unwrap()]
+        })
+        .collect()
 }
 
 async fn post_form(app: &TestApp, path: &str, form: &[(&str, &str)]) -> reqwest::Response {

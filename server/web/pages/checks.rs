@@ -71,7 +71,11 @@ async fn catalogue(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpR
 }
 
 #[get("/checks/{id}")]
-async fn campaign(req: HttpRequest, state: web::Data<AppState>, id: web::Path<String>) -> Result<HttpResponse, AppError> {
+async fn campaign(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
     let spec = shipshape_analysis::checks::spec(&id)
         .ok_or_else(|| AppError::NotFound(format!("no check {id}; the catalogue at /checks lists them all")))?;
     let failing = crate::read::checks::campaign(&state.db, spec.id).await?;

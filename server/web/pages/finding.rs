@@ -89,7 +89,10 @@ async fn page(req: HttpRequest, state: web::Data<AppState>, id: web::Path<i32>) 
                     (Some(p), None) => p.clone(),
                     _ => "—".into(),
                 },
-                actor: e.actor.clone().unwrap_or_else(|| if e.scan_id.is_some() { "scan".into() } else { "dashboard".into() }),
+                actor: e
+                    .actor
+                    .clone()
+                    .unwrap_or_else(|| if e.scan_id.is_some() { "scan".into() } else { "dashboard".into() }),
                 note: e.note.clone().unwrap_or_default(),
             })
             .collect(),
@@ -98,7 +101,9 @@ async fn page(req: HttpRequest, state: web::Data<AppState>, id: web::Path<i32>) 
             .iter()
             .map(|(path, line, commit)| {
                 let (location, link) = match source_link(repo, commit.as_deref(), Some(path), *line) {
-                    SourceLink::Url(u) => (format!("{path}{}", line.map(|l| format!(":{l}")).unwrap_or_default()), Some(u)),
+                    SourceLink::Url(u) => {
+                        (format!("{path}{}", line.map(|l| format!(":{l}")).unwrap_or_default()), Some(u))
+                    }
                     SourceLink::Local(p) => (p, None),
                     SourceLink::None => (path.clone(), None),
                 };

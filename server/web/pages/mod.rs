@@ -64,10 +64,14 @@ struct ErrorPage<'a> {
 /// The HTML page for an error (used by `crate::error::html_pages`).
 pub fn error_page(status: StatusCode, message: &str) -> String {
     let hint = match status.as_u16() {
-        404 => "The address may be mistyped, or the repository was renamed or removed. Start again from the overview or search the repository table.",
+        404 => {
+            "The address may be mistyped, or the repository was renamed or removed. Start again from the overview or search the repository table."
+        }
         400 | 409 => "Go back, correct the form and try again.",
         403 => "Reload the page you came from and try again.",
-        _ => "This is on our side. Try again in a minute; if it persists, the server log has the details under this request's id.",
+        _ => {
+            "This is on our side. Try again in a minute; if it persists, the server log has the details under this request's id."
+        }
     };
     // Server errors keep their details in the log.
     let message = if status.is_server_error() { "Something went wrong while building this page." } else { message };

@@ -152,7 +152,9 @@ fn choices(values: impl Iterator<Item = String>, selected: Option<&str>) -> Vec<
     let mut v: Vec<String> = values.collect();
     v.sort();
     v.dedup();
-    v.into_iter().map(|value| Choice { selected: Some(value.as_str()) == selected, label: value.clone(), value }).collect()
+    v.into_iter()
+        .map(|value| Choice { selected: Some(value.as_str()) == selected, label: value.clone(), value })
+        .collect()
 }
 
 fn table_view(rows: Vec<RepoRow>, q: &TableQuery, days: i64) -> TableView {
@@ -166,7 +168,8 @@ fn table_view(rows: Vec<RepoRow>, q: &TableQuery, days: i64) -> TableView {
         .map(|(&key, label)| {
             let current = q.sort == key;
             // Numbers start with the largest, words with A.
-            let first_desc = matches!(key, SortKey::Score | SortKey::Change | SortKey::Findings | SortKey::Scanned | SortKey::Level);
+            let first_desc =
+                matches!(key, SortKey::Score | SortKey::Change | SortKey::Findings | SortKey::Scanned | SortKey::Level);
             let desc = if current { !q.desc } else { first_desc };
             SortHeader {
                 label,

@@ -107,11 +107,16 @@ fn base(repo: &repositories::Model) -> String {
     format!("/repos/{}/{}", encode(&repo.owner), encode(&repo.name))
 }
 
-pub fn finding_view(repo: &repositories::Model, commit: Option<&str>, f: &crate::db::entities::findings::Model) -> FindingView {
+pub fn finding_view(
+    repo: &repositories::Model,
+    commit: Option<&str>,
+    f: &crate::db::entities::findings::Model,
+) -> FindingView {
     let (location, link) = match read::source_link(repo, commit, f.path.as_deref(), f.line) {
-        SourceLink::Url(url) => {
-            (format!("{}{}", f.path.clone().unwrap_or_default(), f.line.map(|l| format!(":{l}")).unwrap_or_default()), Some(url))
-        }
+        SourceLink::Url(url) => (
+            format!("{}{}", f.path.clone().unwrap_or_default(), f.line.map(|l| format!(":{l}")).unwrap_or_default()),
+            Some(url),
+        ),
         SourceLink::Local(path) => (path, None),
         SourceLink::None => ("repository".into(), None),
     };
@@ -120,7 +125,8 @@ pub fn finding_view(repo: &repositories::Model, commit: Option<&str>, f: &crate:
         severity: view::severity(&f.severity),
         check_id: f.check_id.clone(),
         message: f.message.clone(),
-        evidence: f.evidence.clone(),
+        // A repository-level finding's evidence repeats its message.
+        evidence: if f.evidence == f.message { String::new() } else { f.evidence.clone() },
         location,
         link,
     }
@@ -155,7 +161,14 @@ async fn page(
             langs.sort_by(|a, b| b.1.cmp(a.1));
             let list = |v: &[String]| if v.is_empty() { "—".to_string() } else { v.join(", ") };
             vec![
-                ("Languages", if langs.is_empty() { "—".into() } else { langs.iter().map(|(l, n)| format!("{l} ({n} files)")).collect::<Vec<_>>().join(", ") }),
+                (
+                    "Languages",
+                    if langs.is_empty() {
+                        "—".into()
+                    } else {
+                        langs.iter().map(|(l, n)| format!("{l} ({n} files)")).collect::<Vec<_>>().join(", ")
+                    },
+                ),
                 ("Frameworks", list(&s.frameworks)),
                 ("ORMs", list(&s.orms)),
                 ("Deploys to", list(&s.deploy_targets)),
@@ -195,7 +208,11 @@ async fn page(
                 source: if s.dashboard { "dashboard" } else { "repository" },
             })
             .collect(),
-        strengths: v.strengths.iter().map(|c| Strength { check_id: c.check_id.clone(), summary: c.summary.clone() }).collect(),
+        strengths: v
+            .strengths
+            .iter()
+            .map(|c| Strength { check_id: c.check_id.clone(), summary: c.summary.clone() })
+            .collect(),
         history: v
             .history
             .iter()
@@ -233,7 +250,10 @@ async fn rescan(
 ) -> Result<HttpResponse, AppError> {
     let repo = find(&state, &path.0, &path.1).await?;
     if !repo.enabled || repo.archived {
-        return Err(AppError::Conflict(format!("{}/{} is disabled or archived; enable it on the admin page first", repo.owner, repo.name)));
+        return Err(AppError::Conflict(format!(
+            "{}/{} is disabled or archived; enable it on the admin page first",
+            repo.owner, repo.name
+        )));
     }
     let request = ScanRequest { trigger: ScanTrigger::Manual, commit_sha: None, requested_by: action.actor };
     let queued = queue::enqueue_scan(&state.db, repo.id, &request, Utc::now()).await?;
@@ -271,7 +291,11 @@ async fn scan_status(
     let mut status = ScanStatus { base: base(&repo), after, pending: pending.as_ref().map(job_label), message: None };
     if pending.is_none() {
         status.message = Some(if latest != after {
-            format!("Scan finished: score {} ({}). Reload to see the results.", view::score(repo.score), view::level(repo.level.as_deref()).label)
+            format!(
+                "Scan finished: score {} ({}). Reload to see the results.",
+                view::score(repo.score),
+                view::level(repo.level.as_deref()).label
+            )
         } else {
             "The scan did not finish; see the scan history and the admin page's queue.".into()
         });
@@ -289,7 +313,10 @@ async fn scan_status(
 }
 
 #[get("/repos/{owner}/{name}/report.{format}")]
-async fn download(state: web::Data<AppState>, path: web::Path<(String, String, String)>) -> Result<HttpResponse, AppError> {
+async fn download(
+    state: web::Data<AppState>,
+    path: web::Path<(String, String, String)>,
+) -> Result<HttpResponse, AppError> {
     let (owner, name, ext) = path.into_inner();
     let (format, mime) = match ext.as_str() {
         "md" => (Format::Markdown, "text/markdown; charset=utf-8"),

@@ -39,7 +39,8 @@ pub struct ScanPage {
 
 #[get("/scans/{id}")]
 async fn page(req: HttpRequest, state: web::Data<AppState>, id: web::Path<i32>) -> Result<HttpResponse, AppError> {
-    let v = crate::read::scan::view(&state.db, *id).await?.ok_or_else(|| AppError::NotFound(format!("no scan {id}")))?;
+    let v =
+        crate::read::scan::view(&state.db, *id).await?.ok_or_else(|| AppError::NotFound(format!("no scan {id}")))?;
     let (s, repo) = (&v.scan, &v.repo);
     let commit = s.commit_sha.as_deref();
     let page = ScanPage {
@@ -57,7 +58,10 @@ async fn page(req: HttpRequest, state: web::Data<AppState>, id: web::Path<i32>) 
         error: s.error.clone(),
         score: view::score(s.overall_score),
         level: view::level(s.level.as_deref()),
-        previous: v.previous.as_ref().map(|p| (format!("/scans/{}", p.id), view::when_opt(p.finished_at), view::score(p.overall_score))),
+        previous: v
+            .previous
+            .as_ref()
+            .map(|p| (format!("/scans/{}", p.id), view::when_opt(p.finished_at), view::score(p.overall_score))),
         new: v.new.iter().map(|f| finding_view(repo, commit, f)).collect(),
         fixed: v.fixed.iter().map(|f| finding_view(repo, commit, f)).collect(),
         analyzer: s.analyzer_version.clone(),
