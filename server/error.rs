@@ -2,10 +2,19 @@
 //! `Result<_, AppError>`; 5xx bodies are generic (details go to the log with
 //! the request id), 4xx bodies say what was wrong. Every error body has the
 //! same shape, [`ErrorBody`], so API clients parse one thing.
+//!
+//! API paths (`API_PREFIXES`) answer JSON; every other path is a page a
+//! person reads, so `html_pages` turns the same error into an HTML page with
+//! the site's layout and a way back.
 
-use crate::webhook::WebhookError;
 use crate::jobs::queue::QueueError;
+use crate::store::suppression::SuppressError;
+use crate::webhook::WebhookError;
+use actix_web::body::{BoxBody, EitherBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::middleware::Next;
 use actix_web::{HttpResponse, ResponseError};
 
 #[derive(Debug, thiserror::Error)]
@@ -18,6 +27,9 @@ pub enum AppError {
     NoRoute(String),
     #[error("{0}")]
     BadRequest(String),
+    /// Not allowed for this caller (a cross-site form, a viewer on an admin action).
+    #[error("{0}")]
+    Forbidden(String),
     /// The request is valid but the resource's state forbids it.
     #[error("{0}")]
     Conflict(String),
@@ -59,6 +71,7 @@ impl AppError {
             AppError::NotFound(_) => "not_found",
             AppError::NoRoute(_) => "no_route",
             AppError::BadRequest(_) => "bad_request",
+            AppError::Forbidden(_) => "forbidden",
             AppError::Conflict(_) => "conflict",
             AppError::Database(_) => "unavailable",
             AppError::Upstream(_) => "upstream",
@@ -88,6 +101,7 @@ impl ResponseError for AppError {
         match self {
             AppError::NotFound(_) | AppError::NoRoute(_) => StatusCode::NOT_FOUND,
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            AppError::Forbidden(_) => StatusCode::FORBIDDEN,
             AppError::Conflict(_) => StatusCode::CONFLICT,
             AppError::Database(_) => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Upstream(_) => StatusCode::BAD_GATEWAY,
@@ -108,7 +122,58 @@ impl ResponseError for AppError {
         if status.is_server_error() {
             tracing::error!(error = ?self, "request failed");
         }
-        HttpResponse::build(status).json(ErrorBody { code: self.code().into(), error: self.to_string() })
+        let mut res = HttpResponse::build(status).json(ErrorBody { code: self.code().into(), error: self.to_string() });
+        res.extensions_mut().insert(ErrorPage { message: self.to_string() });
+        res
+    }
+}
+
+impl From<SuppressError> for AppError {
+    fn from(e: SuppressError) -> Self {
+        match e {
+            SuppressError::Db(db) => AppError::Database(db),
+            SuppressError::UnknownFinding(_) => AppError::NotFound(e.to_string()),
+            SuppressError::NoReason | SuppressError::ExpiryInPast(_) => AppError::BadRequest(e.to_string()),
+            SuppressError::NotOpen(_) | SuppressError::SuppressedInRepository | SuppressError::NotSuppressed => {
+                AppError::Conflict(e.to_string())
+            }
+        }
+    }
+}
+
+/// What went wrong, kept on the response so `html_pages` can render it.
+#[derive(Debug, Clone)]
+struct ErrorPage {
+    message: String,
+}
+
+/// Paths whose clients are programs: errors stay JSON there.
+pub const API_PREFIXES: &[&str] =
+    &["/api/", "/healthz", "/readyz", "/metrics", "/webhooks/", "/badge/", "/charts/", "/static/"];
+
+/// Answers every unrouted path: a 404 through the same mapping as the rest.
+pub async fn not_found(req: actix_web::HttpRequest) -> Result<HttpResponse, AppError> {
+    Err(AppError::NotFound(format!("there is no page at {}", req.path())))
+}
+
+/// Renders errors of page paths as HTML pages; API paths keep their JSON.
+pub async fn html_pages(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<EitherBody<impl MessageBody, BoxBody>>, actix_web::Error> {
+    let api = API_PREFIXES.iter().any(|p| req.path().starts_with(p));
+    let res = next.call(req).await?;
+    let page = res.response().extensions().get::<ErrorPage>().cloned();
+    match page {
+        Some(page) if !api => {
+            let status = res.status();
+            let body = crate::web::pages::error_page(status, &page.message);
+            Ok(res.map_body(|head, _| {
+                head.headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
+                EitherBody::right(BoxBody::new(body))
+            }))
+        }
+        _ => Ok(res.map_into_left_body()),
     }
 }
 

@@ -18,6 +18,7 @@ pub mod error;
 pub mod github;
 pub mod jobs;
 pub mod metrics;
+pub mod read;
 pub mod scan_cmd;
 pub mod scheduler;
 pub mod sources;

@@ -64,6 +64,7 @@ impl Application {
             App::new()
                 .app_data(actix_web::web::Data::new(state.clone()))
                 .wrap(web::middleware::security_headers(https))
+                .wrap(from_fn(crate::error::html_pages))
                 .wrap(Compress::default())
                 .wrap(from_fn(web::middleware::request_id))
                 .wrap(from_fn(web::metrics::track_http))

@@ -6,6 +6,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261122_000001_initial;
 mod m20261122_000002_schedule_runs;
+mod m20261122_000003_scan_reports;
 mod m20261122_000005_github_discovery;
 mod m20261122_000006_digest_recipients;
 
@@ -17,6 +18,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261122_000001_initial::Migration),
             Box::new(m20261122_000002_schedule_runs::Migration),
+            Box::new(m20261122_000003_scan_reports::Migration),
             Box::new(m20261122_000005_github_discovery::Migration),
             Box::new(m20261122_000006_digest_recipients::Migration),
         ]

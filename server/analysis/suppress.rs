@@ -3,7 +3,7 @@
 //! above) and `[[ignore]]` entries in `.shipshape.toml`. A suppression
 //! without a reason, or past its expiry, does not suppress; a note says why.
 
-use crate::model::{CheckResult, Note, Outcome, Suppression};
+use crate::model::{CheckResult, Finding, Note, Outcome, Report, Suppression};
 use crate::repo::FileFacts;
 use crate::walk::FileIndex;
 use chrono::NaiveDate;
@@ -201,16 +201,114 @@ pub fn apply(
                     Some(Suppression { source: "config".into(), reason: ig.reason.clone(), expires: ig.expires });
             }
         }
-        if result.findings.iter().all(|f| f.suppression.is_some()) {
-            result.outcome = Outcome::Pass;
-            result.summary = format!("{} finding(s) suppressed", result.findings.len());
+        pass_if_all_suppressed(result);
+    }
+}
+
+/// A check whose every finding is suppressed passes.
+fn pass_if_all_suppressed(result: &mut CheckResult) {
+    if result.findings.iter().all(|f| f.suppression.is_some()) {
+        result.outcome = Outcome::Pass;
+        result.summary = format!("{} finding(s) suppressed", result.findings.len());
+    }
+}
+
+/// A suppression made in the dashboard for one finding. It follows the
+/// finding by fingerprint, or by check and content hash once the finding
+/// has moved to another file. Expiry and revocation are the caller's
+/// business: only suppressions in force are passed in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DashboardIgnore {
+    pub fingerprint: String,
+    pub check_id: String,
+    pub content_hash: String,
+    pub reason: String,
+    pub expires: Option<NaiveDate>,
+}
+
+impl DashboardIgnore {
+    fn matches(&self, f: &Finding) -> bool {
+        self.fingerprint == f.fingerprint || (self.check_id == f.check_id && self.content_hash == f.content_hash)
+    }
+}
+
+/// Applies dashboard suppressions to a finished report and scores it again,
+/// exactly as if they had been written in the repository; `None` when none
+/// of them matches an unsuppressed finding (the report stands as it is).
+pub fn apply_dashboard(report: &Report, ignores: &[DashboardIgnore]) -> Option<Report> {
+    let find = |f: &Finding| ignores.iter().find(|i| i.matches(f));
+    if !report.findings().any(|f| f.suppression.is_none() && find(f).is_some()) {
+        return None;
+    }
+    let mut checks = report.checks.clone();
+    for result in checks.iter_mut().filter(|r| r.outcome == Outcome::Fail) {
+        for finding in result.findings.iter_mut().filter(|f| f.suppression.is_none()) {
+            if let Some(i) = find(finding) {
+                finding.suppression =
+                    Some(Suppression { source: "dashboard".into(), reason: i.reason.clone(), expires: i.expires });
+            }
+        }
+        pass_if_all_suppressed(result);
+        // The check weighs as its worst finding still counting (engine.rs).
+        let catalogue = crate::checks::spec(&result.check_id).map(|s| s.severity);
+        if let Some(worst) = result.active_findings().map(|f| f.severity).min().or(catalogue) {
+            result.severity = worst;
         }
     }
+    Some(crate::score::finish(
+        report.root.clone(),
+        report.stack.clone(),
+        checks,
+        report.notes.clone(),
+        report.stats.clone(),
+    ))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn dashboard_suppression_rescores_and_passes_a_fully_suppressed_check() {
+        use crate::model::{Category, Location, Severity, Stack};
+        let finding = Finding {
+            check_id: "debug-enabled".into(),
+            severity: Severity::High,
+            category: Category::Security,
+            message: "debug on".into(),
+            location: Some(Location::at("app.py", 3)),
+            evidence: "DEBUG = True".into(),
+            fingerprint: "fp".into(),
+            content_hash: "ch".into(),
+            suppression: None,
+        };
+        let check = CheckResult {
+            check_id: "debug-enabled".into(),
+            title: "t".into(),
+            category: Category::Security,
+            severity: Severity::High,
+            outcome: Outcome::Fail,
+            summary: "debug on".into(),
+            evidence: vec![],
+            findings: vec![finding],
+            error: None,
+        };
+        let report = crate::score::finish("r".into(), Stack::default(), vec![check], vec![], Default::default());
+        assert!(report.score < 100.0);
+        let ignore = |fp: &str, hash: &str| DashboardIgnore {
+            fingerprint: fp.into(),
+            check_id: "debug-enabled".into(),
+            content_hash: hash.into(),
+            reason: "staging only".into(),
+            expires: None,
+        };
+        assert!(apply_dashboard(&report, &[ignore("other", "other")]).is_none());
+        let after = apply_dashboard(&report, &[ignore("moved-fp", "ch")]).expect("matches by content hash");
+        assert_eq!(after.checks[0].outcome, Outcome::Pass);
+        assert_eq!(after.checks[0].findings[0].suppression.as_ref().unwrap().source, "dashboard");
+        assert_eq!(after.score, 100.0);
+        assert!(apply_dashboard(&after, &[ignore("fp", "ch")]).is_none(), "already suppressed");
+    }
 
     #[test]
     fn inline_ignore_needs_check_and_keeps_reason() {

@@ -6,5 +6,6 @@
 
 pub mod lifecycle;
 mod record;
+pub mod suppression;
 
 pub use record::{Recorded, ScanMeta, StoreError, record_failure, record_success};

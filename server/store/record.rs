@@ -5,7 +5,7 @@ use crate::db::db_time;
 use crate::db::entities::finding_events::{self, EventKind};
 use crate::db::entities::findings::{self, FindingState};
 use crate::db::entities::scans::{self, ScanStatus};
-use crate::db::entities::{category_scores, check_results};
+use crate::db::entities::{category_scores, check_results, scan_reports};
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{
@@ -107,13 +107,21 @@ pub async fn record_success(
 ) -> Result<Recorded, StoreError> {
     let txn = db.begin().await?;
     let now = db_time(meta.finished_at);
+    // Dashboard suppressions count as if written in the repository: the
+    // report is scored again with them, and that is what gets recorded.
+    let ignores = super::suppression::in_force(&txn, meta.repository_id, now).await?;
+    let suppressed = shipshape_analysis::suppress::apply_dashboard(report, &ignores);
+    let report = suppressed.as_ref().unwrap_or(report);
     let mut row = scan_row(meta, ScanStatus::Succeeded);
     row.overall_score = Set(Some(report.score));
     row.level = Set(Some(report.level.as_str().to_string()));
     row.stack = Set(serde_json::to_value(&report.stack).ok());
     row.files_scanned = Set(Some(report.stats.files_seen as i64));
     let scan = row.insert(&txn).await?;
-    let mut out = Recorded { scan_id: scan.id, rows_written: 1, ..Recorded::default() };
+    scan_reports::ActiveModel { scan_id: Set(scan.id), report: Set(serde_json::to_value(report).unwrap_or_default()) }
+        .insert(&txn)
+        .await?;
+    let mut out = Recorded { scan_id: scan.id, rows_written: 2, ..Recorded::default() };
 
     let results: Vec<check_results::ActiveModel> = report
         .checks

@@ -4,8 +4,10 @@
 mod helpers;
 
 mod badge;
+mod browser;
 mod checkout;
 mod cli;
+mod dashboard;
 mod db_gone;
 mod demo;
 mod digest;

@@ -20,6 +20,7 @@ const EXPECTED_TABLES: &[&str] = &[
     "github_pages",
     "jobs",
     "repositories",
+    "scan_reports",
     "scans",
     "schedule_runs",
     "suppressions",

@@ -16,6 +16,8 @@ pub mod finding_events;
 pub mod findings;
 pub mod jobs;
 pub mod repositories;
+pub mod scan_reports;
 pub mod scans;
+pub mod suppressions;
 pub mod teams;
 pub mod webhook_deliveries;

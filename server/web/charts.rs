@@ -1,0 +1,194 @@
+//! Trend charts as SVG images drawn with plotters: the org's score, a
+//! repository's overall and per-category scores, and the sparklines of the
+//! repository table. They are plain cacheable image URLs, so pages stay
+//! static HTML and browsers and proxies can keep them for a few minutes.
+
+use crate::error::AppError;
+use crate::read::{self, trend};
+use crate::state::AppState;
+use actix_web::{HttpResponse, get, web};
+use chrono::{Duration, NaiveDate, Utc};
+use plotters::prelude::*;
+use serde::Deserialize;
+
+/// How long browsers and proxies may reuse a chart.
+const MAX_AGE: &str = "public, max-age=300";
+/// Days a sparkline covers.
+pub const SPARK_DAYS: i64 = 30;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(org).service(repo_score).service(repo_categories).service(repo_spark);
+}
+
+/// The trend ranges the pages offer, in days; the first is the default.
+pub const RANGES: [i64; 5] = [90, 30, 180, 365, 7];
+
+/// `?days=` of a chart or page; anything not offered falls back to the default.
+#[derive(Debug, Deserialize)]
+pub struct RangeQuery {
+    pub days: Option<i64>,
+}
+
+impl RangeQuery {
+    pub fn days(&self) -> i64 {
+        self.days.filter(|d| RANGES.contains(d)).unwrap_or(RANGES[0])
+    }
+}
+
+/// One line of a chart.
+pub struct Series<'a> {
+    pub name: &'a str,
+    pub points: Vec<(NaiveDate, f64)>,
+}
+
+fn svg(body: String) -> HttpResponse {
+    HttpResponse::Ok().content_type("image/svg+xml").insert_header(("Cache-Control", MAX_AGE)).body(body)
+}
+
+/// Draws a 0–100 line chart over `from..=to`; a chart without data says so.
+pub fn line_chart(series: &[Series<'_>], from: NaiveDate, to: NaiveDate, size: (u32, u32)) -> String {
+    let mut out = String::new();
+    // Drawing into a String cannot fail for I/O reasons; a plotters error
+    // only means a degenerate range, which leaves the chart partly drawn.
+    let _ = draw(&mut out, series, from, to, size);
+    out
+}
+
+fn draw<'a>(
+    out: &'a mut String,
+    series: &[Series<'_>],
+    from: NaiveDate,
+    to: NaiveDate,
+    size: (u32, u32),
+) -> Result<(), Box<dyn std::error::Error + 'a>> {
+    let root = SVGBackend::with_string(out, size).into_drawing_area();
+    root.fill(&WHITE)?;
+    if series.iter().all(|s| s.points.is_empty()) {
+        root.draw(&Text::new("No scans in this range yet", (20, (size.1 / 2) as i32), ("sans-serif", 16).into_font()))?;
+        root.present()?;
+        return Ok(());
+    }
+    let to = if to <= from { from + Duration::days(1) } else { to };
+    let mut chart = ChartBuilder::on(&root)
+        .margin(12)
+        .x_label_area_size(28)
+        .y_label_area_size(36)
+        .build_cartesian_2d(from..to, 0f64..100f64)?;
+    chart
+        .configure_mesh()
+        .x_labels(6)
+        .y_labels(6)
+        .x_label_formatter(&|d: &NaiveDate| d.format("%b %d").to_string())
+        .light_line_style(RGBColor(235, 235, 235))
+        .draw()?;
+    for (i, s) in series.iter().enumerate() {
+        let color = Palette99::pick(i).to_rgba();
+        chart
+            .draw_series(LineSeries::new(s.points.iter().copied(), color.stroke_width(2)))?
+            .label(s.name)
+            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], color.stroke_width(2)));
+    }
+    if series.len() > 1 {
+        chart
+            .configure_series_labels()
+            .position(SeriesLabelPosition::LowerRight)
+            .background_style(WHITE.mix(0.85))
+            .border_style(RGBColor(200, 200, 200))
+            .draw()?;
+    }
+    root.present()?;
+    Ok(())
+}
+
+/// A tiny line without axes for a table cell.
+pub fn sparkline(points: &[(NaiveDate, f64)]) -> String {
+    let mut out = String::new();
+    let _ = draw_spark(&mut out, points);
+    out
+}
+
+fn draw_spark<'a>(out: &'a mut String, points: &[(NaiveDate, f64)]) -> Result<(), Box<dyn std::error::Error + 'a>> {
+    let root = SVGBackend::with_string(out, (120, 28)).into_drawing_area();
+    if let (Some(first), Some(last)) = (points.first(), points.last()) {
+        let to = if last.0 <= first.0 { first.0 + Duration::days(1) } else { last.0 };
+        let mut chart = ChartBuilder::on(&root).margin(2).build_cartesian_2d(first.0..to, 0f64..100f64)?;
+        chart.draw_series(LineSeries::new(points.iter().copied(), RGBColor(37, 99, 235).stroke_width(2)))?;
+    }
+    root.present()?;
+    Ok(())
+}
+
+#[get("/charts/org.svg")]
+async fn org(state: web::Data<AppState>, q: web::Query<RangeQuery>) -> Result<HttpResponse, AppError> {
+    let now = Utc::now();
+    let from = (now - Duration::days(q.days())).date_naive();
+    let points = trend::points(&state.db, None, now - Duration::days(q.days())).await?;
+    let daily = trend::daily(&points, from, now.date_naive());
+    Ok(svg(line_chart(&[Series { name: "org score", points: daily }], from, now.date_naive(), (720, 260))))
+}
+
+async fn repo_id(state: &AppState, owner: &str, name: &str) -> Result<i32, AppError> {
+    read::repository_by_name(&state.db, owner, name)
+        .await?
+        .map(|r| r.id)
+        .ok_or_else(|| AppError::NotFound(format!("no repository {owner}/{name}")))
+}
+
+async fn repo_series(state: &AppState, id: i32, days: i64) -> Result<(Vec<(NaiveDate, f64)>, NaiveDate), AppError> {
+    let now = Utc::now();
+    let from = (now - Duration::days(days)).date_naive();
+    let points = trend::points(&state.db, Some(id), now - Duration::days(days)).await?;
+    Ok((trend::daily(&points, from, now.date_naive()), from))
+}
+
+#[get("/charts/repos/{owner}/{name}/score.svg")]
+async fn repo_score(
+    state: web::Data<AppState>,
+    path: web::Path<(String, String)>,
+    q: web::Query<RangeQuery>,
+) -> Result<HttpResponse, AppError> {
+    let id = repo_id(&state, &path.0, &path.1).await?;
+    let (daily, from) = repo_series(&state, id, q.days()).await?;
+    Ok(svg(line_chart(&[Series { name: "score", points: daily }], from, Utc::now().date_naive(), (720, 260))))
+}
+
+#[get("/charts/repos/{owner}/{name}/categories.svg")]
+async fn repo_categories(
+    state: web::Data<AppState>,
+    path: web::Path<(String, String)>,
+    q: web::Query<RangeQuery>,
+) -> Result<HttpResponse, AppError> {
+    let id = repo_id(&state, &path.0, &path.1).await?;
+    let now = Utc::now();
+    let from = (now - Duration::days(q.days())).date_naive();
+    let rows = trend::category_points(&state.db, id, now - Duration::days(q.days())).await?;
+    let mut names: Vec<&str> = rows.iter().map(|(c, _, _)| c.as_str()).collect();
+    names.sort_by_key(|c| {
+        shipshape_analysis::Category::parse(c)
+            .and_then(|c| shipshape_analysis::Category::ALL.iter().position(|x| *x == c))
+            .unwrap_or(usize::MAX)
+    });
+    names.dedup();
+    let series: Vec<Series<'_>> = names
+        .iter()
+        .map(|name| {
+            // One point per day: the day's last scan.
+            let mut points: Vec<(NaiveDate, f64)> = Vec::new();
+            for (_, at, score) in rows.iter().filter(|(c, _, _)| c == name) {
+                match points.last_mut() {
+                    Some(last) if last.0 == at.date_naive() => last.1 = *score,
+                    _ => points.push((at.date_naive(), *score)),
+                }
+            }
+            Series { name, points }
+        })
+        .collect();
+    Ok(svg(line_chart(&series, from, now.date_naive(), (720, 300))))
+}
+
+#[get("/charts/repos/{owner}/{name}/spark.svg")]
+async fn repo_spark(state: web::Data<AppState>, path: web::Path<(String, String)>) -> Result<HttpResponse, AppError> {
+    let id = repo_id(&state, &path.0, &path.1).await?;
+    let (daily, _) = repo_series(&state, id, SPARK_DAYS).await?;
+    Ok(svg(sparkline(&daily)))
+}

@@ -1,0 +1,161 @@
+//! `/findings/{id}`: a finding's timeline, where it has been, its check's
+//! documentation, and the suppress / unsuppress forms.
+
+use super::Page;
+use super::repository::{FindingView, finding_view};
+use crate::db::entities::findings::FindingState;
+use crate::error::AppError;
+use crate::read::repository::{SourceLink, source_link};
+use crate::state::AppState;
+use crate::store::suppression::{self, SuppressRequest};
+use crate::web::action::Action;
+use crate::web::view::{self, encode};
+use actix_web::{HttpRequest, HttpResponse, Responder, get, post, web};
+use askama::Template;
+use askama_web::WebTemplate;
+use chrono::{NaiveDate, Utc};
+use serde::Deserialize;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(page).service(suppress).service(unsuppress);
+}
+
+pub struct EventView {
+    pub kind: String,
+    pub when: String,
+    pub commit: String,
+    pub scan: Option<String>,
+    pub location: String,
+    pub actor: String,
+    pub note: String,
+}
+
+pub struct LocationView {
+    pub location: String,
+    pub link: Option<String>,
+    pub commit: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "finding.html")]
+pub struct FindingPage {
+    pub page: Page,
+    pub id: i32,
+    pub repo_name: String,
+    pub repo_href: String,
+    pub finding: FindingView,
+    pub state: &'static str,
+    pub events: Vec<EventView>,
+    pub locations: Vec<LocationView>,
+    pub title: String,
+    pub rationale: String,
+    pub fix: String,
+    pub campaign: String,
+    pub can_suppress: bool,
+    pub suppression: Option<(String, String)>,
+    pub suppressed_in_repo: bool,
+    pub today: String,
+}
+
+#[get("/findings/{id}")]
+async fn page(req: HttpRequest, state: web::Data<AppState>, id: web::Path<i32>) -> Result<HttpResponse, AppError> {
+    let now = Utc::now();
+    let v = crate::read::finding::view(&state.db, *id, now)
+        .await?
+        .ok_or_else(|| AppError::NotFound(format!("no finding {id}")))?;
+    let repo = &v.repo;
+    let f = &v.finding;
+    let page = FindingPage {
+        page: Page::new(format!("{} in {}/{}", f.check_id, repo.owner, repo.name), "overview"),
+        id: f.id,
+        repo_name: format!("{}/{}", repo.owner, repo.name),
+        repo_href: format!("/repos/{}/{}", encode(&repo.owner), encode(&repo.name)),
+        finding: finding_view(repo, v.last_commit.as_deref(), f),
+        state: match f.state {
+            FindingState::Open => "open",
+            FindingState::Fixed => "fixed",
+            FindingState::Suppressed => "suppressed",
+        },
+        events: v
+            .events
+            .iter()
+            .map(|e| EventView {
+                kind: format!("{:?}", e.kind).to_lowercase(),
+                when: view::when(e.created_at),
+                commit: view::short_sha(e.commit_sha.as_deref()),
+                scan: e.scan_id.map(|s| format!("/scans/{s}")),
+                location: match (&e.path, e.line) {
+                    (Some(p), Some(l)) => format!("{p}:{l}"),
+                    (Some(p), None) => p.clone(),
+                    _ => "—".into(),
+                },
+                actor: e
+                    .actor
+                    .clone()
+                    .unwrap_or_else(|| if e.scan_id.is_some() { "scan".into() } else { "dashboard".into() }),
+                note: e.note.clone().unwrap_or_default(),
+            })
+            .collect(),
+        locations: v
+            .locations
+            .iter()
+            .map(|(path, line, commit)| {
+                let (location, link) = match source_link(repo, commit.as_deref(), Some(path), *line) {
+                    SourceLink::Url(u) => {
+                        (format!("{path}{}", line.map(|l| format!(":{l}")).unwrap_or_default()), Some(u))
+                    }
+                    SourceLink::Local(p) => (p, None),
+                    SourceLink::None => (path.clone(), None),
+                };
+                LocationView { location, link, commit: view::short_sha(commit.as_deref()) }
+            })
+            .collect(),
+        title: v.spec.map(|s| s.title.to_string()).unwrap_or_else(|| f.check_id.clone()),
+        rationale: v.spec.map(|s| s.rationale.to_string()).unwrap_or_default(),
+        fix: v.spec.map(|s| s.fix.to_string()).unwrap_or_default(),
+        campaign: format!("/checks/{}", encode(&f.check_id)),
+        can_suppress: f.state == FindingState::Open,
+        suppression: v.suppression.as_ref().map(|s| {
+            (s.reason.clone(), s.expires_at.map(|t| t.date_naive().to_string()).unwrap_or_else(|| "never".into()))
+        }),
+        suppressed_in_repo: f.state == FindingState::Suppressed && v.suppression.is_none(),
+        today: now.date_naive().to_string(),
+    };
+    Ok(page.respond_to(&req).map_into_boxed_body())
+}
+
+#[derive(Debug, Deserialize)]
+struct SuppressForm {
+    reason: String,
+    #[serde(default)]
+    expires: String,
+}
+
+fn back(id: i32) -> HttpResponse {
+    HttpResponse::SeeOther().insert_header(("Location", format!("/findings/{id}"))).finish()
+}
+
+#[post("/findings/{id}/suppress")]
+async fn suppress(
+    action: Action,
+    state: web::Data<AppState>,
+    id: web::Path<i32>,
+    form: web::Form<SuppressForm>,
+) -> Result<HttpResponse, AppError> {
+    let expires = match form.expires.trim() {
+        "" => None,
+        s => Some(
+            NaiveDate::parse_from_str(s, "%Y-%m-%d")
+                .map_err(|_| AppError::BadRequest(format!("expiry {s:?} is not a date like 2026-12-31")))?,
+        ),
+    };
+    let request = SuppressRequest { reason: &form.reason, expires, actor: action.actor.as_deref() };
+    suppression::suppress(&state.db, *id, &request, Utc::now()).await?;
+    Ok(back(*id))
+}
+
+#[post("/findings/{id}/unsuppress")]
+async fn unsuppress(action: Action, state: web::Data<AppState>, id: web::Path<i32>) -> Result<HttpResponse, AppError> {
+    suppression::unsuppress(&state.db, *id, action.actor.as_deref(), Utc::now()).await?;
+    Ok(back(*id))
+}

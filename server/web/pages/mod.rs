@@ -1,0 +1,86 @@
+//! The dashboard's HTML pages, one module per page, rendered with askama
+//! from the read model (`crate::read`). State-changing forms post through
+//! `crate::web::action::Action`.
+
+pub mod admin;
+pub mod checks;
+pub mod finding;
+pub mod overview;
+pub mod repository;
+pub mod scan;
+pub mod teams;
+
+use actix_web::http::StatusCode;
+use actix_web::web;
+use askama::Template;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.configure(overview::configure)
+        .configure(repository::configure)
+        .configure(finding::configure)
+        .configure(scan::configure)
+        .configure(checks::configure)
+        .configure(teams::configure)
+        .configure(admin::configure);
+}
+
+/// What the layout needs from every page.
+pub struct Page {
+    pub title: String,
+    /// The navigation entry to highlight.
+    pub nav: &'static str,
+}
+
+impl Page {
+    pub fn new(title: impl Into<String>, nav: &'static str) -> Page {
+        Page { title: title.into(), nav }
+    }
+}
+
+/// A link to the same view over another trend range.
+pub struct RangeLink {
+    pub label: String,
+    pub href: String,
+    pub current: bool,
+}
+
+/// Links for every offered range, shortest first.
+pub fn range_links(current: i64, href: impl Fn(i64) -> String) -> Vec<RangeLink> {
+    let mut days = crate::web::charts::RANGES.to_vec();
+    days.sort_unstable();
+    days.into_iter().map(|d| RangeLink { label: format!("{d} days"), href: href(d), current: d == current }).collect()
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorPage<'a> {
+    page: Page,
+    status: u16,
+    reason: &'a str,
+    message: &'a str,
+    hint: &'a str,
+}
+
+/// The HTML page for an error (used by `crate::error::html_pages`).
+pub fn error_page(status: StatusCode, message: &str) -> String {
+    let hint = match status.as_u16() {
+        404 => {
+            "The address may be mistyped, or the repository was renamed or removed. Start again from the overview or search the repository table."
+        }
+        400 | 409 => "Go back, correct the form and try again.",
+        403 => "Reload the page you came from and try again.",
+        _ => {
+            "This is on our side. Try again in a minute; if it persists, the server log has the details under this request's id."
+        }
+    };
+    // Server errors keep their details in the log.
+    let message = if status.is_server_error() { "Something went wrong while building this page." } else { message };
+    let page = ErrorPage {
+        page: Page::new(format!("{} {}", status.as_u16(), status.canonical_reason().unwrap_or("Error")), ""),
+        status: status.as_u16(),
+        reason: status.canonical_reason().unwrap_or("Error"),
+        message,
+        hint,
+    };
+    page.render().unwrap_or_else(|_| format!("{} {}", status.as_u16(), message))
+}
