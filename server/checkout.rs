@@ -112,6 +112,7 @@ async fn sync_into(
     local: bool,
 ) -> Result<Checkout, CheckoutError> {
     let git = Git { dir, policy, token: source.token, local };
+    remove_stale_locks(dir).await;
     if !dir.join(".git").is_dir() {
         tokio::fs::create_dir_all(dir).await?;
         git.run("init", &["init", "-q", "--template=", "."]).await?;
@@ -142,6 +143,23 @@ async fn sync_into(
     git.run("checkout", &["checkout", "-q", "--force", "--detach", &commit]).await?;
     git.run("clean", &["clean", "-q", "-ffdx"]).await?;
     Ok(Checkout { path: dir.to_path_buf(), branch, commit, files, bytes })
+}
+
+/// Lock files left by a git process that was killed (a worker that died
+/// mid-fetch) would fail every later fetch into this clone. Only one scan
+/// of a repository runs at a time, so no live git process owns them.
+async fn remove_stale_locks(dir: &Path) {
+    for lock in ["index.lock", "shallow.lock", "HEAD.lock", "config.lock", "packed-refs.lock", "FETCH_HEAD.lock"] {
+        let _ = tokio::fs::remove_file(dir.join(".git").join(lock)).await;
+    }
+    let refs = dir.join(".git/refs/remotes/origin");
+    if let Ok(mut entries) = tokio::fs::read_dir(&refs).await {
+        while let Ok(Some(entry)) = entries.next_entry().await {
+            if entry.file_name().to_string_lossy().ends_with(".lock") {
+                let _ = tokio::fs::remove_file(entry.path()).await;
+            }
+        }
+    }
 }
 
 impl CheckoutError {

@@ -76,6 +76,23 @@ async fn readiness_checks(db: &DatabaseConnection) -> Result<(), String> {
     }
 }
 
+/// Begins a transaction that will write. On SQLite it takes the write lock
+/// at BEGIN (IMMEDIATE): a deferred transaction that reads first and writes
+/// later fails with "database is locked" (SQLITE_BUSY_SNAPSHOT) when another
+/// writer got in between, and `busy_timeout` cannot wait that out. Postgres
+/// ignores the mode.
+///
+/// # Errors
+/// Database errors.
+pub async fn begin_write(db: &DatabaseConnection) -> Result<sea_orm::DatabaseTransaction, sea_orm::DbErr> {
+    use sea_orm::{SqliteTransactionMode, TransactionOptions, TransactionTrait};
+    db.begin_with_options(TransactionOptions {
+        sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+        ..Default::default()
+    })
+    .await
+}
+
 /// An instant as the database will store it: UTC, truncated to microseconds.
 ///
 /// Postgres keeps microseconds and SQLite keeps the text as written, so a

@@ -105,7 +105,7 @@ pub async fn record_success(
     meta: &ScanMeta<'_>,
     report: &Report,
 ) -> Result<Recorded, StoreError> {
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let now = db_time(meta.finished_at);
     // Dashboard suppressions count as if written in the repository: the
     // report is scored again with them, and that is what gets recorded.

@@ -155,7 +155,7 @@ pub async fn suppress(
     if let Some(day) = request.expires.filter(|d| *d < now.date_naive()) {
         return Err(SuppressError::ExpiryInPast(day));
     }
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let finding =
         findings::Entity::find_by_id(finding_id).one(&txn).await?.ok_or(SuppressError::UnknownFinding(finding_id))?;
     if finding.state != FindingState::Open {
@@ -204,7 +204,7 @@ pub async fn unsuppress(
     now: DateTime<Utc>,
 ) -> Result<(), SuppressError> {
     let now = db_time(now);
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let finding =
         findings::Entity::find_by_id(finding_id).one(&txn).await?.ok_or(SuppressError::UnknownFinding(finding_id))?;
     if finding.state != FindingState::Suppressed {

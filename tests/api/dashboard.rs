@@ -285,7 +285,7 @@ on_both_databases! {
         let api = app.get("/api/v1/nothing").await;
         assert_eq!(api.status(), 404);
         let json: serde_json::Value = api.json().await.unwrap();
-        assert!(json["error"].as_str().unwrap().contains("not found"));
+        assert_eq!(json["code"], "no_route", "{json}");
         assert_eq!(app.get("/findings/424242").await.status(), 404);
         assert_eq!(app.get("/repos/acme/ghost/rescan").await.status(), 404, "actions are POST only");
     }
