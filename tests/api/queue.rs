@@ -59,8 +59,8 @@ async fn claim(db: &DatabaseConnection, worker: &str, now: DateTime<Utc>) -> Opt
 async fn drain(db: DatabaseConnection, worker: &'static str, claims: Arc<Mutex<Vec<(i32, &'static str)>>>) {
     while let Some(job) = claim(&db, worker, at(0)).await {
         claims.lock().unwrap().push((job.id, worker));
-        // Let the other worker in between the claim and the result.
-        tokio::task::yield_now().await;
+        // A moment of "work" lets the other worker in between the claim and the result.
+        tokio::time::sleep(std::time::Duration::from_millis(2)).await;
         queue::complete(&db, &job, at(1)).await.expect("the lease holder completes");
     }
 }
@@ -80,8 +80,11 @@ on_both_databases! {
         // Each worker has its own pool, as separate replicas would; their
         // statements are in flight at the same time on the database.
         let claims = Arc::new(Mutex::new(Vec::new()));
-        let a = tokio::spawn(drain(tdb.connect().await, "worker-a", claims.clone()));
-        let b = tokio::spawn(drain(tdb.connect().await, "worker-b", claims.clone()));
+        // Both pools are connected before either worker starts, so one cannot
+        // drain the queue while the other is still connecting.
+        let (pool_a, pool_b) = (tdb.connect().await, tdb.connect().await);
+        let a = tokio::spawn(drain(pool_a, "worker-a", claims.clone()));
+        let b = tokio::spawn(drain(pool_b, "worker-b", claims.clone()));
         a.await.unwrap();
         b.await.unwrap();
 
