@@ -217,20 +217,7 @@ on_both_databases! {
         let polling = app.get(&format!("/repos/acme/api/scan-status?after={last}")).await.text().await.unwrap();
         assert!(polling.contains("Scan queued"));
 
-        let cfg = shipshape::jobs::worker::WorkerConfig {
-            id: "dashboard-test".into(),
-            lease: std::time::Duration::from_secs(60),
-            checkout: shipshape::checkout::CheckoutPolicy {
-                cache_dir: app.test_db.dir.path().join("cache"),
-                max_bytes: 50 * 1024 * 1024,
-                max_files: 1000,
-                timeout: std::time::Duration::from_secs(30),
-                allow_local: true,
-            },
-            github: None,
-            digests: None,
-            metrics: Default::default(),
-        };
+        let cfg = worker_config(&app.test_db.dir.path().join("cache"), 1000);
         shipshape::jobs::worker::run_once(&app.db, &cfg).await.unwrap().expect("the rescan ran");
         let done = app.get(&format!("/repos/acme/api/scan-status?after={last}")).await;
         assert_eq!(done.headers().get("hx-refresh").map(|v| v.to_str().unwrap()), Some("true"));

@@ -10,7 +10,6 @@
 
 use crate::helpers::*;
 use sea_orm::{ConnectionTrait, Database, EntityTrait, PaginatorTrait};
-use shipshape::checkout::CheckoutPolicy;
 use shipshape::config::{GithubAuth, GithubSource, Secret};
 use shipshape::db::entities::jobs::{self, JobStatus};
 use shipshape::db::entities::{check_results, scans};
@@ -63,20 +62,7 @@ async fn the_database_going_away_mid_scan_loses_no_job_and_writes_nothing_half()
     assert_eq!(jobs::Entity::find().count(&db).await.unwrap(), 1, "a first scan is queued");
 
     let lease = Duration::from_secs(2);
-    let cfg = WorkerConfig {
-        id: "w".into(),
-        lease,
-        checkout: CheckoutPolicy {
-            cache_dir: test_db.dir.path().join("cache"),
-            max_bytes: 10 << 20,
-            max_files: 1000,
-            timeout: Duration::from_secs(30),
-            allow_local: true,
-        },
-        github: Some(github),
-        digests: None,
-        metrics: Default::default(),
-    };
+    let cfg = WorkerConfig { lease, github: Some(github), ..worker_config(&test_db.dir.path().join("cache"), 1000) };
     fake.delay_branches(Duration::from_secs(1));
     let worker = {
         let (db, cfg) = (db.clone(), cfg.clone());

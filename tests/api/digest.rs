@@ -323,7 +323,7 @@ on_both_databases! {
         let worker = |id: &str| shipshape::jobs::worker::WorkerConfig {
             id: id.into(),
             digests: Some(Arc::new(Digests::new(&s).unwrap())),
-            ..crate::worker::config(dir.path(), 100)
+            ..crate::helpers::worker_config(dir.path(), 100)
         };
         let (w1, w2) = (worker("w1"), worker("w2"));
         loop {
@@ -347,7 +347,7 @@ on_both_databases! {
         let dir = tempfile::tempdir().unwrap();
         let cfg = shipshape::jobs::worker::WorkerConfig {
             digests: Some(Arc::new(Digests::new(&s).unwrap())),
-            ..crate::worker::config(dir.path(), 100)
+            ..crate::helpers::worker_config(dir.path(), 100)
         };
         for _ in &runs {
             let outcome = run_once_at(&db, &cfg, now).await.unwrap().expect("a digest job ran");

@@ -236,18 +236,8 @@ on_both_databases! {
         fake.clear_calls();
 
         let cfg = shipshape::jobs::worker::WorkerConfig {
-            id: "w".into(),
-            lease: Duration::from_secs(60),
-            checkout: shipshape::checkout::CheckoutPolicy {
-                cache_dir: test_db.dir.path().join("cache"),
-                max_bytes: 10 << 20,
-                max_files: 1000,
-                timeout: Duration::from_secs(30),
-                allow_local: true,
-            },
             github: Some(github),
-            digests: None,
-            metrics: Default::default(),
+            ..worker_config(&test_db.dir.path().join("cache"), 1000)
         };
         for _ in 0..3 {
             let outcome = shipshape::jobs::worker::run_once(&db, &cfg).await.unwrap();

@@ -228,3 +228,22 @@ pub fn shipshape(dir: &std::path::Path) -> std::process::Command {
 pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
+
+/// A worker on a cache dir with local clones allowed, no GitHub and no mail:
+/// what most tests run `run_once` with (set `github` or `lease` on it as needed).
+pub fn worker_config(cache: &std::path::Path, max_files: u64) -> shipshape::jobs::worker::WorkerConfig {
+    shipshape::jobs::worker::WorkerConfig {
+        id: "worker-test".into(),
+        lease: Duration::from_secs(60),
+        checkout: shipshape::checkout::CheckoutPolicy {
+            cache_dir: cache.to_path_buf(),
+            max_bytes: 50 * 1024 * 1024,
+            max_files,
+            timeout: Duration::from_secs(30),
+            allow_local: true,
+        },
+        github: None,
+        digests: None,
+        metrics: Default::default(),
+    }
+}

@@ -8,31 +8,13 @@ use chrono::Utc;
 use migration::{Migrator, MigratorTrait};
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder};
-use shipshape::checkout::CheckoutPolicy;
 use shipshape::db::entities::repositories;
 use shipshape::db::entities::scans::{self, ScanStatus};
 use shipshape::jobs::queue::{self, FailOutcome};
 use shipshape::jobs::scan_request::{ScanRequest, ScanTrigger};
-use shipshape::jobs::worker::{JobOutcome, WorkerConfig, run_once};
+use shipshape::jobs::worker::{JobOutcome, run_once};
 use shipshape_testkit::{Commit, GitRepo};
 use std::time::Duration;
-
-pub(crate) fn config(cache: &std::path::Path, max_files: u64) -> WorkerConfig {
-    WorkerConfig {
-        id: "worker-test".into(),
-        lease: Duration::from_secs(60),
-        checkout: CheckoutPolicy {
-            cache_dir: cache.to_path_buf(),
-            max_bytes: 50 * 1024 * 1024,
-            max_files,
-            timeout: Duration::from_secs(30),
-            allow_local: true,
-        },
-        github: None,
-        digests: None,
-        metrics: Default::default(),
-    }
-}
 
 async fn request(db: &DatabaseConnection, repo: i32) {
     let req = ScanRequest { trigger: ScanTrigger::Manual, commit_sha: None, requested_by: Some("test".into()) };
@@ -73,7 +55,7 @@ on_both_databases! {
         let (tdb, db) = setup(backend).await;
         let remote = GitRepo::with_files(&[("requirements.txt", "fastapi==0.115.0\n"), ("app/main.py", "from fastapi import FastAPI\napp = FastAPI(debug=True)\n")]);
         let repo = add_repository(&db, "api", &remote.url()).await;
-        let cfg = config(tdb.dir.path(), 1000);
+        let cfg = worker_config(tdb.dir.path(), 1000);
         request(&db, repo).await;
         let first = run_once(&db, &cfg).await.unwrap().expect("a job ran");
         let JobOutcome::Scanned { commit, .. } = first else { panic!("{first:?}") };
@@ -101,7 +83,7 @@ on_both_databases! {
         let remote = GitRepo::with_files(&[("a.txt", "a\n")]);
         let repo = add_repository(&db, "api", &remote.url()).await;
         drop(remote);
-        let cfg = config(tdb.dir.path(), 1000);
+        let cfg = worker_config(tdb.dir.path(), 1000);
         request(&db, repo).await;
         let mut outcomes = Vec::new();
         while let Some(out) = run_once(&db, &cfg).await.unwrap() {
@@ -123,7 +105,7 @@ on_both_databases! {
         let (tdb, db) = setup(backend).await;
         let remote = GitRepo::with_files(&[("a.txt", "a\n"), ("b.txt", "b\n"), ("c.txt", "c\n")]);
         let repo = add_repository(&db, "api", &remote.url()).await;
-        let cfg = config(tdb.dir.path(), 2);
+        let cfg = worker_config(tdb.dir.path(), 2);
         request(&db, repo).await;
         let out = run_once(&db, &cfg).await.unwrap().expect("a job ran");
         let JobOutcome::Failed { error, .. } = out else { panic!("{out:?}") };
@@ -245,7 +227,7 @@ async fn a_full_checkout_disk_fails_that_scan_clearly_and_others_go_on() {
     let small = GitRepo::with_files(&[("README.md", "# small\n")]);
     let big_id = add_repository(&db, "big", &big.url()).await;
     let small_id = add_repository(&db, "small", &small.url()).await;
-    let cfg = config(&cache, 1000);
+    let cfg = worker_config(&cache, 1000);
 
     request(&db, big_id).await;
     let out = run_once(&db, &cfg).await.unwrap().expect("a job ran");
