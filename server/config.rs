@@ -154,6 +154,49 @@ struct RawDatabase {
 #[serde(deny_unknown_fields)]
 struct RawAuth {
     mode: AuthMode,
+    admins: Vec<String>,
+    session_idle_secs: u64,
+    session_max_age_secs: u64,
+    client_id: String,
+    github: GithubLogin,
+    oauth2: Oauth2Provider,
+}
+
+/// Who may sign in with GitHub (`[auth.github]`); admins are always allowed.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GithubLogin {
+    /// Where users authorize: https://github.com, or a GitHub Enterprise host.
+    pub web_url: url::Url,
+    /// Members of any of these organisations.
+    pub allowed_orgs: Vec<String>,
+    /// Members of any of these teams, as `org/team-slug`.
+    pub allowed_teams: Vec<String>,
+    /// These logins.
+    pub allowed_users: Vec<String>,
+}
+
+/// Any other OAuth2 provider (`[auth.oauth2]`): GitLab, Google, Keycloak,
+/// Okta, a company SSO. The user's identity comes from a JSON userinfo
+/// endpoint whose field names are configured.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Oauth2Provider {
+    /// Shown on the sign-in button.
+    pub name: String,
+    pub authorize_url: String,
+    pub token_url: String,
+    pub userinfo_url: String,
+    pub scopes: Vec<String>,
+    /// Userinfo fields: the stable login, the display name, the email.
+    pub login_field: String,
+    pub name_field: String,
+    pub email_field: String,
+    /// Send the client secret in the form body instead of HTTP Basic auth.
+    pub secret_in_body: bool,
+    pub allowed_users: Vec<String>,
+    /// Users whose (provider-verified) email is in one of these domains.
+    pub allowed_email_domains: Vec<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -362,6 +405,8 @@ pub struct CheckoutSettings {
 pub struct BadgeSettings {
     /// How long browsers and image proxies (GitHub's camo) may cache a badge.
     pub max_age_secs: u32,
+    /// Served without signing in, so READMEs can embed them.
+    pub public: bool,
 }
 
 /// `/metrics`.
@@ -370,6 +415,8 @@ pub struct BadgeSettings {
 pub struct MetricsSettings {
     /// Serve `/metrics`; off, the route answers 404.
     pub enabled: bool,
+    /// Served without a token; otherwise scrapers send a read-only API token as Bearer.
+    pub public: bool,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -406,7 +453,26 @@ impl DatabaseSettings {
 #[derive(Debug, Clone)]
 pub struct AuthSettings {
     pub mode: AuthMode,
+    /// Signs and encrypts session cookies; every replica needs the same one.
     pub session_key: Option<Secret>,
+    /// Logins that are admins whatever the dashboard says (the first admins).
+    pub admins: Vec<String>,
+    /// A session unused this long is over.
+    pub session_idle_secs: u64,
+    /// A session is over this long after sign-in, used or not.
+    pub session_max_age_secs: u64,
+    /// The OAuth app's client id and secret (github and oauth2 modes).
+    pub client_id: String,
+    pub client_secret: Option<Secret>,
+    pub github: GithubLogin,
+    pub oauth2: Oauth2Provider,
+}
+
+impl AuthSettings {
+    /// Whether `login` is a configured admin (case-insensitive, as GitHub logins are).
+    pub fn is_configured_admin(&self, login: &str) -> bool {
+        self.admins.iter().any(|a| a.eq_ignore_ascii_case(login))
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -449,6 +515,7 @@ pub struct Settings {
 
 /// The secrets and the environment variable each is read from.
 const SECRETS: &[(&str, &str)] = &[
+    ("auth.client_secret", "SHIPSHAPE__AUTH__CLIENT_SECRET"),
     ("auth.session_key", "SHIPSHAPE__AUTH__SESSION_KEY"),
     ("github.token", "SHIPSHAPE__GITHUB__TOKEN"),
     ("github.webhook_secret", "SHIPSHAPE__GITHUB__WEBHOOK_SECRET"),
@@ -537,7 +604,17 @@ impl Settings {
             },
             data_dir: raw.data_dir,
             server: raw.server,
-            auth: AuthSettings { mode: raw.auth.mode, session_key: secret("auth.session_key")? },
+            auth: AuthSettings {
+                mode: raw.auth.mode,
+                session_key: secret("auth.session_key")?,
+                admins: raw.auth.admins,
+                session_idle_secs: raw.auth.session_idle_secs,
+                session_max_age_secs: raw.auth.session_max_age_secs,
+                client_id: raw.auth.client_id,
+                client_secret: secret("auth.client_secret")?,
+                github: raw.auth.github,
+                oauth2: raw.auth.oauth2,
+            },
             github: github_settings(raw.github, secret("github.token")?, secret("github.app_private_key")?)?
                 .with_webhook_secret(secret("github.webhook_secret")?),
             worker: raw.worker,
@@ -601,6 +678,7 @@ impl Settings {
                 fix: "bind to 127.0.0.1, or set SHIPSHAPE__AUTH__MODE=github (or oauth2)".into(),
             });
         }
+        self.validate_login()?;
         let loopback = ["localhost", "127.0.0.1", "::1"].contains(&self.smtp.host.as_str());
         if self.smtp.tls == SmtpTls::None && self.smtp.username.is_some() && !loopback {
             return Err(ConfigError::Invalid {
@@ -641,6 +719,93 @@ impl Settings {
                         .into(),
                 });
             }
+        }
+        Ok(())
+    }
+
+    /// A sign-in that cannot work, or that would let anyone in, stops the start.
+    fn validate_login(&self) -> Result<(), ConfigError> {
+        let a = &self.auth;
+        let invalid = |key: &'static str, value: String, problem: &str, fix: &str| ConfigError::Invalid {
+            key,
+            value,
+            problem: problem.into(),
+            fix: fix.into(),
+        };
+        if a.session_idle_secs == 0 || a.session_max_age_secs < a.session_idle_secs {
+            return Err(invalid(
+                "auth.session_max_age_secs",
+                format!("{} (idle {})", a.session_max_age_secs, a.session_idle_secs),
+                "sessions need a positive idle timeout no longer than their maximum age",
+                "e.g. session_idle_secs = 28800 (8 h) and session_max_age_secs = 604800 (7 days)",
+            ));
+        }
+        if a.mode == AuthMode::Local {
+            return Ok(());
+        }
+        if a.client_id.is_empty() || a.client_secret.is_none() {
+            return Err(invalid(
+                "auth.client_id",
+                format!(
+                    "\"{}\" with the client secret {}",
+                    a.client_id,
+                    if a.client_secret.is_some() { "set" } else { "missing" }
+                ),
+                "signing in through a provider needs the OAuth app's client id and secret",
+                "set SHIPSHAPE__AUTH__CLIENT_ID and SHIPSHAPE__AUTH__CLIENT_SECRET (or _FILE) from the OAuth app; its callback URL is <server.public_url>/auth/callback",
+            ));
+        }
+        match a.mode {
+            AuthMode::Github => {
+                let g = &a.github;
+                if g.allowed_orgs.is_empty()
+                    && g.allowed_teams.is_empty()
+                    && g.allowed_users.is_empty()
+                    && a.admins.is_empty()
+                {
+                    return Err(invalid(
+                        "auth.github.allowed_orgs",
+                        "[] (and no allowed_teams, allowed_users or admins)".into(),
+                        "anyone with a GitHub account could sign in",
+                        "list the organisations (allowed_orgs), teams (allowed_teams = [\"org/team\"]) or users allowed in",
+                    ));
+                }
+                if let Some(bad) = g.allowed_teams.iter().find(|t| t.split('/').filter(|p| !p.is_empty()).count() != 2)
+                {
+                    return Err(invalid(
+                        "auth.github.allowed_teams",
+                        format!("\"{bad}\""),
+                        "a team is named by its organisation and its slug",
+                        "write teams as \"org/team-slug\"",
+                    ));
+                }
+            }
+            AuthMode::Oauth2 => {
+                let o = &a.oauth2;
+                for (key, value) in [
+                    ("auth.oauth2.authorize_url", &o.authorize_url),
+                    ("auth.oauth2.token_url", &o.token_url),
+                    ("auth.oauth2.userinfo_url", &o.userinfo_url),
+                ] {
+                    if url::Url::parse(value).map(|u| !matches!(u.scheme(), "http" | "https")).unwrap_or(true) {
+                        return Err(invalid(
+                            key,
+                            format!("\"{value}\""),
+                            "the provider's endpoint must be an http(s) URL",
+                            "copy it from the provider's documentation or its /.well-known/openid-configuration",
+                        ));
+                    }
+                }
+                if o.allowed_users.is_empty() && o.allowed_email_domains.is_empty() && a.admins.is_empty() {
+                    return Err(invalid(
+                        "auth.oauth2.allowed_users",
+                        "[] (and no allowed_email_domains or admins)".into(),
+                        "anyone with an account at the provider could sign in",
+                        "list allowed_users or allowed_email_domains",
+                    ));
+                }
+            }
+            AuthMode::Local => {}
         }
         Ok(())
     }
@@ -947,6 +1112,9 @@ mod tests {
                 ("DATABASE_URL", "postgres://app:pw@db:5432/ship"),
                 ("PORT", "9000"),
                 ("SHIPSHAPE__AUTH__MODE", "github"),
+                GITHUB_LOGIN[0],
+                GITHUB_LOGIN[1],
+                GITHUB_LOGIN[2],
             ],
             None,
         )
@@ -988,8 +1156,58 @@ mod tests {
     fn local_auth_is_refused_on_a_non_loopback_address() {
         let err = load(&[("SHIPSHAPE__SERVER__BIND", "0.0.0.0:8080")], None).unwrap_err();
         assert!(err.to_string().contains("auth.mode"), "{err}");
-        let ok = load(&[("SHIPSHAPE__SERVER__BIND", "0.0.0.0:8080"), ("SHIPSHAPE__AUTH__MODE", "github")], None);
-        assert!(ok.is_ok());
+        let ok = load(
+            &[
+                ("SHIPSHAPE__SERVER__BIND", "0.0.0.0:8080"),
+                ("SHIPSHAPE__AUTH__MODE", "github"),
+                GITHUB_LOGIN[0],
+                GITHUB_LOGIN[1],
+                GITHUB_LOGIN[2],
+            ],
+            None,
+        );
+        assert!(ok.is_ok(), "{ok:?}");
+    }
+
+    /// What github sign-in needs: the OAuth app and who may sign in.
+    const GITHUB_LOGIN: [(&str, &str); 3] = [
+        ("SHIPSHAPE__AUTH__CLIENT_ID", "Iv1.test"),
+        ("SHIPSHAPE__AUTH__CLIENT_SECRET", "client-secret"),
+        ("SHIPSHAPE__AUTH__ADMINS", "[\"alice\"]"),
+    ];
+
+    #[test]
+    fn a_sign_in_that_cannot_work_or_would_let_anyone_in_is_refused() {
+        let no_app = load(&[("SHIPSHAPE__AUTH__MODE", "github")], None).unwrap_err().to_string();
+        assert!(no_app.contains("auth.client_id") && no_app.contains("/auth/callback"), "{no_app}");
+        let anyone = load(&[("SHIPSHAPE__AUTH__MODE", "github"), GITHUB_LOGIN[0], GITHUB_LOGIN[1]], None)
+            .unwrap_err()
+            .to_string();
+        assert!(anyone.contains("anyone with a GitHub account"), "{anyone}");
+        let team = load(
+            &[("SHIPSHAPE__AUTH__MODE", "github"), GITHUB_LOGIN[0], GITHUB_LOGIN[1]],
+            Some("[auth.github]\nallowed_teams = [\"platform\"]\n"),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(team.contains("org/team-slug"), "{team}");
+        let generic = load(
+            &[("SHIPSHAPE__AUTH__MODE", "oauth2"), GITHUB_LOGIN[0], GITHUB_LOGIN[1], GITHUB_LOGIN[2]],
+            Some("[auth.oauth2]\nauthorize_url = \"sso.example.com/authorize\"\n"),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(generic.contains("auth.oauth2.authorize_url") && generic.contains("http(s) URL"), "{generic}");
+        let short = load(
+            &[("SHIPSHAPE__AUTH__SESSION_IDLE_SECS", "3600"), ("SHIPSHAPE__AUTH__SESSION_MAX_AGE_SECS", "60")],
+            None,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(short.contains("idle timeout"), "{short}");
+        // The client secret is a secret: a config file holding it is refused.
+        let in_file = load(&[], Some("[auth]\nclient_secret = \"x\"\n")).unwrap_err().to_string();
+        assert!(in_file.contains("client_secret"), "{in_file}");
     }
 
     #[test]
@@ -1004,6 +1222,9 @@ mod tests {
                 ("SHIPSHAPE__AUTH__SESSION_KEY_FILE", &path),
                 ("SHIPSHAPE__GITHUB__WEBHOOK_SECRET", "hook"),
                 ("SHIPSHAPE__AUTH__MODE", "github"),
+                GITHUB_LOGIN[0],
+                GITHUB_LOGIN[1],
+                GITHUB_LOGIN[2],
             ],
             None,
         )

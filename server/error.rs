@@ -27,6 +27,9 @@ pub enum AppError {
     NoRoute(String),
     #[error("{0}")]
     BadRequest(String),
+    /// Nobody is signed in, or the API token is not valid.
+    #[error("{0}")]
+    Unauthorized(String),
     /// Not allowed for this caller (a cross-site form, a viewer on an admin action).
     #[error("{0}")]
     Forbidden(String),
@@ -58,7 +61,7 @@ impl From<crate::github::hooks::HookError> for AppError {
 #[derive(Debug, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct ErrorBody {
     /// Stable and machine-readable: `not_found`, `no_route`, `bad_request`,
-    /// `conflict`, `unavailable`, `upstream`, `internal`, and for the webhook
+    /// `unauthorized`, `forbidden`, `conflict`, `unavailable`, `upstream`, `internal`, and for the webhook
     /// `not_configured`, `too_large`, `bad_signature`.
     pub code: String,
     /// For people: what was wrong.
@@ -71,6 +74,7 @@ impl AppError {
             AppError::NotFound(_) => "not_found",
             AppError::NoRoute(_) => "no_route",
             AppError::BadRequest(_) => "bad_request",
+            AppError::Unauthorized(_) => "unauthorized",
             AppError::Forbidden(_) => "forbidden",
             AppError::Conflict(_) => "conflict",
             AppError::Database(_) => "unavailable",
@@ -101,6 +105,7 @@ impl ResponseError for AppError {
         match self {
             AppError::NotFound(_) | AppError::NoRoute(_) => StatusCode::NOT_FOUND,
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            AppError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             AppError::Forbidden(_) => StatusCode::FORBIDDEN,
             AppError::Conflict(_) => StatusCode::CONFLICT,
             AppError::Database(_) => StatusCode::SERVICE_UNAVAILABLE,
@@ -196,6 +201,40 @@ impl From<crate::digest::recipients::RecipientError> for AppError {
         match e {
             R::Db(e) => AppError::Database(e),
             other => AppError::BadRequest(other.to_string()),
+        }
+    }
+}
+
+impl From<crate::auth::provider::AuthError> for AppError {
+    fn from(e: crate::auth::provider::AuthError) -> Self {
+        use crate::auth::provider::AuthError as A;
+        match e {
+            A::NotConfigured(_) => AppError::Internal(e.into()),
+            A::NoPendingLogin | A::StateMismatch | A::Exchange(_) => AppError::BadRequest(e.to_string()),
+            A::Denied(_) | A::NotAllowed { .. } => AppError::Forbidden(e.to_string()),
+            A::Identity(_) => AppError::Upstream(e.to_string()),
+        }
+    }
+}
+
+impl From<crate::auth::users::UserError> for AppError {
+    fn from(e: crate::auth::users::UserError) -> Self {
+        use crate::auth::users::UserError as U;
+        match e {
+            U::Db(e) => AppError::Database(e),
+            U::Unknown(_) => AppError::NotFound(e.to_string()),
+            U::ConfiguredAdmin(_) => AppError::Conflict(e.to_string()),
+        }
+    }
+}
+
+impl From<crate::auth::tokens::TokenError> for AppError {
+    fn from(e: crate::auth::tokens::TokenError) -> Self {
+        use crate::auth::tokens::TokenError as T;
+        match e {
+            T::Db(e) => AppError::Database(e),
+            T::Unknown(_) => AppError::NotFound(e.to_string()),
+            T::NoName | T::BadExpiry(_) => AppError::BadRequest(e.to_string()),
         }
     }
 }

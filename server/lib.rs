@@ -1,13 +1,14 @@
 //! Shipshape: continuous production-readiness scoring for many repositories.
 //!
 //! The module list reads as the architecture: `config` and `telemetry` start
-//! the process, `db` owns the schema and the entities, `jobs` the work
-//! queue, `startup` builds the server, `web` holds the routes, and the
+//! the process, `auth` decides who may do what, `db` owns the schema and the
+//! entities, `jobs` the work queue, `startup` builds the server, `web` holds the routes, and the
 //! analysis core lives in its own crate (`shipshape_analysis`) so it cannot
 //! reach the database or HTTP.
 
 #![forbid(unsafe_code)]
 
+pub mod auth;
 pub mod checkout;
 pub mod cli;
 pub mod config;

@@ -60,11 +60,16 @@ impl Application {
         };
         let https = settings.server.public_url.scheme() == "https";
         let role = settings.server.role;
+        // One key for every HTTP worker thread (and, from config, every replica).
+        let cookie_key = crate::auth::session::cookie_key(&settings.auth);
+        let auth = settings.auth.clone();
         let mut server = HttpServer::new(move || {
             App::new()
                 .app_data(actix_web::web::Data::new(state.clone()))
-                .wrap(web::middleware::security_headers(https))
+                .wrap(from_fn(crate::auth::gate::gate))
+                .wrap(crate::auth::session::middleware(&auth, &cookie_key, https))
                 .wrap(from_fn(crate::error::html_pages))
+                .wrap(web::middleware::security_headers(https))
                 .wrap(Compress::default())
                 .wrap(from_fn(web::middleware::request_id))
                 .wrap(from_fn(web::metrics::track_http))

@@ -169,6 +169,21 @@ impl Github {
         self.authorise(session, owner).await
     }
 
+    /// A session acting as a person who signed in, with their OAuth token:
+    /// the sign-in reads who they are and which organisations they are in.
+    ///
+    /// # Errors
+    /// A base URL octocrab refuses.
+    pub fn user_session(&self, token: Secret) -> Result<Session, GithubError> {
+        let client = build(&self.inner.settings, Auth::Bearer(&token))?;
+        Ok(Session {
+            github: self.clone(),
+            client: Some(client),
+            token: Some(token),
+            calls: Arc::new(AtomicU32::new(0)),
+        })
+    }
+
     async fn authorise(&self, mut session: Session, owner: &str) -> Result<Session, GithubError> {
         let inner = &self.inner;
         if let Some(direct) = &inner.direct {

@@ -42,6 +42,7 @@ struct RecipientRow {
 #[derive(Template)]
 #[template(path = "digest/admin.html")]
 struct AdminPage {
+    page: crate::web::pages::Page,
     week: Week,
     scopes: Vec<ScopeItem>,
     recipients: Vec<RecipientRow>,
@@ -111,7 +112,11 @@ async fn scope_and_week(state: &AppState, q: &ScopeQuery) -> Result<(Scope, Week
 }
 
 #[get("/admin/digest")]
-async fn admin(state: web::Data<AppState>, notice: web::Query<Notice>) -> Result<HttpResponse, AppError> {
+async fn admin(
+    req: actix_web::HttpRequest,
+    state: web::Data<AppState>,
+    notice: web::Query<Notice>,
+) -> Result<HttpResponse, AppError> {
     let configured = recipients::configured(&state.settings.digest);
     let rows = recipients::all(&state.db).await?;
     let recipients = rows
@@ -140,7 +145,13 @@ async fn admin(state: web::Data<AppState>, notice: web::Query<Notice>) -> Result
         Notice { added: Some(to), .. } => Some(format!("{to} was added.")),
         _ => None,
     };
-    let page = AdminPage { week: Week::last_complete(Utc::now()), scopes: scopes(&state).await?, recipients, message };
+    let page = AdminPage {
+        page: crate::web::pages::Page::new("Weekly digest", "admin", &req),
+        week: Week::last_complete(Utc::now()),
+        scopes: scopes(&state).await?,
+        recipients,
+        message,
+    };
     Ok(html(page.render().map_err(anyhow::Error::from)?))
 }
 

@@ -172,3 +172,47 @@ async fn the_dashboard_works_in_headless_chromium() {
     screenshot(&c, "overview-phone").await;
     c.close().await.unwrap();
 }
+
+/// Signing in with GitHub in a real browser, on Postgres: the redirects, the
+/// cookie and the CSRF header htmx sends from the page all work together.
+#[tokio::test]
+async fn signing_in_with_github_and_rescanning_in_headless_chromium() {
+    let fake = crate::auth::provider();
+    let app = crate::auth::github_app(Backend::Postgres, &fake, |_| {}).await;
+    seed(&app.db).await;
+    fake.sign_in_as(Some("bob"));
+    let driver = chromedriver().await;
+    let c = browser(&driver).await;
+
+    c.goto(&app.url("/repos/acme/api")).await.unwrap();
+    wait_for(&c, "the sign-in page", "document.querySelector('#sign-in') !== null").await;
+    screenshot(&c, "sign-in").await;
+    c.find(Locator::Id("sign-in")).await.unwrap().click().await.unwrap();
+    wait_for(
+        &c,
+        "back on the repository page",
+        "location.pathname === '/repos/acme/api' && document.querySelector('#scan-status button') !== null",
+    )
+    .await;
+    let who = c.execute("return document.querySelector('.who .login').textContent;", vec![]).await.unwrap();
+    assert!(who.as_str().unwrap().contains("bob"), "{who}");
+    let admin_link = c.execute("return document.querySelector('a[href=\"/admin\"]') === null;", vec![]).await.unwrap();
+    assert_eq!(admin_link, json!(true), "bob is a viewer: no Admin entry");
+
+    // Rescan goes through htmx, which sends the page's CSRF token as a header.
+    c.find(Locator::Css("#scan-status button")).await.unwrap().click().await.unwrap();
+    wait_for(&c, "queued status", "document.querySelector('#scan-status').textContent.includes('Scan queued')").await;
+
+    // Sign out from the header.
+    c.find(Locator::Css(".who button")).await.unwrap().click().await.unwrap();
+    wait_for(
+        &c,
+        "signed out",
+        "location.pathname === '/login' && document.body.textContent.includes('You are signed out')",
+    )
+    .await;
+    c.goto(&app.url("/")).await.unwrap();
+    wait_for(&c, "the sign-in page again", "document.querySelector('#sign-in') !== null").await;
+    c.close().await.unwrap();
+    app.stop().await;
+}

@@ -98,7 +98,7 @@ fn table_order(html: &str) -> Vec<&str> {
 }
 
 async fn post_form(app: &TestApp, path: &str, form: &[(&str, &str)]) -> reqwest::Response {
-    app.client.post(app.url(path)).form(form).send().await.unwrap()
+    app.post(path).form(form).send().await.unwrap()
 }
 
 on_both_databases! {
@@ -207,7 +207,7 @@ on_both_databases! {
         let (api_id, _) = &seeded.repos[0];
         let last = repositories::Entity::find_by_id(*api_id).one(&app.db).await.unwrap().unwrap().last_scan_id.unwrap();
         for _ in 0..2 {
-            let res = app.client.post(app.url("/repos/acme/api/rescan")).header("HX-Request", "true").send().await.unwrap();
+            let res = app.post("/repos/acme/api/rescan").header("HX-Request", "true").send().await.unwrap();
             assert_eq!(res.status(), 200);
             let body = res.text().await.unwrap();
             assert!(body.contains("Scan queued") && body.contains("hx-trigger=\"every 2s\""), "{body}");
@@ -247,11 +247,11 @@ on_both_databases! {
         assert!(teams.contains("payments") && teams.contains("frontend"));
 
         let admin = text(&app, "/admin").await;
-        assert!(admin.contains("Queue") && admin.contains("Digest recipients"));
+        assert!(admin.contains("Queue") && admin.contains("Weekly digest"));
         let res = post_form(&app, &format!("/admin/repos/{web_id}/enabled"), &[("enabled", "false")]).await;
         assert_eq!(res.status(), 303);
         assert!(!repositories::Entity::find_by_id(*web_id).one(&app.db).await.unwrap().unwrap().enabled);
-        assert_eq!(app.client.post(app.url("/repos/acme/web/rescan")).send().await.unwrap().status(), 409, "a disabled repository is not rescanned");
+        assert_eq!(app.post("/repos/acme/web/rescan").send().await.unwrap().status(), 409, "a disabled repository is not rescanned");
         let cross_site = app.client.post(app.url(&format!("/admin/repos/{web_id}/enabled"))).header("Origin", "https://evil.example")
             .form(&[("enabled", "true")]).send().await.unwrap();
         assert_eq!(cross_site.status(), 403);

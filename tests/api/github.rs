@@ -286,7 +286,7 @@ on_both_databases! {
         let github = Github::new(&app.settings.github).unwrap();
         discover(&app.db, &github, &app.settings.github.sources[0]).await.unwrap();
         fake.clear_calls();
-        let register = || app.client.post(app.url("/admin/github/webhooks/register")).send();
+        let register = || app.post("/admin/github/webhooks/register").send();
         let first: serde_json::Value = register().await.unwrap().json().await.unwrap();
         assert_eq!(first["repositories"], 5, "archived repositories are read-only on GitHub: skipped");
         assert_eq!((first["created"].as_u64(), first["already_present"].as_u64()), (Some(5), Some(0)), "{first}");

@@ -143,7 +143,10 @@ pub struct TestApp {
     pub address: String,
     pub port: u16,
     pub db: DatabaseConnection,
+    /// Keeps cookies like a browser; in local mode it holds a session whose
+    /// CSRF token is `csrf`.
     pub client: reqwest::Client,
+    pub csrf: String,
     pub backend: Backend,
     handle: actix_web::dev::ServerHandle,
     pub test_db: TestDb,
@@ -157,6 +160,12 @@ impl TestApp {
 
     pub async fn get(&self, path: &str) -> reqwest::Response {
         self.client.get(self.url(path)).send().await.expect("request sent")
+    }
+
+    /// A POST as the dashboard's own pages send it: the session cookie and
+    /// its CSRF token.
+    pub fn post(&self, path: &str) -> reqwest::RequestBuilder {
+        self.client.post(self.url(path)).header("X-CSRF-Token", &self.csrf)
     }
 
     pub async fn stop(&self) {
@@ -185,12 +194,37 @@ pub async fn spawn_app_on(test_db: TestDb, settings: Settings) -> TestApp {
     let db = app.db.clone();
     let handle = app.handle();
     tokio::spawn(app.run_until_stopped());
-    let client = reqwest::Client::builder()
+    let client = browser_client();
+    let address = format!("http://127.0.0.1:{port}");
+    let csrf = if settings.auth.mode == shipshape::config::AuthMode::Local {
+        csrf_of(&client, &format!("{address}/checks")).await
+    } else {
+        String::new()
+    };
+    TestApp { address, port, db, client, csrf, backend, handle, test_db, settings }
+}
+
+/// A client that keeps cookies and does not follow redirects, so tests see them.
+pub fn browser_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .cookie_store(true)
         .redirect(reqwest::redirect::Policy::none())
         .timeout(Duration::from_secs(10))
         .build()
-        .expect("client");
-    TestApp { address: format!("http://127.0.0.1:{port}"), port, db, client, backend, handle, test_db, settings }
+        .expect("client")
+}
+
+/// The CSRF token a page gives `client` (from its `csrf-token` meta tag).
+pub async fn csrf_of(client: &reqwest::Client, url: &str) -> String {
+    let page = client.get(url).send().await.expect("page request").text().await.expect("page body");
+    csrf_in(&page).unwrap_or_else(|| panic!("{url} has no csrf-token meta tag"))
+}
+
+/// The CSRF token in a rendered page.
+pub fn csrf_in(page: &str) -> Option<String> {
+    let start = page.find("<meta name=\"csrf-token\" content=\"")? + "<meta name=\"csrf-token\" content=\"".len();
+    let len = page[start..].find('"')?;
+    Some(page[start..start + len].to_string()).filter(|t| !t.is_empty())
 }
 
 /// Inserts a tracked repository `acme/<name>` cloned from `url`; returns its id.

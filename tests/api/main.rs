@@ -3,6 +3,7 @@
 
 mod helpers;
 
+mod auth;
 mod badge;
 mod browser;
 mod checkout;

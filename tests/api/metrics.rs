@@ -61,7 +61,7 @@ on_both_databases! {
         let before = scrape(&app).await;
         assert_eq!(sample(&before, "shipshape_scans_total", &[("outcome", "succeeded")]), None, "nothing scanned yet");
 
-        let queued = app.client.post(app.url(&format!("/api/v1/repositories/{repo}/scans"))).send().await.unwrap();
+        let queued = app.post(&format!("/api/v1/repositories/{repo}/scans")).send().await.unwrap();
         assert_eq!(queued.status(), 202);
         let location = queued.headers()["location"].to_str().unwrap().to_string();
         let job = finished_job(&app, &location).await;

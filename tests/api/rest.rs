@@ -181,7 +181,7 @@ on_both_databases! {
         }
         let (status, body) = json(&app, "/api/v1/no-such-thing").await;
         assert_eq!((status, error_code(&body)), (404, "no_route"), "{body}");
-        let res = app.client.post(app.url("/api/v1/repositories/999/scans")).send().await.unwrap();
+        let res = app.post("/api/v1/repositories/999/scans").send().await.unwrap();
         assert_eq!(res.status(), 404);
         assert_eq!(error_code(&res.json().await.unwrap()), "not_found");
         // An empty database lists nothing rather than failing.
@@ -194,7 +194,7 @@ on_both_databases! {
         let app = spawn_app(backend).await;
         let remote = GitRepo::with_files(&[("README.md", "# api\n")]);
         let repo = add_repository(&app.db, "api", &remote.url()).await;
-        let first = app.client.post(app.url(&format!("/api/v1/repositories/{repo}/scans"))).send().await.unwrap();
+        let first = app.post(&format!("/api/v1/repositories/{repo}/scans")).send().await.unwrap();
         assert_eq!(first.status(), 202);
         let location = first.headers()["location"].to_str().unwrap().to_string();
         let first: Value = first.json().await.unwrap();
@@ -202,7 +202,7 @@ on_both_databases! {
         assert_eq!(first["job"]["status"], "queued");
         assert_eq!(first["job"]["kind"], "scan");
         assert_eq!(location, format!("/api/v1/jobs/{}", first["job"]["id"]));
-        let second: Value = app.client.post(app.url(&format!("/api/v1/repositories/{repo}/scans"))).send().await.unwrap().json().await.unwrap();
+        let second: Value = app.post(&format!("/api/v1/repositories/{repo}/scans")).send().await.unwrap().json().await.unwrap();
         assert_eq!(second["coalesced"], true);
         assert_eq!(second["job"]["id"], first["job"]["id"]);
         assert_eq!(ok(&app, &location).await["repository_id"], repo);
@@ -210,7 +210,7 @@ on_both_databases! {
         use sea_orm::{ActiveModelTrait, Set};
         use shipshape::db::entities::repositories;
         repositories::ActiveModel { id: Set(repo), enabled: Set(false), ..Default::default() }.update(&app.db).await.unwrap();
-        let refused = app.client.post(app.url(&format!("/api/v1/repositories/{repo}/scans"))).send().await.unwrap();
+        let refused = app.post(&format!("/api/v1/repositories/{repo}/scans")).send().await.unwrap();
         assert_eq!(refused.status(), 409);
         let body: Value = refused.json().await.unwrap();
         assert_eq!(error_code(&body), "conflict");

@@ -94,6 +94,8 @@ struct State {
     /// How long a branch request takes (a slow GitHub mid-scan).
     branch_delay: Duration,
     calls: Vec<Call>,
+    /// Sign-in: OAuth apps, people, codes and user tokens.
+    oauth: crate::fake_oauth::Provider,
 }
 
 /// The fake; stops when dropped.
@@ -124,6 +126,26 @@ impl FakeGithub {
 
     fn with<R>(&self, f: impl FnOnce(&mut State) -> R) -> R {
         f(&mut self.state.lock().expect("fake state"))
+    }
+
+    /// Registers the OAuth app Shipshape signs in with.
+    pub fn oauth_app(&self, client_id: &str, client_secret: &str) {
+        self.with(|s| s.oauth.app(client_id, client_secret));
+    }
+
+    /// A person who can sign in (and whose memberships the API reports).
+    pub fn add_person(&self, person: crate::fake_oauth::Person) {
+        self.with(|s| s.oauth.add(person));
+    }
+
+    /// Who approves the next authorization; `None`: the user clicks Cancel.
+    pub fn sign_in_as(&self, login: Option<&str>) {
+        self.with(|s| s.oauth.approve_as(login));
+    }
+
+    /// Sign-in codes redeemed for a token so far.
+    pub fn code_exchanges(&self) -> u32 {
+        self.with(|s| s.oauth.exchanges)
     }
 
     pub fn add_org(&self, login: &str) {
@@ -270,6 +292,9 @@ fn route(s: &mut State, req: &HttpRequest, body: &[u8]) -> HttpResponse {
             }
             _ => message(StatusCode::NOT_FOUND, "Not Found"),
         };
+    }
+    if let Some(answer) = s.oauth.route(req, &seg, body) {
+        return answer;
     }
     if !s.tokens.is_empty() && !s.tokens.contains(&bearer) {
         return message(StatusCode::UNAUTHORIZED, "Bad credentials");

@@ -13,6 +13,7 @@
 #![forbid(unsafe_code)]
 
 pub mod fake_github;
+pub mod fake_oauth;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

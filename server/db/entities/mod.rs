@@ -7,6 +7,7 @@
 //! native Postgres enums, so SQLite and Postgres store the same text and the
 //! migration's CHECK constraints validate it on both (STACK.md, pitfall 18).
 
+pub mod api_tokens;
 pub mod category_scores;
 pub mod check_results;
 pub mod digest_deliveries;
@@ -20,4 +21,5 @@ pub mod scan_reports;
 pub mod scans;
 pub mod suppressions;
 pub mod teams;
+pub mod users;
 pub mod webhook_deliveries;

@@ -29,8 +29,12 @@ pub const PREFIX: &str = "/api/v1";
         title = "Shipshape API",
         description = "Production-readiness scores, scans, findings and checks of the repositories this \
                        Shipshape tracks. Lists are paginated with an opaque `cursor`: follow `next` (or the \
-                       `Link: rel=\"next\"` header) until it is absent. Errors have the body `ErrorBody`."
+                       `Link: rel=\"next\"` header) until it is absent. Errors have the body `ErrorBody`. \
+                       Authenticate with an API token (made by an admin on /admin/tokens) sent as \
+                       `Authorization: Bearer ssp_…`; `read` tokens only read."
     ),
+    modifiers(&BearerToken),
+    security(("token" = [])),
     tags(
         (name = "repositories", description = "Tracked repositories and their latest score"),
         (name = "scans", description = "Scan history"),
@@ -41,6 +45,20 @@ pub const PREFIX: &str = "/api/v1";
     )
 )]
 struct ApiDoc;
+
+/// Declares the API token as the document's security scheme.
+struct BearerToken;
+
+impl utoipa::Modify for BearerToken {
+    fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let scheme = HttpBuilder::new()
+            .scheme(HttpAuthScheme::Bearer)
+            .description(Some("An API token from /admin/tokens: `ssp_…`"))
+            .build();
+        doc.components.get_or_insert_with(Default::default).add_security_scheme("token", SecurityScheme::Http(scheme));
+    }
+}
 
 /// The OpenAPI document, built once per server worker from the scope.
 struct Document(utoipa::openapi::OpenApi);

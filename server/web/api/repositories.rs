@@ -199,12 +199,18 @@ pub struct Queued {
     responses(
         (status = 202, description = "The scan is queued", body = Queued,
          headers(("Location" = String, description = "The job's URL"))),
+        (status = 401, description = "No valid token or session", body = ErrorBody),
+        (status = 403, description = "A read-only token", body = ErrorBody),
         (status = 404, description = "No such repository", body = ErrorBody),
         (status = 409, description = "The repository is archived or disabled", body = ErrorBody),
     )
 )]
 #[post("/repositories/{id}/scans")]
-pub(super) async fn rescan(state: web::Data<AppState>, id: web::Path<i32>) -> Result<HttpResponse, AppError> {
+pub(super) async fn rescan(
+    action: crate::web::action::Action,
+    state: web::Data<AppState>,
+    id: web::Path<i32>,
+) -> Result<HttpResponse, AppError> {
     let repo = find(&state, *id).await?;
     if repo.archived || !repo.enabled {
         return Err(AppError::Conflict(format!(
@@ -214,7 +220,7 @@ pub(super) async fn rescan(state: web::Data<AppState>, id: web::Path<i32>) -> Re
             if repo.archived { "archived" } else { "disabled" }
         )));
     }
-    let request = ScanRequest { trigger: ScanTrigger::Api, commit_sha: None, requested_by: None };
+    let request = ScanRequest { trigger: ScanTrigger::Api, commit_sha: None, requested_by: action.actor };
     let queued = queue::enqueue_scan(&state.db, repo.id, &request, Utc::now()).await?;
     let job = super::jobs::find(&state, queued.job_id).await?;
     Ok(HttpResponse::Accepted()

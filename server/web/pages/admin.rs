@@ -65,7 +65,7 @@ async fn page(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpRespon
         id.and_then(|id| v.repositories.iter().find(|r| r.id == id)).map(|r| format!("{}/{}", r.owner, r.name))
     };
     let page = AdminPage {
-        page: Page::new("Admin", "admin"),
+        page: Page::new("Admin", "admin", &req),
         sources: state
             .settings
             .repositories

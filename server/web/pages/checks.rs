@@ -64,7 +64,7 @@ fn check_view(spec: &shipshape_analysis::checks::CheckSpec, failing: i64) -> Che
 async fn catalogue(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
     let entries = crate::read::checks::catalogue(&state.db).await?;
     let page = CataloguePage {
-        page: Page::new("Checks", "checks"),
+        page: Page::new("Checks", "checks", &req),
         checks: entries.iter().map(|e| check_view(&e.spec, e.failing)).collect(),
     };
     Ok(page.respond_to(&req).map_into_boxed_body())
@@ -80,7 +80,7 @@ async fn campaign(
         .ok_or_else(|| AppError::NotFound(format!("no check {id}; the catalogue at /checks lists them all")))?;
     let failing = crate::read::checks::campaign(&state.db, spec.id).await?;
     let page = CampaignPage {
-        page: Page::new(spec.title, "checks"),
+        page: Page::new(spec.title, "checks", &req),
         check: check_view(&spec, failing.len() as i64),
         failing: failing
             .into_iter()

@@ -66,7 +66,7 @@ async fn page(req: HttpRequest, state: web::Data<AppState>, id: web::Path<i32>) 
     let repo = &v.repo;
     let f = &v.finding;
     let page = FindingPage {
-        page: Page::new(format!("{} in {}/{}", f.check_id, repo.owner, repo.name), "overview"),
+        page: Page::new(format!("{} in {}/{}", f.check_id, repo.owner, repo.name), "overview", &req),
         id: f.id,
         repo_name: format!("{}/{}", repo.owner, repo.name),
         repo_href: format!("/repos/{}/{}", encode(&repo.owner), encode(&repo.name)),

@@ -2,9 +2,11 @@
 //! from the read model (`crate::read`). State-changing forms post through
 //! `crate::web::action::Action`.
 
+pub mod access;
 pub mod admin;
 pub mod checks;
 pub mod finding;
+pub mod login;
 pub mod overview;
 pub mod repository;
 pub mod scan;
@@ -21,7 +23,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .configure(scan::configure)
         .configure(checks::configure)
         .configure(teams::configure)
-        .configure(admin::configure);
+        .configure(admin::configure)
+        .configure(access::configure)
+        .configure(login::configure);
 }
 
 /// What the layout needs from every page.
@@ -29,11 +33,36 @@ pub struct Page {
     pub title: String,
     /// The navigation entry to highlight.
     pub nav: &'static str,
+    /// Who is looking, shown in the header.
+    pub login: Option<String>,
+    /// Whether the Admin entry and admin controls are shown.
+    pub admin: bool,
+    /// Signed in through a provider: the header offers to sign out.
+    pub signed_in: bool,
+    /// The session's CSRF token, for every form and htmx request.
+    pub csrf: String,
 }
 
 impl Page {
-    pub fn new(title: impl Into<String>, nav: &'static str) -> Page {
-        Page { title: title.into(), nav }
+    /// A page for whoever the gate found making `req`.
+    pub fn new(title: impl Into<String>, nav: &'static str, req: &actix_web::HttpRequest) -> Page {
+        Page::for_viewer(title, nav, &crate::auth::Viewer::of(req))
+    }
+
+    pub fn for_viewer(title: impl Into<String>, nav: &'static str, viewer: &crate::auth::Viewer) -> Page {
+        Page {
+            title: title.into(),
+            nav,
+            login: viewer.login().map(str::to_string),
+            admin: viewer.is_admin(),
+            signed_in: viewer.signed_in(),
+            csrf: viewer.csrf.clone(),
+        }
+    }
+
+    /// A page for nobody in particular (errors, sign-in).
+    pub fn anonymous(title: impl Into<String>) -> Page {
+        Page::for_viewer(title, "", &crate::auth::Viewer::default())
     }
 }
 
@@ -68,6 +97,7 @@ pub fn error_page(status: StatusCode, message: &str) -> String {
             "The address may be mistyped, or the repository was renamed or removed. Start again from the overview or search the repository table."
         }
         400 | 409 => "Go back, correct the form and try again.",
+        401 => "Sign in and try again.",
         403 => "Reload the page you came from and try again.",
         _ => {
             "This is on our side. Try again in a minute; if it persists, the server log has the details under this request's id."
@@ -76,7 +106,7 @@ pub fn error_page(status: StatusCode, message: &str) -> String {
     // Server errors keep their details in the log.
     let message = if status.is_server_error() { "Something went wrong while building this page." } else { message };
     let page = ErrorPage {
-        page: Page::new(format!("{} {}", status.as_u16(), status.canonical_reason().unwrap_or("Error")), ""),
+        page: Page::anonymous(format!("{} {}", status.as_u16(), status.canonical_reason().unwrap_or("Error"))),
         status: status.as_u16(),
         reason: status.canonical_reason().unwrap_or("Error"),
         message,

@@ -250,7 +250,7 @@ async fn index(
         })
         .collect();
     let page = OverviewPage {
-        page: Page::new("Overview", "overview"),
+        page: Page::new("Overview", "overview", &req),
         score: view::score(summary.score),
         repositories: summary.repositories,
         levels: summary.levels.iter().map(|(l, n)| (view::level(Some(l)), *n)).collect(),

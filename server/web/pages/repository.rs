@@ -68,6 +68,8 @@ pub struct ScanStatus {
     pub after: i32,
     pub pending: Option<String>,
     pub message: Option<String>,
+    /// For the Rescan form when htmx is not there to send the header.
+    pub csrf: String,
 }
 
 #[derive(Template, WebTemplate)]
@@ -179,7 +181,7 @@ async fn page(
         .unwrap_or_default();
     let open_count = v.open.iter().map(|(_, l)| l.len()).sum();
     let page = RepositoryPage {
-        page: Page::new(format!("{}/{}", repo.owner, repo.name), "overview"),
+        page: Page::new(format!("{}/{}", repo.owner, repo.name), "overview", &req),
         full_name: format!("{}/{}", repo.owner, repo.name),
         team: v.team.clone().unwrap_or_else(|| "no team".into()),
         level: view::level(repo.level.as_deref()),
@@ -232,6 +234,7 @@ async fn page(
             after: repo.last_scan_id.unwrap_or(0),
             pending: v.job.as_ref().map(job_label),
             message: None,
+            csrf: crate::auth::Viewer::of(&req).csrf,
         }
         .render()
         .map_err(|e| AppError::Internal(e.into()))?,
@@ -264,6 +267,7 @@ async fn rescan(
         after: repo.last_scan_id.unwrap_or(0),
         pending: Some(job.as_ref().map(job_label).unwrap_or_else(|| "Scan queued…".into())),
         message: None,
+        csrf: crate::auth::Viewer::of(&req).csrf,
     };
     // A plain form post (no htmx) comes back to the page.
     if !req.headers().contains_key("hx-request") {
@@ -288,7 +292,13 @@ async fn scan_status(
     let after = q.after.unwrap_or(0);
     let pending = read::pending_job(&state.db, repo.id).await?;
     let latest = repo.last_scan_id.unwrap_or(0);
-    let mut status = ScanStatus { base: base(&repo), after, pending: pending.as_ref().map(job_label), message: None };
+    let mut status = ScanStatus {
+        base: base(&repo),
+        after,
+        pending: pending.as_ref().map(job_label),
+        message: None,
+        csrf: crate::auth::Viewer::of(&req).csrf,
+    };
     if pending.is_none() {
         status.message = Some(if latest != after {
             format!(

@@ -44,7 +44,7 @@ async fn page(req: HttpRequest, state: web::Data<AppState>, id: web::Path<i32>) 
     let (s, repo) = (&v.scan, &v.repo);
     let commit = s.commit_sha.as_deref();
     let page = ScanPage {
-        page: Page::new(format!("Scan {} of {}/{}", s.id, repo.owner, repo.name), "overview"),
+        page: Page::new(format!("Scan {} of {}/{}", s.id, repo.owner, repo.name), "overview", &req),
         id: s.id,
         repo_name: format!("{}/{}", repo.owner, repo.name),
         repo_href: format!("/repos/{}/{}", encode(&repo.owner), encode(&repo.name)),

@@ -35,7 +35,7 @@ async fn page(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpRespon
     let rows = crate::read::overview::rows(&state.db, Utc::now()).await?;
     let teams = crate::read::teams::rollups(&state.db, &rows).await?;
     let page = TeamsPage {
-        page: Page::new("Teams", "teams"),
+        page: Page::new("Teams", "teams", &req),
         teams: teams
             .into_iter()
             .map(|t| TeamView {
