@@ -238,3 +238,16 @@ impl From<crate::auth::tokens::TokenError> for AppError {
         }
     }
 }
+
+impl From<crate::store::waiver::WaiverError> for AppError {
+    fn from(e: crate::store::waiver::WaiverError) -> Self {
+        use crate::store::waiver::WaiverError as W;
+        match e {
+            W::Db(e) => AppError::Database(e),
+            W::Suppress(e) => e.into(),
+            W::UnknownFinding(_) | W::UnknownWaiver(_) => AppError::NotFound(e.to_string()),
+            W::NoReason | W::NoOwner | W::BadExpiry(_) => AppError::BadRequest(e.to_string()),
+            W::NotOpen(_) | W::AlreadyRequested(_) | W::AlreadyDecided(_) => AppError::Conflict(e.to_string()),
+        }
+    }
+}

@@ -9,6 +9,7 @@ mod m20261122_000002_schedule_runs;
 mod m20261122_000003_scan_reports;
 mod m20261122_000005_github_discovery;
 mod m20261122_000006_digest_recipients;
+mod m20261122_000007_waivers_audit;
 
 pub struct Migrator;
 
@@ -21,6 +22,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000003_scan_reports::Migration),
             Box::new(m20261122_000005_github_discovery::Migration),
             Box::new(m20261122_000006_digest_recipients::Migration),
+            Box::new(m20261122_000007_waivers_audit::Migration),
         ]
     }
 }

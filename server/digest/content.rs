@@ -133,6 +133,16 @@ pub struct LevelCount {
     pub after: usize,
 }
 
+/// A waiver that ran out during the week.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExpiredWaiver {
+    pub repository: String,
+    pub check_id: String,
+    pub owner: String,
+    pub expired_on: chrono::NaiveDate,
+    pub url: String,
+}
+
 /// The digest of one scope for one week.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Digest {
@@ -152,6 +162,8 @@ pub struct Digest {
     pub fixed_total: usize,
     pub failing: Vec<FailingRepo>,
     pub stale: Vec<StaleRepo>,
+    /// Approved waivers that expired during the week: their findings count again.
+    pub expired_waivers: Vec<ExpiredWaiver>,
     pub counts: Counts,
     /// Mean score at the end of each of the last weeks, oldest first.
     pub trend: Vec<(Week, Option<f64>)>,
@@ -251,6 +263,20 @@ pub async fn build<C: ConnectionTrait>(
         }
     }
 
+    let expired_waivers = crate::store::waiver::expired_between(db, week.start(), week.end())
+        .await?
+        .into_iter()
+        .filter_map(|w| {
+            Some(ExpiredWaiver {
+                repository: names.get(&w.repository_id)?.to_string(),
+                check_id: w.check_id,
+                owner: w.owner,
+                expired_on: w.expires_at.date_naive(),
+                url: links.finding(w.finding_id),
+            })
+        })
+        .collect();
+
     let open = open_findings(db).await?;
     let open_in = |severity: Option<&str>| {
         open.iter().filter(|(repo, sev, _)| ids.contains(repo) && severity.is_none_or(|s| s == sev)).map(|x| x.2).sum()
@@ -299,6 +325,7 @@ pub async fn build<C: ConnectionTrait>(
         fixed: fixed.into_iter().take(LISTED_FINDINGS).collect(),
         failing,
         stale,
+        expired_waivers,
         counts,
         trend,
     })

@@ -52,6 +52,7 @@ pub struct View {
     pub fixed_more: usize,
     pub failing: Vec<LinkLine>,
     pub stale: Vec<LinkLine>,
+    pub expired_waivers: Vec<LinkLine>,
     pub repositories: usize,
     pub scanned_this_week: usize,
     pub open_critical: usize,
@@ -112,6 +113,18 @@ impl View {
                 .failing
                 .iter()
                 .map(|f| LinkLine { name: f.name.clone(), url: f.url.clone(), note: first_line(&f.error) })
+                .collect(),
+            expired_waivers: d
+                .expired_waivers
+                .iter()
+                .map(|w| LinkLine {
+                    name: w.repository.clone(),
+                    url: w.url.clone(),
+                    note: format!(
+                        "{} waiver (owner {}) expired {}: it counts again",
+                        w.check_id, w.owner, w.expired_on
+                    ),
+                })
                 .collect(),
             stale: d
                 .stale

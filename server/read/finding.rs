@@ -16,6 +16,8 @@ pub struct FindingView {
     pub locations: Vec<(String, Option<i32>, Option<String>)>,
     pub spec: Option<CheckSpec>,
     pub suppression: Option<suppressions::Model>,
+    /// Its waivers, newest first.
+    pub waivers: Vec<crate::db::entities::waivers::Model>,
     /// The commit of the scan that last saw it.
     pub last_commit: Option<String>,
 }
@@ -48,6 +50,7 @@ pub async fn view<C: ConnectionTrait>(db: &C, id: i32, now: DateTime<Utc>) -> Re
         locations.push((path.clone(), finding.line, last_commit.clone()));
     }
     let suppression = crate::store::suppression::for_finding(db, id, now).await?;
+    let waivers = crate::store::waiver::for_finding(db, id).await?;
     Ok(Some(FindingView {
         spec: shipshape_analysis::checks::spec(&finding.check_id),
         finding,
@@ -55,6 +58,7 @@ pub async fn view<C: ConnectionTrait>(db: &C, id: i32, now: DateTime<Utc>) -> Re
         events,
         locations,
         suppression,
+        waivers,
         last_commit,
     }))
 }

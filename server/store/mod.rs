@@ -4,8 +4,10 @@
 //! not at all. The finding lifecycle itself is decided by a pure function
 //! (`lifecycle::plan`) and only applied here.
 
+pub mod audit;
 pub mod lifecycle;
 mod record;
 pub mod suppression;
+pub mod waiver;
 
 pub use record::{Recorded, ScanMeta, StoreError, record_failure, record_success};

@@ -147,6 +147,32 @@ pub async fn suppress(
     request: &SuppressRequest<'_>,
     now: DateTime<Utc>,
 ) -> Result<(), SuppressError> {
+    let txn = crate::db::begin_write(db).await?;
+    let made = suppress_in(&txn, finding_id, request, now).await?;
+    super::audit::record(
+        &txn,
+        request.actor.unwrap_or("dashboard"),
+        "finding.suppressed",
+        &format!("finding {finding_id}"),
+        Some(made.repository_id),
+        &made.reason,
+        now,
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// [`suppress`] inside the caller's transaction (waiver approval); returns the suppression.
+///
+/// # Errors
+/// As [`suppress`].
+pub async fn suppress_in<C: ConnectionTrait>(
+    txn: &C,
+    finding_id: i32,
+    request: &SuppressRequest<'_>,
+    now: DateTime<Utc>,
+) -> Result<suppressions::Model, SuppressError> {
     let now = db_time(now);
     let reason = request.reason.trim();
     if reason.is_empty() {
@@ -155,13 +181,12 @@ pub async fn suppress(
     if let Some(day) = request.expires.filter(|d| *d < now.date_naive()) {
         return Err(SuppressError::ExpiryInPast(day));
     }
-    let txn = crate::db::begin_write(db).await?;
     let finding =
-        findings::Entity::find_by_id(finding_id).one(&txn).await?.ok_or(SuppressError::UnknownFinding(finding_id))?;
+        findings::Entity::find_by_id(finding_id).one(txn).await?.ok_or(SuppressError::UnknownFinding(finding_id))?;
     if finding.state != FindingState::Open {
         return Err(SuppressError::NotOpen(state_name(finding.state)));
     }
-    suppressions::ActiveModel {
+    let made = suppressions::ActiveModel {
         id: NotSet,
         repository_id: Set(finding.repository_id),
         finding_id: Set(Some(finding.id)),
@@ -173,7 +198,7 @@ pub async fn suppress(
         created_at: Set(now),
         revoked_at: Set(None),
     }
-    .insert(&txn)
+    .insert(txn)
     .await?;
     findings::ActiveModel {
         id: Set(finding.id),
@@ -181,15 +206,14 @@ pub async fn suppress(
         updated_at: Set(now),
         ..Default::default()
     }
-    .update(&txn)
+    .update(txn)
     .await?;
     let note = match request.expires {
         Some(day) => format!("{reason} (until {day})"),
         None => reason.to_string(),
     };
-    event(&finding, EventKind::Suppressed, request.actor, Some(note), now).insert(&txn).await?;
-    txn.commit().await?;
-    Ok(())
+    event(&finding, EventKind::Suppressed, request.actor, Some(note), now).insert(txn).await?;
+    Ok(made)
 }
 
 /// Revokes the dashboard suppression of a finding; it counts again at once.
@@ -225,6 +249,18 @@ pub async fn unsuppress(
     .update(&txn)
     .await?;
     event(&finding, EventKind::Unsuppressed, actor, None, now).insert(&txn).await?;
+    // A waiver whose suppression is revoked ends with it.
+    super::waiver::suppression_revoked(&txn, row.id, actor.unwrap_or("dashboard"), now).await?;
+    super::audit::record(
+        &txn,
+        actor.unwrap_or("dashboard"),
+        "finding.unsuppressed",
+        &format!("finding {finding_id}"),
+        Some(finding.repository_id),
+        &row.reason,
+        now,
+    )
+    .await?;
     txn.commit().await?;
     Ok(())
 }

@@ -24,5 +24,6 @@ mod replicas;
 mod rest;
 mod scheduler;
 mod schema;
+mod waivers;
 mod webhook;
 mod worker;

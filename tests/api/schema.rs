@@ -9,6 +9,7 @@ use std::collections::BTreeSet;
 
 const EXPECTED_TABLES: &[&str] = &[
     "api_tokens",
+    "audit_log",
     "category_scores",
     "check_results",
     "digest_deliveries",
@@ -26,6 +27,7 @@ const EXPECTED_TABLES: &[&str] = &[
     "suppressions",
     "teams",
     "users",
+    "waivers",
     "webhook_deliveries",
 ];
 

@@ -8,6 +8,7 @@
 //! migration's CHECK constraints validate it on both (STACK.md, pitfall 18).
 
 pub mod api_tokens;
+pub mod audit_log;
 pub mod category_scores;
 pub mod check_results;
 pub mod digest_deliveries;
@@ -22,4 +23,5 @@ pub mod scans;
 pub mod suppressions;
 pub mod teams;
 pub mod users;
+pub mod waivers;
 pub mod webhook_deliveries;

@@ -5,6 +5,7 @@ use super::Page;
 use crate::auth::{Role, Scope, Viewer, tokens, users};
 use crate::error::AppError;
 use crate::state::AppState;
+use crate::store::audit;
 use crate::web::action::Action;
 use crate::web::view;
 use actix_web::http::header;
@@ -84,7 +85,9 @@ async fn set_role(
         other => return Err(AppError::BadRequest(format!("role must be admin or viewer, not {other:?}"))),
     };
     let user = users::set_role(&state.db, *id, role, &state.settings.auth).await?;
-    tracing::info!(user.login = %user.login, role = role.as_str(), by = action.actor.as_deref().unwrap_or("?"), "role changed");
+    let by = action.actor.as_deref().unwrap_or("dashboard");
+    tracing::info!(user.login = %user.login, role = role.as_str(), by, "role changed");
+    audit::record(&state.db, by, "user.role", &format!("user {}", user.login), None, role.as_str(), Utc::now()).await?;
     Ok(see_other("/admin/users"))
 }
 
@@ -178,6 +181,8 @@ async fn create_token(
     };
     let made = tokens::create(&state.db, owner, &form.name, scope, days, Utc::now()).await?;
     tracing::info!(token.id = made.token.id, token.prefix = %made.token.prefix, scope = scope.as_str(), by = %caller.login, "API token created");
+    let subject = format!("token {} ({})", made.token.prefix, made.token.name);
+    audit::record(&state.db, &caller.login, "token.created", &subject, None, scope.as_str(), Utc::now()).await?;
     render_tokens(&req, &state, Some((made.token.name.clone(), made.secret))).await
 }
 
@@ -188,6 +193,9 @@ async fn revoke_token(
     id: web::Path<i32>,
 ) -> Result<HttpResponse, AppError> {
     let token = tokens::revoke(&state.db, *id, Utc::now()).await?;
-    tracing::info!(token.id = token.id, token.prefix = %token.prefix, by = action.actor.as_deref().unwrap_or("?"), "API token revoked");
+    let by = action.actor.as_deref().unwrap_or("dashboard");
+    tracing::info!(token.id = token.id, token.prefix = %token.prefix, by, "API token revoked");
+    let subject = format!("token {} ({})", token.prefix, token.name);
+    audit::record(&state.db, by, "token.revoked", &subject, None, "", Utc::now()).await?;
     Ok(see_other("/admin/tokens"))
 }

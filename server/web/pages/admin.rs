@@ -117,7 +117,7 @@ struct EnabledForm {
 
 #[post("/admin/repos/{id}/enabled")]
 async fn set_enabled(
-    _action: Action,
+    action: Action,
     state: web::Data<AppState>,
     id: web::Path<i32>,
     form: web::Form<EnabledForm>,
@@ -140,5 +140,15 @@ async fn set_enabled(
     .update(&state.db)
     .await?;
     tracing::info!(repo.id = repo.id, enabled, "repository switched");
+    crate::store::audit::record(
+        &state.db,
+        action.actor.as_deref().unwrap_or("dashboard"),
+        if enabled { "repository.enabled" } else { "repository.disabled" },
+        &format!("repository {}/{}", repo.owner, repo.name),
+        Some(repo.id),
+        "",
+        Utc::now(),
+    )
+    .await?;
     Ok(HttpResponse::SeeOther().insert_header(("Location", "/admin")).finish())
 }

@@ -8,6 +8,7 @@ use crate::error::AppError;
 use crate::read::repository::{SourceLink, source_link};
 use crate::state::AppState;
 use crate::store::suppression::{self, SuppressRequest};
+use crate::store::waiver;
 use crate::web::action::Action;
 use crate::web::view::{self, encode};
 use actix_web::{HttpRequest, HttpResponse, Responder, get, post, web};
@@ -17,7 +18,7 @@ use chrono::{NaiveDate, Utc};
 use serde::Deserialize;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(page).service(suppress).service(unsuppress);
+    cfg.service(page).service(suppress).service(unsuppress).service(request_waiver);
 }
 
 pub struct EventView {
@@ -55,6 +56,41 @@ pub struct FindingPage {
     pub suppression: Option<(String, String)>,
     pub suppressed_in_repo: bool,
     pub today: String,
+    /// The last day a waiver may run.
+    pub max_waiver_day: String,
+    pub waivers: Vec<WaiverView>,
+    /// A waiver is waiting for an admin (no second request).
+    pub waiver_pending: bool,
+}
+
+/// A waiver as pages show it.
+pub struct WaiverView {
+    pub id: i32,
+    pub status: &'static str,
+    pub reason: String,
+    pub owner: String,
+    pub until: String,
+    pub requested: String,
+    pub decided: String,
+    pub note: String,
+}
+
+impl WaiverView {
+    pub fn of(w: &crate::db::entities::waivers::Model, now: chrono::DateTime<Utc>) -> WaiverView {
+        WaiverView {
+            id: w.id,
+            status: crate::store::waiver::status_at(w, now),
+            reason: w.reason.clone(),
+            owner: w.owner.clone(),
+            until: w.expires_at.date_naive().to_string(),
+            requested: format!("{} by {}", view::when(w.requested_at), w.requested_by),
+            decided: match (&w.decided_by, w.decided_at) {
+                (Some(by), Some(at)) => format!("{} by {by}", view::when(at)),
+                _ => String::new(),
+            },
+            note: w.decision_note.clone().unwrap_or_default(),
+        }
+    }
 }
 
 #[get("/findings/{id}")]
@@ -120,6 +156,9 @@ async fn page(req: HttpRequest, state: web::Data<AppState>, id: web::Path<i32>) 
         }),
         suppressed_in_repo: f.state == FindingState::Suppressed && v.suppression.is_none(),
         today: now.date_naive().to_string(),
+        max_waiver_day: (now.date_naive() + chrono::Duration::days(waiver::MAX_DAYS)).to_string(),
+        waiver_pending: v.waivers.iter().any(|w| w.status == crate::db::entities::waivers::WaiverStatus::Requested),
+        waivers: v.waivers.iter().map(|w| WaiverView::of(w, now)).collect(),
     };
     Ok(page.respond_to(&req).map_into_boxed_body())
 }
@@ -151,6 +190,29 @@ async fn suppress(
     };
     let request = SuppressRequest { reason: &form.reason, expires, actor: action.actor.as_deref() };
     suppression::suppress(&state.db, *id, &request, Utc::now()).await?;
+    Ok(back(*id))
+}
+
+#[derive(Debug, Deserialize)]
+struct WaiverForm {
+    reason: String,
+    owner: String,
+    expires: String,
+}
+
+/// Anyone signed in may ask; an admin decides on /admin/waivers.
+#[post("/findings/{id}/waivers")]
+async fn request_waiver(
+    action: Action,
+    state: web::Data<AppState>,
+    id: web::Path<i32>,
+    form: web::Form<WaiverForm>,
+) -> Result<HttpResponse, AppError> {
+    let expires = NaiveDate::parse_from_str(form.expires.trim(), "%Y-%m-%d")
+        .map_err(|_| AppError::BadRequest(format!("expiry {:?} is not a date like 2026-12-31", form.expires)))?;
+    let who = action.actor.as_deref().unwrap_or("dashboard");
+    let request = waiver::WaiverRequest { reason: &form.reason, owner: &form.owner, expires, requested_by: who };
+    waiver::request(&state.db, *id, &request, Utc::now()).await?;
     Ok(back(*id))
 }
 

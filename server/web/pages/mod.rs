@@ -8,6 +8,7 @@ pub mod checks;
 pub mod finding;
 pub mod login;
 pub mod overview;
+pub mod policy;
 pub mod repository;
 pub mod scan;
 pub mod teams;
@@ -25,6 +26,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .configure(teams::configure)
         .configure(admin::configure)
         .configure(access::configure)
+        .configure(policy::configure)
         .configure(login::configure);
 }
 
