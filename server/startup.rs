@@ -18,7 +18,7 @@ pub struct Application {
     server: Server,
     pub db: DatabaseConnection,
     worker: Option<Worker>,
-    scheduler: Option<tokio_cron_scheduler::JobScheduler>,
+    scheduler: Option<crate::scheduler::Scheduler>,
 }
 
 /// The in-process worker and the switch that stops it.
@@ -121,15 +121,21 @@ impl Application {
         });
         let result = self.server.await;
         signals.abort();
-        if let Some(mut scheduler) = self.scheduler {
-            let _ = scheduler.shutdown().await;
-        }
-        if let Some(worker) = self.worker {
-            // A scan in progress finishes within the grace period; otherwise
-            // its lease expires and another worker takes the job over.
-            let _ = worker.stop.send(true);
-            let _ = tokio::time::timeout(worker.grace, worker.task).await;
-        }
+        // Both get the same grace period, side by side: a scheduled job in
+        // flight finishes or gives its slot back; a scan in progress finishes
+        // or its lease expires and another worker takes the job over.
+        let scheduler = async {
+            if let Some(scheduler) = self.scheduler {
+                scheduler.shutdown().await;
+            }
+        };
+        let worker = async {
+            if let Some(worker) = self.worker {
+                let _ = worker.stop.send(true);
+                let _ = tokio::time::timeout(worker.grace, worker.task).await;
+            }
+        };
+        tokio::join!(scheduler, worker);
         result
     }
 }

@@ -1,6 +1,7 @@
 //! The scan itself: one parallel pass over the files (each file read once,
-//! handed to every analyzer that wants it, then dropped), then the
-//! repository-level checks over what that pass collected.
+//! handed to every analyzer that wants it, then dropped; a binary file only
+//! as far as its first 8000 bytes), then the repository-level checks over
+//! what that pass collected.
 //!
 //! Analyzers and checks never panic the scan: a panic in an analyzer becomes
 //! a note on that file, a panic or error in a check becomes its `error`
@@ -196,9 +197,18 @@ fn read_and_analyze(entry: &FileEntry, analyzers: &[Box<dyn FileAnalyzer>]) -> F
     if wanted.is_empty() {
         return facts;
     }
-    let mut bytes = Vec::with_capacity(entry.size as usize);
-    // `take` bounds the read even if the file grew since it was listed.
-    let read = std::fs::File::open(&entry.abs).and_then(|f| f.take(MAX_READ_FILE + 1).read_to_end(&mut bytes));
+    // The first `SNIFF_BYTES` decide whether the file is binary; only a text
+    // file is read on. `take` bounds the read even if the file grew since it
+    // was listed.
+    let mut bytes = Vec::with_capacity(entry.size.min(SNIFF_BYTES) as usize);
+    let read = std::fs::File::open(&entry.abs).and_then(|mut f| {
+        f.by_ref().take(SNIFF_BYTES).read_to_end(&mut bytes)?;
+        if bytes.len() as u64 == SNIFF_BYTES && !is_binary(&bytes) {
+            bytes.reserve(entry.size.saturating_sub(SNIFF_BYTES) as usize);
+            f.take(MAX_READ_FILE + 1 - SNIFF_BYTES).read_to_end(&mut bytes)?;
+        }
+        Ok(())
+    });
     if let Err(err) = read {
         facts.notes.push(format!("not read: {err}"));
         return facts;
@@ -237,9 +247,12 @@ fn read_and_analyze(entry: &FileEntry, analyzers: &[Box<dyn FileAnalyzer>]) -> F
     facts
 }
 
+/// How much of a file is read to tell binary from text (git's 8000 bytes).
+const SNIFF_BYTES: u64 = 8000;
+
 /// Git's heuristic: a NUL byte in the first 8000 bytes means binary.
 fn is_binary(bytes: &[u8]) -> bool {
-    memchr::memchr(0, &bytes[..bytes.len().min(8000)]).is_some()
+    memchr::memchr(0, &bytes[..bytes.len().min(SNIFF_BYTES as usize)]).is_some()
 }
 
 fn panic_message(panic: &Box<dyn std::any::Any + Send>) -> String {

@@ -51,6 +51,18 @@ on_both_databases! {
         assert!(claim(&db, "scan_all", slot + Duration::days(1), "replica-b").await.unwrap(), "the next slot is free");
     }
 
+    async fn replicas_firing_a_few_milliseconds_apart_claim_the_slot_once(backend) {
+        let (_tdb, db) = setup(backend).await;
+        let s = settings("0 0 3 * * *");
+        let tick = Utc.with_ymd_and_hms(2026, 11, 22, 3, 0, 0).unwrap();
+        let (a, b) = (tick + Duration::milliseconds(3), tick + Duration::milliseconds(740));
+        let slot = |at| shipshape::scheduler::slot_at(&s.scheduler.scan_all, at).unwrap();
+        assert_eq!(slot(a), tick);
+        assert_eq!(slot(b), tick);
+        assert!(claim(&db, "scan_all", slot(a), "replica-a").await.unwrap());
+        assert!(!claim(&db, "scan_all", slot(b), "replica-b").await.unwrap(), "the same slot, already claimed");
+    }
+
     async fn a_missed_slot_runs_once_at_start_not_once_per_missed_tick(backend) {
         let (_tdb, db) = setup(backend).await;
         add_repo(&db, "api").await;
@@ -105,12 +117,83 @@ async fn the_cron_fires_and_queues_scans() {
     }
     let slot = shipshape::scheduler::slot_at(&s.scheduler.retention, now).unwrap();
     let _ = claim(&db, "retention", slot, "setup").await.unwrap();
-    let mut scheduler = shipshape::scheduler::start(db.clone(), s, "test".into()).await.unwrap();
+    let scheduler = shipshape::scheduler::start(db.clone(), s, "test".into()).await.unwrap();
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
     while queue::counts(&db).await.unwrap().queued == 0 {
         assert!(std::time::Instant::now() < deadline, "the cron never fired");
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
-    scheduler.shutdown().await.unwrap();
+    scheduler.shutdown().await;
     assert!(count(&db, "SELECT COUNT(*) FROM schedule_runs WHERE claimed_by = 'test'").await >= 1);
+}
+
+/// A scan_all every second whose run blocks on the repositories table (held
+/// by `LOCK TABLE` in the returned transaction) once a slot is claimed; no
+/// scan is queued when it returns.
+async fn scheduler_stuck_in_a_claimed_slot(
+    db: &DatabaseConnection,
+    by: &str,
+    grace_secs: u64,
+) -> (shipshape::scheduler::Scheduler, sea_orm::DatabaseTransaction, Arc<Settings>) {
+    use sea_orm::TransactionTrait;
+    let s = Arc::new(
+        Settings::build(None, &[], &NoEnv, |f| {
+            f.merge(("scheduler.scan_all", "*/1 * * * * *")).merge(("server.shutdown_timeout_secs", grace_secs))
+        })
+        .unwrap(),
+    );
+    let scheduler = shipshape::scheduler::start(db.clone(), s.clone(), by.into()).await.unwrap();
+    let claimed =
+        |by: &str| format!("SELECT COUNT(*) FROM schedule_runs WHERE job = 'scan_all' AND claimed_by = '{by}'");
+    let before = count(db, &claimed(by)).await;
+    let blocker = db.begin().await.unwrap();
+    blocker.execute_unprepared("LOCK TABLE repositories IN ACCESS EXCLUSIVE MODE").await.unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while count(db, &claimed(by)).await == before {
+        assert!(std::time::Instant::now() < deadline, "no slot claimed");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    // Runs that read the table before the lock have queued their scan by now.
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    db.execute_unprepared("DELETE FROM jobs").await.unwrap();
+    (scheduler, blocker, s)
+}
+
+/// A slot claimed right before shutdown is not lost: a run that ends within
+/// the grace period completes; one that does not is stopped and its claim
+/// released, and another replica's scheduler then runs that slot.
+#[tokio::test]
+async fn a_slot_claimed_at_shutdown_is_completed_or_released_for_another_replica() {
+    let (_tdb, db) = setup(Backend::Postgres).await;
+    add_repo(&db, "api").await;
+    let job_of = "SELECT COUNT(*) FROM jobs WHERE kind = 'scan' AND status = 'queued'";
+
+    // Cut off: the run is still blocked when the 1 s grace ends.
+    let (scheduler, blocker, s) = scheduler_stuck_in_a_claimed_slot(&db, "a", 1).await;
+    let started = std::time::Instant::now();
+    let released = scheduler.shutdown().await;
+    let took = started.elapsed();
+    blocker.rollback().await.unwrap();
+    assert!(took < std::time::Duration::from_secs(5), "shutdown waited {took:?}, not the 1 s grace");
+    assert!(!released.is_empty(), "the blocked run was cut off, so its slot must be released");
+    for (task, slot) in &released {
+        assert_eq!(*task, Task::ScanAll);
+        let sql =
+            format!("SELECT COUNT(*) FROM schedule_runs WHERE job = 'scan_all' AND slot = '{}'", slot.to_rfc3339());
+        assert_eq!(count(&db, &sql).await, 0, "slot {slot} still claimed");
+    }
+    // Another replica takes the released slot over and runs it.
+    let (_, slot) = released[0];
+    assert_eq!(catch_up(&db, &s, "b", slot).await.unwrap(), vec![Task::ScanAll]);
+    assert_eq!(count(&db, job_of).await, 1, "replica b ran the released slot");
+
+    // Completed: the table is free again within the 10 s grace.
+    let (scheduler, blocker, _) = scheduler_stuck_in_a_claimed_slot(&db, "c", 10).await;
+    let stopping = tokio::spawn(scheduler.shutdown());
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    assert!(!stopping.is_finished(), "shutdown must wait for the run in flight");
+    blocker.rollback().await.unwrap();
+    let released = stopping.await.unwrap();
+    assert!(released.is_empty(), "nothing cut off: {released:?}");
+    assert_eq!(count(&db, job_of).await, 1, "the run claimed before shutdown completed and queued its scan");
 }

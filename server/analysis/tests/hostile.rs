@@ -180,6 +180,43 @@ fn binary_blobs_are_skipped_without_findings_and_binary_code_files_get_a_note() 
     assert!(notes.iter().any(|m| m.contains("binary")), "{:?}", report.notes);
 }
 
+#[test]
+fn large_binary_blobs_are_sniffed_not_read_whole_and_text_still_is() {
+    let r = GitRepo::with_files(&[("app/main.py", FLASK_APP), REQS]);
+    let write = |path: &str, bytes: &[u8]| {
+        let path = r.path().join(path);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, bytes).unwrap();
+    };
+    // Three 6 MiB blobs, under the 8 MiB read limit: a NUL at the start, one
+    // at the last sniffed byte, and one under a source-code name.
+    let noise: Vec<u8> = (0..6 * 1024 * 1024u32).map(|i| (i % 251) as u8 | 1).collect();
+    let mut archive = b"PK\x03\x04\0\0".to_vec();
+    archive.extend_from_slice(&noise);
+    write("dist/bundle.zip", &archive);
+    let mut late = vec![b'a'; 7999];
+    late.push(0);
+    late.extend_from_slice(&noise);
+    write("data/late-nul.bin", &late);
+    let mut pyc = b"\x03\xf3\r\n\0\0\0\0".to_vec();
+    pyc.extend_from_slice(&noise);
+    write("app/compiled.py", &pyc);
+    // 2 MiB of text is read whole.
+    let text = "# notes\n".repeat(256 * 1024);
+    write("docs/notes.md", text.as_bytes());
+
+    let report = scan(&r);
+    let small = (FLASK_APP.len() + REQS.1.len()) as u64;
+    let whole_text = text.len() as u64 + small;
+    assert!(
+        report.stats.bytes_read >= whole_text && report.stats.bytes_read <= whole_text + 3 * 8000,
+        "read {} bytes: the text ({whole_text}) whole, each blob only its first 8000 bytes",
+        report.stats.bytes_read
+    );
+    let notes = notes_on(&report, "app/compiled.py");
+    assert!(notes.iter().any(|m| m.contains("binary")), "{:?}", report.notes);
+}
+
 // ---- 5. deep trees ------------------------------------------------------------
 
 #[test]
