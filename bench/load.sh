@@ -223,10 +223,17 @@ reads() {
   local before; before=$(finished_scans)
   t0=$(date +%s.%N)
   sql "SELECT id FROM repositories ORDER BY id" | python3 -c '
-import http.client, sys
+import http.client, re, sys
 conn = http.client.HTTPConnection("127.0.0.1", int(sys.argv[1]), timeout=30)
+# A session and its CSRF token, as the dashboard itself sends them (local mode: no sign-in).
+conn.request("GET", "/checks")
+res = conn.getresponse()
+page = res.read().decode()
+cookie = res.getheader("Set-Cookie").split(";")[0]
+token = re.search(r'<meta name="csrf-token" content="([^"]+)"', page).group(1)
+headers = {"Content-Length": "0", "Cookie": cookie, "X-CSRF-Token": token}
 for rid in sys.stdin.read().split():
-    conn.request("POST", f"/api/v1/repositories/{rid}/scans", headers={"Content-Length": "0"})
+    conn.request("POST", f"/api/v1/repositories/{rid}/scans", headers=headers)
     res = conn.getresponse()
     res.read()
     if res.status != 202:
