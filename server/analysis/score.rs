@@ -143,6 +143,23 @@ fn round1(x: f64) -> f64 {
     (x * 10.0).round() / 10.0
 }
 
+/// A fingerprint of what is checked and how it weighs: the catalogue's ids,
+/// categories and severities. Stored with every scan beside
+/// [`ANALYZER_VERSION`], so a score that moved because a check was added or
+/// re-weighted is told apart from one that moved because the code changed.
+pub fn policy_version() -> &'static str {
+    use sha2::{Digest, Sha256};
+    static VERSION: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    VERSION.get_or_init(|| {
+        let mut hash = Sha256::new();
+        for check in crate::checks::all() {
+            let s = &check.spec;
+            hash.update(format!("{}|{:?}|{:?}\n", s.id, s.category, s.severity).as_bytes());
+        }
+        hex::encode(&hash.finalize()[..6])
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

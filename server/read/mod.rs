@@ -4,6 +4,7 @@
 //! Postgres alike. Nothing here writes.
 
 pub mod admin;
+pub mod changes;
 pub mod checks;
 pub mod finding;
 pub mod overview;

@@ -61,6 +61,7 @@ fn scan_row(meta: &ScanMeta<'_>, status: ScanStatus) -> scans::ActiveModel {
         duration_ms: Set(Some((meta.finished_at - meta.started_at).num_milliseconds())),
         error: Set(None),
         analyzer_version: Set(shipshape_analysis::score::ANALYZER_VERSION.to_string()),
+        policy_version: Set(Some(shipshape_analysis::score::policy_version().to_string())),
         overall_score: Set(None),
         level: Set(None),
         stack: Set(None),

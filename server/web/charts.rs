@@ -47,16 +47,29 @@ fn svg(body: String) -> HttpResponse {
 
 /// Draws a 0–100 line chart over `from..=to`; a chart without data says so.
 pub fn line_chart(series: &[Series<'_>], from: NaiveDate, to: NaiveDate, size: (u32, u32)) -> String {
+    marked_line_chart(series, &[], from, to, size)
+}
+
+/// [`line_chart`] with dashed vertical marks, labelled, on the given days
+/// (an analyzer or check-catalogue change, so a step in the line is explained).
+pub fn marked_line_chart(
+    series: &[Series<'_>],
+    marks: &[(NaiveDate, String)],
+    from: NaiveDate,
+    to: NaiveDate,
+    size: (u32, u32),
+) -> String {
     let mut out = String::new();
     // Drawing into a String cannot fail for I/O reasons; a plotters error
     // only means a degenerate range, which leaves the chart partly drawn.
-    let _ = draw(&mut out, series, from, to, size);
+    let _ = draw(&mut out, series, marks, from, to, size);
     out
 }
 
 fn draw<'a>(
     out: &'a mut String,
     series: &[Series<'_>],
+    marks: &[(NaiveDate, String)],
     from: NaiveDate,
     to: NaiveDate,
     size: (u32, u32),
@@ -87,6 +100,15 @@ fn draw<'a>(
             .draw_series(LineSeries::new(s.points.iter().copied(), color.stroke_width(2)))?
             .label(s.name)
             .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], color.stroke_width(2)));
+    }
+    let grey = RGBColor(120, 120, 120);
+    for (day, label) in marks.iter().filter(|(d, _)| (from..=to).contains(d)) {
+        chart.draw_series(DashedLineSeries::new([(*day, 0.0), (*day, 100.0)], 4, 4, grey.stroke_width(1)))?;
+        chart.draw_series(std::iter::once(Text::new(
+            label.clone(),
+            (*day, 97.0),
+            ("sans-serif", 11).into_font().color(&grey),
+        )))?;
     }
     if series.len() > 1 {
         chart
@@ -149,7 +171,9 @@ async fn repo_score(
 ) -> Result<HttpResponse, AppError> {
     let id = repo_id(&state, &path.0, &path.1).await?;
     let (daily, from) = repo_series(&state, id, q.days()).await?;
-    Ok(svg(line_chart(&[Series { name: "score", points: daily }], from, Utc::now().date_naive(), (720, 260))))
+    let marks = crate::read::changes::version_marks(&state.db, id).await?;
+    let series = [Series { name: "score", points: daily }];
+    Ok(svg(marked_line_chart(&series, &marks, from, Utc::now().date_naive(), (720, 260))))
 }
 
 #[get("/charts/repos/{owner}/{name}/categories.svg")]

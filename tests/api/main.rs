@@ -12,6 +12,7 @@ mod dashboard;
 mod db_gone;
 mod demo;
 mod digest;
+mod explain;
 mod github;
 mod health;
 mod history;

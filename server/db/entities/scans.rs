@@ -17,6 +17,8 @@ pub struct Model {
     pub duration_ms: Option<i64>,
     pub error: Option<String>,
     pub analyzer_version: String,
+    /// Fingerprint of the check catalogue the scan ran with (`score::policy_version`).
+    pub policy_version: Option<String>,
     pub overall_score: Option<f64>,
     pub level: Option<String>,
     pub stack: Option<Json>,

@@ -72,6 +72,70 @@ pub struct ScanStatus {
     pub csrf: String,
 }
 
+/// One explained score change.
+pub struct ChangeView {
+    pub when: String,
+    pub scan_href: String,
+    pub commit: String,
+    pub scores: String,
+    pub delta: String,
+    /// `up`, `down` or `same`, for colour.
+    pub direction: &'static str,
+    pub level: Option<String>,
+    /// "analyzer 0.1.0 → 0.2.0", "checks (policy) a1b2c3 → d4e5f6".
+    pub versions: Vec<String>,
+    /// (check id, its page, outcome before → after, why)
+    pub checks: Vec<(String, String, String, String)>,
+}
+
+impl ChangeView {
+    fn of(c: &crate::read::changes::ScoreChange) -> ChangeView {
+        let delta = c.delta().unwrap_or(0.0);
+        let mut versions = Vec::new();
+        if let Some((a, b)) = &c.analyzer {
+            versions.push(format!("analyzer {a} → {b}"));
+        }
+        if let Some((a, b)) = &c.policy {
+            versions.push(format!("check catalogue (policy) {a} → {b}"));
+        }
+        ChangeView {
+            when: view::when(c.at),
+            scan_href: format!("/scans/{}", c.scan_id),
+            commit: view::short_sha(c.commit.as_deref()),
+            scores: format!("{} → {}", view::score(c.score_before), view::score(c.score_after)),
+            delta: format!("{delta:+.1}"),
+            direction: if delta > 0.0 {
+                "up"
+            } else if delta < 0.0 {
+                "down"
+            } else {
+                "same"
+            },
+            level: (c.level_before != c.level_after).then(|| {
+                format!(
+                    "{} → {}",
+                    view::level(c.level_before.as_deref()).label,
+                    view::level(c.level_after.as_deref()).label
+                )
+            }),
+            versions,
+            checks: c
+                .checks
+                .iter()
+                .map(|k| {
+                    let outcome = |o: &Option<String>| o.clone().unwrap_or_else(|| "—".into());
+                    (
+                        k.check_id.clone(),
+                        format!("/checks/{}", encode(&k.check_id)),
+                        format!("{} → {}", outcome(&k.before), outcome(&k.after)),
+                        k.why.clone(),
+                    )
+                })
+                .collect(),
+        }
+    }
+}
+
 #[derive(Template, WebTemplate)]
 #[template(path = "repository.html")]
 pub struct RepositoryPage {
@@ -94,6 +158,8 @@ pub struct RepositoryPage {
     pub suppressed: Vec<SuppressedView>,
     pub strengths: Vec<Strength>,
     pub history: Vec<ScanRow>,
+    /// Why the score moved, newest first.
+    pub changes: Vec<ChangeView>,
     /// The rendered Rescan area (`ScanStatus`), also served alone to htmx.
     pub status: String,
     pub has_report: bool,
@@ -229,6 +295,7 @@ async fn page(
                 duration: s.duration_ms.map(|d| format!("{:.1} s", d as f64 / 1000.0)).unwrap_or_else(|| "—".into()),
             })
             .collect(),
+        changes: crate::read::changes::recent(&state.db, repo.id, 10).await?.iter().map(ChangeView::of).collect(),
         status: ScanStatus {
             base: base.clone(),
             after: repo.last_scan_id.unwrap_or(0),
