@@ -251,3 +251,14 @@ impl From<crate::store::waiver::WaiverError> for AppError {
         }
     }
 }
+
+impl From<crate::campaigns::CampaignError> for AppError {
+    fn from(e: crate::campaigns::CampaignError) -> Self {
+        use crate::campaigns::CampaignError as C;
+        match e {
+            C::Db(e) => AppError::Database(e),
+            C::Unknown(_) => AppError::NotFound(e.to_string()),
+            _ => AppError::BadRequest(e.to_string()),
+        }
+    }
+}

@@ -9,6 +9,7 @@
 #![forbid(unsafe_code)]
 
 pub mod auth;
+pub mod campaigns;
 pub mod checkout;
 pub mod cli;
 pub mod config;

@@ -11,6 +11,7 @@ mod m20261122_000005_github_discovery;
 mod m20261122_000006_digest_recipients;
 mod m20261122_000007_waivers_audit;
 mod m20261122_000009_policy_version;
+mod m20261122_000010_campaigns;
 
 pub struct Migrator;
 
@@ -25,6 +26,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000006_digest_recipients::Migration),
             Box::new(m20261122_000007_waivers_audit::Migration),
             Box::new(m20261122_000009_policy_version::Migration),
+            Box::new(m20261122_000010_campaigns::Migration),
         ]
     }
 }

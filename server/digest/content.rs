@@ -143,6 +143,16 @@ pub struct ExpiredWaiver {
     pub url: String,
 }
 
+/// An active campaign's standing.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CampaignLine {
+    pub title: String,
+    pub url: String,
+    pub done: usize,
+    pub total: usize,
+    pub deadline: chrono::NaiveDate,
+}
+
 /// The digest of one scope for one week.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Digest {
@@ -164,6 +174,8 @@ pub struct Digest {
     pub stale: Vec<StaleRepo>,
     /// Approved waivers that expired during the week: their findings count again.
     pub expired_waivers: Vec<ExpiredWaiver>,
+    /// Active campaigns touching the scope, as of the week's end.
+    pub campaigns: Vec<CampaignLine>,
     pub counts: Counts,
     /// Mean score at the end of each of the last weeks, oldest first.
     pub trend: Vec<(Week, Option<f64>)>,
@@ -201,6 +213,10 @@ impl Links {
     /// The finding page with its timeline, `/findings/{id}`.
     pub fn finding(&self, id: i32) -> String {
         self.at(&["findings", &id.to_string()])
+    }
+
+    pub fn campaign(&self, id: i32) -> String {
+        self.at(&["campaigns", &id.to_string()])
     }
 
     pub fn unsubscribe(&self, token: &str) -> String {
@@ -277,6 +293,19 @@ pub async fn build<C: ConnectionTrait>(
         })
         .collect();
 
+    let campaigns = crate::campaigns::active(db, week.end().min(Utc::now()))
+        .await?
+        .into_iter()
+        .filter(|p| p.selection.resolved.iter().any(|id| ids.contains(id)))
+        .map(|p| CampaignLine {
+            url: links.campaign(p.campaign.id),
+            done: p.total - p.remaining.len(),
+            total: p.total,
+            deadline: p.campaign.deadline,
+            title: p.campaign.title,
+        })
+        .collect();
+
     let open = open_findings(db).await?;
     let open_in = |severity: Option<&str>| {
         open.iter().filter(|(repo, sev, _)| ids.contains(repo) && severity.is_none_or(|s| s == sev)).map(|x| x.2).sum()
@@ -326,6 +355,7 @@ pub async fn build<C: ConnectionTrait>(
         failing,
         stale,
         expired_waivers,
+        campaigns,
         counts,
         trend,
     })

@@ -53,6 +53,7 @@ pub struct View {
     pub failing: Vec<LinkLine>,
     pub stale: Vec<LinkLine>,
     pub expired_waivers: Vec<LinkLine>,
+    pub campaigns: Vec<LinkLine>,
     pub repositories: usize,
     pub scanned_this_week: usize,
     pub open_critical: usize,
@@ -113,6 +114,15 @@ impl View {
                 .failing
                 .iter()
                 .map(|f| LinkLine { name: f.name.clone(), url: f.url.clone(), note: first_line(&f.error) })
+                .collect(),
+            campaigns: d
+                .campaigns
+                .iter()
+                .map(|c| LinkLine {
+                    name: c.title.clone(),
+                    url: c.url.clone(),
+                    note: format!("{}/{} repositories done, deadline {}", c.done, c.total, c.deadline),
+                })
                 .collect(),
             expired_waivers: d
                 .expired_waivers

@@ -9,6 +9,7 @@ use crate::state::AppState;
 use actix_web::{HttpResponse, get, web};
 use chrono::{Duration, NaiveDate, Utc};
 use plotters::prelude::*;
+use sea_orm::EntityTrait;
 use serde::Deserialize;
 
 /// How long browsers and proxies may reuse a chart.
@@ -17,7 +18,7 @@ const MAX_AGE: &str = "public, max-age=300";
 pub const SPARK_DAYS: i64 = 30;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(org).service(repo_score).service(repo_categories).service(repo_spark);
+    cfg.service(org).service(repo_score).service(repo_categories).service(repo_spark).service(campaign_burn_down);
 }
 
 /// The trend ranges the pages offer, in days; the first is the default.
@@ -215,4 +216,61 @@ async fn repo_spark(state: web::Data<AppState>, path: web::Path<(String, String)
     let id = repo_id(&state, &path.0, &path.1).await?;
     let (daily, _) = repo_series(&state, id, SPARK_DAYS).await?;
     Ok(svg(sparkline(&daily)))
+}
+
+/// A campaign's burn-down: repositories not yet done per day, against the
+/// straight line from the start to zero at the deadline.
+#[get("/charts/campaigns/{id}/burndown.svg")]
+async fn campaign_burn_down(state: web::Data<AppState>, id: web::Path<i32>) -> Result<HttpResponse, AppError> {
+    let c = crate::db::entities::campaigns::Entity::find_by_id(*id)
+        .one(&state.db)
+        .await?
+        .ok_or_else(|| AppError::NotFound(format!("no campaign {id}")))?;
+    let p = crate::campaigns::progress(&state.db, c, Utc::now()).await?;
+    let mut out = String::new();
+    let _ = draw_burn_down(&mut out, &p);
+    Ok(svg(out))
+}
+
+fn draw_burn_down<'a>(
+    out: &'a mut String,
+    p: &crate::campaigns::Progress,
+) -> Result<(), Box<dyn std::error::Error + 'a>> {
+    let root = SVGBackend::with_string(out, (720, 260)).into_drawing_area();
+    root.fill(&WHITE)?;
+    let start = p.campaign.created_at.date_naive();
+    let deadline = p.campaign.deadline.max(start + Duration::days(1));
+    let end = p.burn_down.last().map_or(deadline, |(d, _)| (*d).max(deadline));
+    let top = (p.total.max(1) as f64) * 1.1;
+    let mut chart = ChartBuilder::on(&root)
+        .margin(12)
+        .x_label_area_size(28)
+        .y_label_area_size(36)
+        .build_cartesian_2d(start..end, 0f64..top)?;
+    chart
+        .configure_mesh()
+        .x_labels(6)
+        .y_labels(6)
+        .x_label_formatter(&|d: &NaiveDate| d.format("%b %d").to_string())
+        .y_label_formatter(&|v: &f64| format!("{v:.0}"))
+        .light_line_style(RGBColor(235, 235, 235))
+        .draw()?;
+    let grey = RGBColor(150, 150, 150);
+    chart
+        .draw_series(DashedLineSeries::new([(start, p.total as f64), (deadline, 0.0)], 5, 5, grey.stroke_width(1)))?
+        .label("on track")
+        .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], grey.stroke_width(1)));
+    let blue = RGBColor(37, 99, 235);
+    chart
+        .draw_series(LineSeries::new(p.burn_down.iter().map(|(d, n)| (*d, *n as f64)), blue.stroke_width(2)))?
+        .label("not done")
+        .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], blue.stroke_width(2)));
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::UpperRight)
+        .background_style(WHITE.mix(0.85))
+        .border_style(RGBColor(200, 200, 200))
+        .draw()?;
+    root.present()?;
+    Ok(())
 }

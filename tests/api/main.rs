@@ -6,6 +6,7 @@ mod helpers;
 mod auth;
 mod badge;
 mod browser;
+mod campaigns;
 mod checkout;
 mod cli;
 mod dashboard;

@@ -10,6 +10,7 @@ use std::collections::BTreeSet;
 const EXPECTED_TABLES: &[&str] = &[
     "api_tokens",
     "audit_log",
+    "campaigns",
     "category_scores",
     "check_results",
     "digest_deliveries",

@@ -9,6 +9,7 @@
 
 pub mod api_tokens;
 pub mod audit_log;
+pub mod campaigns;
 pub mod category_scores;
 pub mod check_results;
 pub mod digest_deliveries;

@@ -4,6 +4,7 @@
 
 pub mod access;
 pub mod admin;
+pub mod campaigns;
 pub mod checks;
 pub mod finding;
 pub mod login;
@@ -27,6 +28,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .configure(admin::configure)
         .configure(access::configure)
         .configure(policy::configure)
+        .configure(campaigns::configure)
         .configure(login::configure);
 }
 

@@ -140,6 +140,8 @@ pub struct OverviewPage {
     pub q: String,
     pub attention: Vec<AttentionView>,
     pub attention_days: i64,
+    /// Active campaigns, nearest deadline first.
+    pub campaigns: Vec<super::campaigns::CampaignRow>,
 }
 
 #[derive(Template, WebTemplate)]
@@ -249,7 +251,13 @@ async fn index(
             opened: view::ago(a.opened_at, now),
         })
         .collect();
+    let campaigns = crate::campaigns::active(&state.db, now)
+        .await?
+        .iter()
+        .map(|p| super::campaigns::CampaignRow::of(p, now.date_naive()))
+        .collect();
     let page = OverviewPage {
+        campaigns,
         page: Page::new("Overview", "overview", &req),
         score: view::score(summary.score),
         repositories: summary.repositories,
