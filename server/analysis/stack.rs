@@ -21,7 +21,9 @@ const FRAMEWORK_DEPS: &[(&str, &str)] = &[
     ("@nestjs/core", "nestjs"),
     ("fastify", "fastify"),
     ("github.com/gin-gonic/gin", "gin"),
+    ("github.com/labstack/echo", "echo"),
     ("github.com/labstack/echo/v4", "echo"),
+    ("github.com/labstack/echo/v5", "echo"),
     ("github.com/go-chi/chi/v5", "chi"),
     ("github.com/go-chi/chi", "chi"),
     ("github.com/gofiber/fiber/v2", "fiber"),
@@ -56,6 +58,9 @@ const ORM_DEPS: &[(&str, &str)] = &[
     ("diesel", "diesel"),
     ("sea-orm", "sea-orm"),
     ("spring-boot-starter-data-jpa", "jpa"),
+    ("spring-boot-starter-data-jdbc", "jdbc"),
+    ("spring-boot-starter-jdbc", "jdbc"),
+    ("mybatis-spring-boot-starter", "mybatis"),
 ];
 
 fn deploy_target(path: &str, name: &str) -> Option<&'static str> {
