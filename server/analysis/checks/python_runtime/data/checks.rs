@@ -110,6 +110,16 @@ const OBJECT_STORAGE_DEPS: &[&str] = &[
     "@azure/storage-blob",
     "multer-s3",
     "@supabase/supabase-js",
+    "github.com/aws/aws-sdk-go-v2/service/s3",
+    "github.com/aws/aws-sdk-go",
+    "cloud.google.com/go/storage",
+    "github.com/minio/minio-go",
+    "aws-sdk-s3",
+    "rust-s3",
+    "object_store",
+    "google-cloud-storage",
+    "software.amazon.awssdk",
+    "s3",
 ];
 
 fn local_file_storage(repo: &Repo<'_>) -> Result<Verdict, String> {
@@ -193,6 +203,11 @@ const SQL_DRIVERS: &[&str] = &[
     "github.com/lib/pq",
     "github.com/go-sql-driver/mysql",
     "tokio-postgres",
+    "mysql_async",
+    "rusqlite",
+    "postgresql",
+    "mysql-connector-j",
+    "spring-boot-starter-jdbc",
 ];
 
 const MIGRATION_DIRS: &[&str] = &["migrations", "migration", "migrate", "db_migrations", "alembic"];
