@@ -80,8 +80,24 @@ impl FileAnalyzer for RustAnalyzer {
             return;
         }
         let cx = Cx::new(file.entry, file.text, parents);
+        let (hits, signals) = (out.hits.len(), out.signals.len());
         security::analyze(&cx, out);
         runtime::analyze(&cx, out);
+        // Unit tests live next to the code: what they do is not the service's behaviour.
+        let tests = cx.test_lines();
+        if !tests.is_empty() {
+            let in_test = |l: u32| tests.iter().any(|r| r.contains(&l));
+            let mut i = 0;
+            out.hits.retain(|h| {
+                i += 1;
+                i <= hits || !in_test(h.line)
+            });
+            let mut j = 0;
+            out.signals.retain(|s| {
+                j += 1;
+                j <= signals || !in_test(s.line)
+            });
+        }
     }
 }
 
@@ -148,6 +164,21 @@ impl<'a> Cx<'a> {
         let mut cx = Cx { entry, src, parents, calls, macros, functions, routes: vec![], by_kind };
         cx.routes = cx.find_routes();
         cx
+    }
+
+    /// Line ranges of `#[cfg(test)]` modules and `#[test]` functions.
+    pub fn test_lines(&self) -> Vec<std::ops::RangeInclusive<u32>> {
+        let is_test_attr = |a: Node<'_>| {
+            let t: String = self.text(a).split_whitespace().collect();
+            t == "#[cfg(test)]" || t == "#[test]" || t.starts_with("#[tokio::test") || t.starts_with("#[actix_web::test")
+                || t.starts_with("#[actix_rt::test") || t.starts_with("#[sqlx::test")
+        };
+        ["mod_item", "function_item"]
+            .iter()
+            .flat_map(|k| self.nodes_of(k, None))
+            .filter(|item| attributes_of(*item).into_iter().any(is_test_attr))
+            .map(|item| line(item)..=item.end_position().row as u32 + 1)
+            .collect()
     }
 
     pub fn text(&self, node: Node<'_>) -> &'a str {

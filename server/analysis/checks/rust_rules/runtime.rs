@@ -68,6 +68,9 @@ fn storage(cx: &Cx<'_>, call: Node<'_>, name: &str, out: &mut FileOutput) {
 
 /// `std::thread::sleep`, `std::fs::*` and `reqwest::blocking` inside async code.
 fn blocking(cx: &Cx<'_>, call: Node<'_>, name: &str, out: &mut FileOutput) {
+    if name.contains("()") {
+        return; // a method on the result (`std::fs::read(p).unwrap()`), not the call itself
+    }
     let what = if name.ends_with("thread::sleep") {
         "std::thread::sleep blocks the async runtime's worker thread"
     } else if name.starts_with("std::fs::") {
@@ -106,10 +109,7 @@ fn shutdown(cx: &Cx<'_>, call: Node<'_>, name: &str, out: &mut FileOutput) {
     let m = last(name);
     let serve = name == "axum::serve" || name.ends_with("Server::bind") || m == "disable_signals";
     if serve {
-        let top = cx.chain_top(call);
-        if !cx.text(top).contains("with_graceful_shutdown") {
-            out.signal("server-listen", line(call), cx.snippet(call));
-        }
+        out.signal("server-listen", line(call), cx.snippet(call));
     }
     if m == "with_graceful_shutdown" || name.ends_with("signal::ctrl_c") || m == "terminate" || name.ends_with("SignalKind::terminate")
     {
