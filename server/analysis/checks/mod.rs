@@ -18,6 +18,7 @@ pub mod python_runtime;
 pub mod python_security;
 pub mod rust_rules;
 pub mod secrets;
+pub mod spring;
 pub mod testing;
 pub mod web;
 

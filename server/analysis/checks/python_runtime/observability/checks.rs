@@ -108,7 +108,10 @@ pub fn checks() -> Vec<Check> {
                 "DEBUG logging in production floods the log platform, costs money, slows requests and tends to print payloads and secrets.",
                 "Read the level from configuration: `logging.basicConfig(level=os.getenv(\"LOG_LEVEL\", \"INFO\"))`. Node: `pino({ level: process.env.LOG_LEVEL ?? 'info' })`.",
             ),
-            run: |repo| from_hits(repo, "log-level-hardcoded", code_web(repo), NO_CODE_WEB, vec![]),
+            run: |repo| {
+                let code = from_hits(repo, "log-level-hardcoded", code_web(repo), NO_CODE_WEB, vec![]);
+                crate::checks::spring::with_config(repo, "log-level-hardcoded", code)
+            },
         },
     ]
 }
