@@ -32,6 +32,8 @@ const FRAMEWORK_DEPS: &[(&str, &str)] = &[
     ("axum", "axum"),
     ("spring-boot-starter-web", "spring-boot"),
     ("spring-boot-starter-webflux", "spring-boot"),
+    ("spring-boot-starter-webmvc", "spring-boot"),
+    ("spring-boot-starter-jersey", "spring-boot"),
 ];
 
 /// Dependency name → ORM / DB layer id.
@@ -53,6 +55,7 @@ const ORM_DEPS: &[(&str, &str)] = &[
     ("github.com/jmoiron/sqlx", "sqlx"),
     ("mongoose", "mongoose"),
     ("gorm.io/gorm", "gorm"),
+    ("github.com/jinzhu/gorm", "gorm"),
     ("entgo.io/ent", "ent"),
     ("sqlx", "sqlx"),
     ("diesel", "diesel"),

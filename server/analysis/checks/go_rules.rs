@@ -251,7 +251,50 @@ impl<'a> Cx<'a> {
         name.split('.').next().is_some_and(|b| self.imports.contains_key(b))
     }
 
+    /// Router groups: `v1 := r.Group("/api/v1")` → `v1` → (`r`, `/api/v1`).
+    fn groups(&self) -> HashMap<&'a str, (String, String)> {
+        let mut out = HashMap::new();
+        for s in self.nodes_of("short_var_declaration", None).chain(self.nodes_of("assignment_statement", None)) {
+            let (Some(l), Some(r)) = (s.child_by_field_name("left"), s.child_by_field_name("right")) else { continue };
+            let Some(call) = r.named_child(0).filter(|c| c.kind() == "call_expression") else { continue };
+            let Some(name) = callee(call, self.src) else { continue };
+            if last(&name) != "Group" || name.contains("()") {
+                continue;
+            }
+            let Some(prefix) = args(call).first().and_then(|p| string_value(*p, self.src)) else { continue };
+            let parent = name.rsplit_once('.').map(|(p, _)| p.to_string()).unwrap_or_default();
+            out.insert(self.text(l), (parent, prefix));
+        }
+        out
+    }
+
+    /// The path prefix of the router a route is registered on: its groups
+    /// (`r.Group("/api")`) and enclosing chi `r.Route("/api", func(r chi.Router) {…})`.
+    fn prefix_of(&self, call: Node<'_>, name: &str, groups: &HashMap<&'a str, (String, String)>) -> String {
+        let mut parts = Vec::new();
+        let mut var = name.rsplit_once('.').map(|(r, _)| r.to_string()).unwrap_or_default();
+        for _ in 0..8 {
+            let Some((parent, prefix)) = groups.get(var.as_str()) else { break };
+            parts.push(prefix.trim_end_matches('/').to_string());
+            var = parent.clone();
+        }
+        for a in self.parents.ancestors(call) {
+            if a.kind() != "call_expression" {
+                continue;
+            }
+            let outer = callee(a, self.src).unwrap_or_default();
+            if last(&outer) == "Route"
+                && let Some(p) = args(a).first().and_then(|p| string_value(*p, self.src))
+            {
+                parts.push(p.trim_end_matches('/').to_string());
+            }
+        }
+        parts.reverse();
+        parts.concat()
+    }
+
     fn find_routes(&self) -> Vec<Route<'a>> {
+        let groups = self.groups();
         let mut routes = Vec::new();
         for c in &self.calls {
             let method = last(&c.name);
@@ -277,6 +320,7 @@ impl<'a> Cx<'a> {
             if !path.starts_with('/') {
                 continue;
             }
+            let path = self.prefix_of(c.node, &c.name, &groups) + &path;
             let method = match method {
                 "HandleFunc" | "Handle" | "Method" | "MethodFunc" => {
                     verb.or_else(|| self.gorilla_methods(c.node)).unwrap_or_else(|| "any".into())

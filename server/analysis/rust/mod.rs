@@ -81,6 +81,11 @@ pub fn name_of(node: Node<'_>, src: &str) -> Option<String> {
                 node = node.child_by_field_name("value")?;
             }
             "generic_function" => node = node.child_by_field_name("function")?,
+            // `sqlx::query!(…).fetch_all`: the macro heads the chain.
+            "macro_invocation" => {
+                parts.push(format!("{}!()", text(node.child_by_field_name("macro")?, src)));
+                break;
+            }
             "call_expression" if !parts.is_empty() && !called => {
                 called = true;
                 node = node.child_by_field_name("function")?;

@@ -231,3 +231,12 @@ fn rust_tests_and_lock_file() {
     let untested = service(&[AXUM], "fn main() {}\n");
     assert_missing(&untested, "tests-missing");
 }
+
+// ---------- found on real services ----------
+
+#[test]
+fn query_macros_head_a_fetch_chain() {
+    // realworld-axum-sqlx: GET /api/tags returns every distinct tag.
+    let src = "pub fn router() -> Router {\n    Router::new().route(\"/api/tags\", get(get_tags))\n}\nasync fn get_tags(ctx: Extension<ApiContext>) -> Result<Json<TagsBody>> {\n    let tags = sqlx::query_scalar!(\n        r#\"select distinct tag from article, unnest (article.tag_list) tags(tag) order by tag\"#\n    )\n    .fetch_all(&ctx.db)\n    .await?;\n    Ok(Json(TagsBody { tags }))\n}\n";
+    assert_fails_at(&service(&[AXUM, "sqlx = \"0.5\""], src), "unbounded-list-endpoint", "src/main.rs", 5);
+}

@@ -153,3 +153,12 @@ fn production_settings_in_application_files() {
         assert_passes(&r, id);
     }
 }
+
+#[test]
+fn spring_boot_4_webmvc_starter_is_a_web_app() {
+    // spring-petclinic (Spring Boot 4) declares spring-boot-starter-webmvc.
+    let r = maven(&["spring-boot-starter-webmvc", "spring-boot-starter-actuator", "spring-boot-starter-data-jpa"], &[]);
+    assert_eq!(r.stack.frameworks, vec!["spring-boot"]);
+    assert_passes(&r, "health-endpoint-missing");
+    assert_missing(&r, "migrations-missing");
+}

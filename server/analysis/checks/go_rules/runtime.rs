@@ -55,7 +55,9 @@ fn hit(out: &mut FileOutput, id: &'static str, node: Node<'_>, msg: impl Into<St
 /// GORM `db.AutoMigrate(&User{})`, ent `client.Schema.Create(ctx)`.
 fn schema(cx: &Cx<'_>, call: Node<'_>, name: &str, out: &mut FileOutput) {
     let ent = name.ends_with(".Schema.Create") && cx.imports.values().any(|p| p.contains("/ent"));
-    if (last(name) == "AutoMigrate" && cx.imports_path("gorm.io/") || ent) && !cx.conditional(call) {
+    // `AutoMigrate` is GORM's name; the receiver is often a `*gorm.DB` from another package.
+    let gorm = last(name) == "AutoMigrate" && name.contains('.') && !args(call).is_empty();
+    if (gorm || ent) && !cx.conditional(call) {
         let what = if ent { "ent creates the schema" } else { "GORM AutoMigrate changes the schema" };
         hit(out, "schema-created-at-startup", call, format!("{what} at startup instead of versioned migrations"), cx);
     }
@@ -65,7 +67,8 @@ fn schema(cx: &Cx<'_>, call: Node<'_>, name: &str, out: &mut FileOutput) {
 fn sqlite(cx: &Cx<'_>, call: Node<'_>, name: &str, out: &mut FileOutput) {
     let a = args(call);
     let target = match name {
-        "sql.Open" | "sqlx.Open" | "sqlx.Connect" => {
+        // `gorm.Open("sqlite3", "app.db")` is GORM v1 (github.com/jinzhu/gorm).
+        "sql.Open" | "sqlx.Open" | "sqlx.Connect" | "gorm.Open" => {
             let driver = a.first().and_then(|d| string_value(*d, cx.src)).unwrap_or_default();
             if !driver.starts_with("sqlite") {
                 return;
