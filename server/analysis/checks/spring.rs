@@ -184,6 +184,23 @@ pub fn findings(repo: &Repo<'_>, id: &str) -> Vec<RawFinding> {
     }
 }
 
+/// Actuator with its metrics (or Prometheus) endpoint exposed over HTTP.
+pub fn actuator_metrics(repo: &Repo<'_>) -> Option<Evidence> {
+    if !crate::checks::web::spring_web(repo) || !repo.has_dependency("spring-boot-starter-actuator") {
+        return None;
+    }
+    settings(repo).into_iter().find_map(|s| {
+        let exposed = key_is(&s, "management.endpoints.web.exposure.include")
+            && s.value.split(',').any(|v| matches!(v.trim().trim_matches('"'), "*" | "metrics" | "prometheus"));
+        exposed.then(|| {
+            Evidence::new(
+                format!("Actuator metrics exposed ({}={}) at {}:{}", s.key, s.value, s.path, s.line),
+                Some(Location::at(&s.path, s.line)),
+            )
+        })
+    })
+}
+
 /// Adds the Spring configuration's findings to a code check's verdict: a
 /// Spring Boot app is judged from its settings where its code is not read.
 pub fn with_config(repo: &Repo<'_>, id: &str, verdict: Result<Verdict, String>) -> Result<Verdict, String> {

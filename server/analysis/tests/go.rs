@@ -318,12 +318,12 @@ fn generated_and_test_go_files_are_not_judged() {
 #[test]
 fn group_prefixes_gorm_v1_and_gotestsum_from_real_services() {
     // golang-gin-realworld-example-app: `/api/ping/` declared on a group, GORM v1.
-    let main = "package main\n\nimport (\n\t\"github.com/gin-gonic/gin\"\n\t\"github.com/jinzhu/gorm\"\n)\n\nfunc Migrate(db *gorm.DB) {\n\tdb.AutoMigrate(&ArticleModel{})\n}\n\nfunc main() {\n\tdb, _ := gorm.Open(\"sqlite3\", \"./../gorm.db\")\n\tr := gin.Default()\n\tping := r.Group(\"/api/ping\")\n\tping.GET(\"/\", func(c *gin.Context) { c.JSON(200, gin.H{\"message\": \"pong\"}) })\n}\n";
+    let main = "package main\n\nimport (\n\t\"github.com/gin-gonic/gin\"\n\t\"github.com/jinzhu/gorm\"\n)\n\nfunc TestDBInit() { gorm.Open(\"sqlite3\", \"./../gorm_test.db\") }\nfunc Migrate(db *gorm.DB) {\n\tdb.AutoMigrate(&ArticleModel{})\n}\n\nfunc main() {\n\tdb, _ := gorm.Open(\"sqlite3\", \"./../gorm.db\")\n\tr := gin.Default()\n\tping := r.Group(\"/api/ping\")\n\tping.GET(\"/\", func(c *gin.Context) { c.JSON(200, gin.H{\"message\": \"pong\"}) })\n}\n";
     let r = service(&[GIN, "github.com/jinzhu/gorm"], main);
     assert_eq!(r.stack.orms, vec!["gorm"]);
     assert_passes(&r, "health-endpoint-missing");
-    assert_fails_at(&r, "schema-created-at-startup", "main.go", 9);
-    assert_fails_at(&r, "sqlite-in-production", "main.go", 13);
+    assert_fails_at(&r, "schema-created-at-startup", "main.go", 10);
+    assert_fails_at(&r, "sqlite-in-production", "main.go", 14);
     // chi sub-routers: `r.Route("/api", func(r chi.Router) { r.Get("/health", h) })`.
     let chi = "package main\n\nimport \"github.com/go-chi/chi/v5\"\n\nfunc main() {\n\tr := chi.NewRouter()\n\tr.Route(\"/api\", func(r chi.Router) {\n\t\tr.Get(\"/health\", health)\n\t})\n}\n";
     assert_passes(&service(&[CHI], chi), "health-endpoint-missing");

@@ -162,3 +162,16 @@ fn spring_boot_4_webmvc_starter_is_a_web_app() {
     assert_passes(&r, "health-endpoint-missing");
     assert_missing(&r, "migrations-missing");
 }
+
+#[test]
+fn actuator_with_metrics_exposed_counts_as_metrics() {
+    // spring-petclinic exposes every Actuator endpoint, metrics included.
+    let props = "management.endpoints.web.exposure.include=*\n";
+    let r = maven(
+        &["spring-boot-starter-webmvc", "spring-boot-starter-actuator"],
+        &[("src/main/resources/application.properties", props)],
+    );
+    assert_passes(&r, "metrics-missing");
+    let health_only = maven(&["spring-boot-starter-webmvc", "spring-boot-starter-actuator"], &[]);
+    assert_missing(&health_only, "metrics-missing");
+}

@@ -82,6 +82,11 @@ fn sqlite(cx: &Cx<'_>, call: Node<'_>, name: &str, out: &mut FileOutput) {
     if dsn.contains(":memory:") || dsn.contains("mode=memory") || cx.conditional(call) {
         return;
     }
+    // A helper that opens the tests' database (`TestDBInit`, `gorm_test.db`) is not the production default.
+    let func = cx.function_of(call).and_then(|f| f.child_by_field_name("name")).map(|n| cx.text(n).to_ascii_lowercase());
+    if func.is_some_and(|f| f.contains("test")) || dsn.to_ascii_lowercase().contains("test") {
+        return;
+    }
     hit(out, "sqlite-in-production", call, format!("the database is a SQLite file ({dsn})"), cx);
 }
 

@@ -267,7 +267,7 @@ fn migrations_missing(repo: &Repo<'_>) -> Result<Verdict, String> {
         None => {
             let names: Vec<&str> = orms.iter().map(|s| s.as_str()).collect();
             Ok(Verdict::Fail(vec![RawFinding::repo(format!(
-                "the app uses {} but no migration tool is set up (no Alembic, Django migrations or other migrations directory)",
+                "the app uses {} but no migration tool is set up (no Alembic, Django, Prisma, golang-migrate/goose, sqlx/diesel/SeaORM, Flyway or Liquibase migrations)",
                 names.join(", ")
             ))]))
         }

@@ -390,7 +390,9 @@ const METRICS_DEPS: &[&str] = &[
 ];
 
 fn metrics(repo: &Repo<'_>) -> Result<Verdict, String> {
-    let ev = deps::signal(repo, "metrics", "metrics library").or_else(|| deps::first(repo, METRICS_DEPS));
+    let ev = deps::signal(repo, "metrics", "metrics library")
+        .or_else(|| deps::first(repo, METRICS_DEPS))
+        .or_else(|| crate::checks::spring::actuator_metrics(repo));
     absent(repo, ev, "no metrics exporter or endpoint is set up")
 }
 
