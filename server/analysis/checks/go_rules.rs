@@ -51,8 +51,8 @@ impl FileAnalyzer for GoAnalyzer {
     }
 
     fn analyze(&self, file: &SourceFile<'_>, out: &mut FileOutput) {
-        let head = &file.text[..file.text.len().min(2000)];
-        if head.lines().any(|l| l.starts_with("// Code generated") && l.contains("DO NOT EDIT")) {
+        // The marker sits above the package clause.
+        if file.text.lines().take(30).any(|l| l.starts_with("// Code generated") && l.contains("DO NOT EDIT")) {
             return;
         }
         let Some(tree) = go::parse(file.text) else { return };

@@ -340,3 +340,16 @@ fn group_prefixes_gorm_v1_and_gotestsum_from_real_services() {
     );
     assert_passes(&r, "tests-not-in-ci");
 }
+
+#[test]
+fn multibyte_text_and_query_builders_from_go_gin_example() {
+    // go-gin-example: Chinese comments across the first 2,000 bytes, and
+    // GORM callbacks that compose SQL from quoted identifiers and bound vars.
+    let comment = format!("// {}\n", "中文注释".repeat(200));
+    let src = format!(
+        "package models\n\n{comment}import (\n\t\"fmt\"\n\n\t\"github.com/gin-gonic/gin\"\n)\n\nfunc deleteCallback(scope *Scope, extraOption string) {{\n\tscope.Raw(fmt.Sprintf(\n\t\t\"UPDATE %v SET %v=%v%v\",\n\t\tscope.QuotedTableName(),\n\t\tscope.Quote(\"deleted_on\"),\n\t\tscope.AddToVars(1),\n\t\textraOption,\n\t)).Exec()\n}}\n\nfunc find(db *DB, name string) {{ db.Raw(fmt.Sprintf(\"SELECT * FROM tags WHERE name = '%v'\", name)) }}\n"
+    );
+    let r = service(&[GIN], &src);
+    assert!(r.notes.iter().all(|n| !n.message.contains("failed")), "{:#?}", r.notes);
+    assert_fails_at(&r, "sql-injection-risk", "main.go", 20);
+}

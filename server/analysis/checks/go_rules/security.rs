@@ -354,7 +354,16 @@ fn built_sql(cx: &Cx<'_>, q: Node<'_>) -> bool {
             }
             let a = args(q);
             let fmt = a.first().and_then(|f| string_value(*f, cx.src)).unwrap_or_default();
-            a.len() > 1 && SQL_TEXT.is_match(&fmt) && (fmt.contains("%s") || fmt.contains("%v") || fmt.contains("%q"))
+            // A query builder that quotes identifiers and binds values
+            // (GORM's `scope.Quote(…)`, `scope.AddToVars(…)`) composes SQL on purpose.
+            let builder = a.iter().skip(1).any(|v| {
+                let t = cx.text(*v);
+                t.contains("Quote") || t.contains("AddToVars(") || t.contains("Placeholder")
+            });
+            a.len() > 1
+                && !builder
+                && SQL_TEXT.is_match(&fmt)
+                && (fmt.contains("%s") || fmt.contains("%v") || fmt.contains("%q"))
         }
         "binary_expression" => {
             let mut literal_sql = false;
