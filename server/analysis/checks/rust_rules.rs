@@ -282,9 +282,14 @@ impl<'a> Cx<'a> {
             let m = last(&c.name);
             let a = args(c.node);
             let Some(path) = a.first().and_then(|p| string_value(*p, self.src)) else { continue };
-            if !path.starts_with('/') && !(path.is_empty() && m == "resource") {
+            if !matches!(m, "route" | "resource") {
                 continue;
             }
+            let prefix = self.scope_prefix(c.node);
+            if !path.starts_with('/') && !(path.is_empty() && !prefix.is_empty()) {
+                continue;
+            }
+            let path = if path.is_empty() { prefix } else { prefix + &path };
             let (methods, target) = match m {
                 // axum `.route("/x", get(h).post(g))`, actix `.route("/x", web::get().to(h))`.
                 "route" if c.name.contains('.') => match a.get(1) {
@@ -306,6 +311,44 @@ impl<'a> Cx<'a> {
         chained.sort_by_key(|(at, _)| *at);
         routes.extend(chained.into_iter().map(|(_, r)| r));
         routes
+    }
+
+    /// The actix `web::scope("/api")` prefixes around a route: scopes heading
+    /// its own chain and the chains it is registered in (`.service(…)`).
+    fn scope_prefix(&self, call: Node<'_>) -> String {
+        let chain_scopes = |mut node: Node<'_>| {
+            let mut found = Vec::new();
+            for _ in 0..64 {
+                let Some(func) = node.child_by_field_name("function") else { break };
+                let Some(recv) = (func.kind() == "field_expression").then(|| func.child_by_field_name("value")).flatten()
+                else {
+                    break;
+                };
+                if recv.kind() != "call_expression" {
+                    break;
+                }
+                if callee(recv, self.src).is_some_and(|n| last(&n) == "scope")
+                    && let Some(p) = args(recv).first().and_then(|p| string_value(*p, self.src))
+                {
+                    found.push(p.trim_end_matches('/').to_string());
+                }
+                node = recv;
+            }
+            found
+        };
+        let mut parts = chain_scopes(call);
+        let mut inner = call;
+        for a in self.parents.ancestors(call) {
+            if a.kind() == "arguments" {
+                inner = a;
+                continue;
+            }
+            if a.kind() == "call_expression" && a.child_by_field_name("arguments").is_some_and(|x| x.id() == inner.id()) {
+                parts.extend(chain_scopes(a));
+            }
+        }
+        parts.reverse();
+        parts.concat()
     }
 
     /// HTTP verbs called inside a route's method router (`get(h).post(g)`).

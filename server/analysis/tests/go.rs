@@ -148,6 +148,9 @@ fn multipart_upload_without_a_body_cap() {
     assert_fails_at(&r, "local-file-storage", "main.go", 7);
     let capped = "package main\n\nimport \"net/http\"\n\nfunc upload(w http.ResponseWriter, r *http.Request) {\n\tr.Body = http.MaxBytesReader(w, r.Body, 10<<20)\n\tf, _, err := r.FormFile(\"file\")\n\t_ = f\n\t_ = err\n}\n\nfunc main() { http.HandleFunc(\"/upload\", upload) }\n";
     assert_passes(&service(&[], capped), "upload-unbounded");
+    // go-gin-example: the handler checks the size with a helper of its own.
+    let helper = "package api\n\nimport \"github.com/gin-gonic/gin\"\n\nfunc UploadImage(c *gin.Context) {\n\tfile, image, _ := c.Request.FormFile(\"image\")\n\tif !upload.CheckImageSize(file) {\n\t\treturn\n\t}\n\t_ = image\n}\n";
+    assert_passes(&service(&[GIN], helper), "upload-unbounded");
 }
 
 // ---------- crypto, JWT, TLS, SQL ----------

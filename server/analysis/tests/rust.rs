@@ -240,3 +240,12 @@ fn query_macros_head_a_fetch_chain() {
     let src = "pub fn router() -> Router {\n    Router::new().route(\"/api/tags\", get(get_tags))\n}\nasync fn get_tags(ctx: Extension<ApiContext>) -> Result<Json<TagsBody>> {\n    let tags = sqlx::query_scalar!(\n        r#\"select distinct tag from article, unnest (article.tag_list) tags(tag) order by tag\"#\n    )\n    .fetch_all(&ctx.db)\n    .await?;\n    Ok(Json(TagsBody { tags }))\n}\n";
     assert_fails_at(&service(&[AXUM, "sqlx = \"0.5\""], src), "unbounded-list-endpoint", "src/main.rs", 5);
 }
+
+#[test]
+fn actix_scopes_prefix_their_routes() {
+    // realworld-v1-rust-actix-web-diesel: GET /api/healthcheck declared through nested scopes.
+    let src = "pub fn api(cfg: &mut web::ServiceConfig) {\n    cfg.service(\n        web::scope(\"/api\")\n            .service(web::scope(\"/healthcheck\").route(\"\", get().to(healthcheck::index)))\n            .service(web::scope(\"/tags\").route(\"\", get().to(tag::index))),\n    );\n}\n";
+    assert_passes(&service(&[ACTIX], src), "health-endpoint-missing");
+    let no_health = src.replace("/healthcheck", "/users");
+    assert_missing(&service(&[ACTIX], &no_health), "health-endpoint-missing");
+}

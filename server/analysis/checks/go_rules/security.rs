@@ -390,7 +390,7 @@ fn uploads(cx: &Cx<'_>, call: Node<'_>, name: &str, out: &mut FileOutput) {
     // A size check on the file header in the handler bounds it.
     let checked = cx.nodes_of("selector_expression", Some(h)).any(|s| {
         s.child_by_field_name("field").is_some_and(|f| cx.text(f) == "Size")
-    }) || cx.calls_within(h).any(|c| c.name == "http.MaxBytesReader");
+    }) || cx.calls_within(h).any(|c| c.name == "http.MaxBytesReader" || last(&c.name).contains("Size"));
     if !checked {
         let msg = "an upload is read with no size limit (no http.MaxBytesReader or BodyLimit middleware)";
         out.hit(Hit::new("upload-unbounded", line(call), msg, cx.snippet(call)));
