@@ -103,6 +103,7 @@ pub fn ci_system(path: &str) -> Option<&'static str> {
         p if p.starts_with(".buildkite/") => "buildkite",
         "bitbucket-pipelines.yml" => "bitbucket-pipelines",
         ".drone.yml" => "drone",
+        ".travis.yml" => "travis-ci",
         ".woodpecker.yml" | ".woodpecker.yaml" => "woodpecker",
         p if p.starts_with(".woodpecker/") => "woodpecker",
         _ => return None,

@@ -356,3 +356,23 @@ fn multibyte_text_and_query_builders_from_go_gin_example() {
     assert!(r.notes.iter().all(|n| !n.message.contains("failed")), "{:#?}", r.notes);
     assert_fails_at(&r, "sql-injection-risk", "main.go", 20);
 }
+
+#[test]
+fn travis_ci_counts_as_ci_and_its_scripts_are_followed() {
+    // golang-gin-realworld-example-app: Travis runs scripts/coverage.sh, which runs go test with coverage.
+    let travis = "language: go\nscript:\n  - bash ./scripts/coverage.sh\nafter_success:\n  - bash <(curl -s https://codecov.io/bash)\n";
+    let cover = "#!/usr/bin/env bash\nset -e\nfor d in $(go list ./...); do\n  go test -coverprofile=profile.out -covermode=atomic $d\ndone\n";
+    let r = service_with(
+        &[GIN],
+        &[
+            ("hello.go", "package main\n\nimport \"github.com/gin-gonic/gin\"\n\nfunc main() { gin.New() }\n"),
+            ("users/unit_test.go", "package users\n"),
+            (".travis.yml", travis),
+            ("scripts/coverage.sh", cover),
+        ],
+    );
+    assert_eq!(r.stack.ci, vec!["travis-ci"]);
+    for id in ["ci-missing", "tests-not-in-ci", "coverage-not-measured"] {
+        assert_passes(&r, id);
+    }
+}
