@@ -146,9 +146,9 @@ impl FileEntry {
             .windows(3)
             .position(|w| w[0] == "src" && matches!(w[2], "java" | "kotlin" | "scala" | "groovy"))
             .map_or(dirs.len(), |i| i + 3);
-        let is_example = dirs[..package_root]
-            .iter()
-            .any(|d| ["examples", "example", "samples", "sample", "demo", "scripts", "benchmarks", "bench"].contains(d));
+        let is_example = dirs[..package_root].iter().any(|d| {
+            ["examples", "example", "samples", "sample", "demo", "scripts", "benchmarks", "bench"].contains(d)
+        });
         let is_migration = in_dir(&["migrations", "alembic", "migrate", "db_migrations"]);
         FileEntry { abs, path, size, language, is_test, is_docs, is_example, is_migration }
     }

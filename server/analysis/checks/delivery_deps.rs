@@ -74,7 +74,12 @@ fn required_locks(repo: &Repo<'_>, m: &Manifest, uv_project: bool) -> Result<Opt
             let dynamic = text.lines().any(|l| {
                 let l = l.trim();
                 !l.starts_with("//")
-                    && (l.contains("latest.release") || l.contains("latest.integration") || l.contains(".+\"") || l.contains(":+\"") || l.contains(".+'") || l.contains(":+'"))
+                    && (l.contains("latest.release")
+                        || l.contains("latest.integration")
+                        || l.contains(".+\"")
+                        || l.contains(":+\"")
+                        || l.contains(".+'")
+                        || l.contains(":+'"))
             });
             dynamic.then_some(&["gradle.lockfile"])
         }

@@ -124,8 +124,26 @@ pub struct Cx<'a> {
 /// Route-registration methods of the routers: gin/echo upper case, chi/fiber
 /// capitalised, net/http and gorilla `HandleFunc`/`Handle`.
 const ROUTE_METHODS: &[&str] = &[
-    "GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "Any", "Get", "Post", "Put", "Patch", "Delete",
-    "Head", "Options", "All", "HandleFunc", "Handle", "Method", "MethodFunc",
+    "GET",
+    "POST",
+    "PUT",
+    "PATCH",
+    "DELETE",
+    "HEAD",
+    "OPTIONS",
+    "Any",
+    "Get",
+    "Post",
+    "Put",
+    "Patch",
+    "Delete",
+    "Head",
+    "Options",
+    "All",
+    "HandleFunc",
+    "Handle",
+    "Method",
+    "MethodFunc",
 ];
 
 impl<'a> Cx<'a> {
@@ -190,9 +208,12 @@ impl<'a> Cx<'a> {
     /// Named nodes of `kind`, in document order, optionally only inside `within`.
     pub fn nodes_of<'s>(&'s self, kind: &str, within: Option<Node<'s>>) -> impl Iterator<Item = Node<'a>> + 's {
         let range = within.map(|w| w.byte_range());
-        self.by_kind.get(kind).into_iter().flatten().copied().filter(move |n| {
-            range.as_ref().is_none_or(|r| r.start <= n.start_byte() && n.end_byte() <= r.end)
-        })
+        self.by_kind
+            .get(kind)
+            .into_iter()
+            .flatten()
+            .copied()
+            .filter(move |n| range.as_ref().is_none_or(|r| r.start <= n.start_byte() && n.end_byte() <= r.end))
     }
 
     /// Calls inside `scope`.
@@ -226,7 +247,9 @@ impl<'a> Cx<'a> {
     pub fn is_handler(&self, func: Node<'_>) -> bool {
         let Some(params) = func.child_by_field_name("parameters") else { return false };
         let t = self.text(params);
-        ["gin.Context", "echo.Context", "fiber.Ctx", "http.ResponseWriter", "*http.Request"].iter().any(|p| t.contains(p))
+        ["gin.Context", "echo.Context", "fiber.Ctx", "http.ResponseWriter", "*http.Request"]
+            .iter()
+            .any(|p| t.contains(p))
     }
 
     /// The handler function around `node`, if it is one.
@@ -240,7 +263,11 @@ impl<'a> Cx<'a> {
             && (self.calls.iter().any(|c| {
                 matches!(
                     c.name.as_str(),
-                    "http.ListenAndServe" | "http.ListenAndServeTLS" | "http.HandleFunc" | "http.NewServeMux" | "http.Handle"
+                    "http.ListenAndServe"
+                        | "http.ListenAndServeTLS"
+                        | "http.HandleFunc"
+                        | "http.NewServeMux"
+                        | "http.Handle"
                 )
             }) || self.composites.iter().any(|(_, t)| t == "http.Server"))
     }

@@ -34,14 +34,72 @@ struct RustAnalyzer;
 
 /// Tokens at least one rule needs; a file without any is not parsed.
 const TRIGGERS: &[&str] = &[
-    "Cors", "cors", "Access-Control", "ACCESS_CONTROL", "Swagger", "RapiDoc", "Redoc", "Scalar", "Governor",
-    "governor", "RateLimit", "md5", "Md5", "sha1", "Sha1", "sha2", "Sha256", "Sha512", "insecure", "validate_exp",
-    "danger_accept", "format!", "DefaultBodyLimit", "env::var", "set_default", "sqlite", "Sqlite", "Connection::open",
-    "File::create", "fs::write", "sleep", "std::fs", "blocking", "reqwest", "ureq", "serve", "Server::bind",
-    "disable_signals", "ctrl_c", "SignalKind", "Err(_)", "println!", "print!", "dbg!", "with_max_level",
-    "filter_level", "route", "#[get", "#[post", "resource(", "health", "Health", "fetch_all", ".all(", ".load",
-    "chat()", "send(", "FRAME_OPTIONS", "Frame-Options", "TRANSPORT_SECURITY", "Transport-Security",
-    "SECURITY_POLICY", "Security-Policy", "CONTENT_TYPE_OPTIONS", "Content-Type-Options", "Multipart",
+    "Cors",
+    "cors",
+    "Access-Control",
+    "ACCESS_CONTROL",
+    "Swagger",
+    "RapiDoc",
+    "Redoc",
+    "Scalar",
+    "Governor",
+    "governor",
+    "RateLimit",
+    "md5",
+    "Md5",
+    "sha1",
+    "Sha1",
+    "sha2",
+    "Sha256",
+    "Sha512",
+    "insecure",
+    "validate_exp",
+    "danger_accept",
+    "format!",
+    "DefaultBodyLimit",
+    "env::var",
+    "set_default",
+    "sqlite",
+    "Sqlite",
+    "Connection::open",
+    "File::create",
+    "fs::write",
+    "sleep",
+    "std::fs",
+    "blocking",
+    "reqwest",
+    "ureq",
+    "serve",
+    "Server::bind",
+    "disable_signals",
+    "ctrl_c",
+    "SignalKind",
+    "Err(_)",
+    "println!",
+    "print!",
+    "dbg!",
+    "with_max_level",
+    "filter_level",
+    "route",
+    "#[get",
+    "#[post",
+    "resource(",
+    "health",
+    "Health",
+    "fetch_all",
+    ".all(",
+    ".load",
+    "chat()",
+    "send(",
+    "FRAME_OPTIONS",
+    "Frame-Options",
+    "TRANSPORT_SECURITY",
+    "Transport-Security",
+    "SECURITY_POLICY",
+    "Security-Policy",
+    "CONTENT_TYPE_OPTIONS",
+    "Content-Type-Options",
+    "Multipart",
 ];
 
 static TRIGGER_FINDER: LazyLock<AhoCorasick> =
@@ -170,8 +228,12 @@ impl<'a> Cx<'a> {
     pub fn test_lines(&self) -> Vec<std::ops::RangeInclusive<u32>> {
         let is_test_attr = |a: Node<'_>| {
             let t: String = self.text(a).split_whitespace().collect();
-            t == "#[cfg(test)]" || t == "#[test]" || t.starts_with("#[tokio::test") || t.starts_with("#[actix_web::test")
-                || t.starts_with("#[actix_rt::test") || t.starts_with("#[sqlx::test")
+            t == "#[cfg(test)]"
+                || t == "#[test]"
+                || t.starts_with("#[tokio::test")
+                || t.starts_with("#[actix_web::test")
+                || t.starts_with("#[actix_rt::test")
+                || t.starts_with("#[sqlx::test")
         };
         ["mod_item", "function_item"]
             .iter()
@@ -191,9 +253,12 @@ impl<'a> Cx<'a> {
 
     pub fn nodes_of<'s>(&'s self, kind: &str, within: Option<Node<'s>>) -> impl Iterator<Item = Node<'a>> + 's {
         let range = within.map(|w| w.byte_range());
-        self.by_kind.get(kind).into_iter().flatten().copied().filter(move |n| {
-            range.as_ref().is_none_or(|r| r.start <= n.start_byte() && n.end_byte() <= r.end)
-        })
+        self.by_kind
+            .get(kind)
+            .into_iter()
+            .flatten()
+            .copied()
+            .filter(move |n| range.as_ref().is_none_or(|r| r.start <= n.start_byte() && n.end_byte() <= r.end))
     }
 
     pub fn calls_within<'s>(&'s self, scope: Node<'s>) -> impl Iterator<Item = &'s Call<'a>> + 's {
@@ -286,7 +351,8 @@ impl<'a> Cx<'a> {
                 continue;
             }
             let prefix = self.scope_prefix(c.node);
-            if !path.starts_with('/') && !(path.is_empty() && !prefix.is_empty()) {
+            let scoped_root = path.is_empty() && !prefix.is_empty();
+            if !(path.starts_with('/') || scoped_root) {
                 continue;
             }
             let path = if path.is_empty() { prefix } else { prefix + &path };
@@ -320,7 +386,8 @@ impl<'a> Cx<'a> {
             let mut found = Vec::new();
             for _ in 0..64 {
                 let Some(func) = node.child_by_field_name("function") else { break };
-                let Some(recv) = (func.kind() == "field_expression").then(|| func.child_by_field_name("value")).flatten()
+                let Some(recv) =
+                    (func.kind() == "field_expression").then(|| func.child_by_field_name("value")).flatten()
                 else {
                     break;
                 };
@@ -343,7 +410,8 @@ impl<'a> Cx<'a> {
                 inner = a;
                 continue;
             }
-            if a.kind() == "call_expression" && a.child_by_field_name("arguments").is_some_and(|x| x.id() == inner.id()) {
+            if a.kind() == "call_expression" && a.child_by_field_name("arguments").is_some_and(|x| x.id() == inner.id())
+            {
                 parts.extend(chain_scopes(a));
             }
         }

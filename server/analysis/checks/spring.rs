@@ -109,7 +109,9 @@ fn flatten(y: &Yaml, prefix: String, out: &mut Vec<(String, String)>) {
 }
 
 fn production(s: &Setting) -> bool {
-    s.profile.as_deref().is_none_or(|p| !p.split(',').any(|p| DEV_PROFILES.contains(&p.trim().to_ascii_lowercase().as_str())))
+    s.profile
+        .as_deref()
+        .is_none_or(|p| !p.split(',').any(|p| DEV_PROFILES.contains(&p.trim().to_ascii_lowercase().as_str())))
 }
 
 /// Relaxed binding: `ddl-auto`, `ddlAuto` and `ddl_auto` are one key.
@@ -139,7 +141,9 @@ pub fn findings(repo: &Repo<'_>, id: &str) -> Vec<RawFinding> {
                     && literal(s).is_some_and(|v| matches!(v.as_str(), "update" | "create" | "create-drop"))
                     || key_is(s, "spring.jpa.generate-ddl") && literal(s).as_deref() == Some("true")
             })
-            .map(|s| finding(s, "Hibernate creates or alters the schema at startup instead of Flyway/Liquibase migrations"))
+            .map(|s| {
+                finding(s, "Hibernate creates or alters the schema at startup instead of Flyway/Liquibase migrations")
+            })
             .collect(),
         "sqlite-in-production" => prod
             .filter(|s| key_is(s, "spring.datasource.url") && literal(s).is_some_and(|v| v.starts_with("jdbc:sqlite:")))
@@ -217,7 +221,10 @@ pub fn with_config(repo: &Repo<'_>, id: &str, verdict: Result<Verdict, String>) 
         Verdict::Pass(ev) => Verdict::Pass(ev),
         Verdict::NotApplicable(_) => {
             let files = repo.files().filter(|e| is_config_file(e)).count();
-            Verdict::Pass(vec![Evidence::new(format!("Spring Boot configuration checked ({files} application files)"), None)])
+            Verdict::Pass(vec![Evidence::new(
+                format!("Spring Boot configuration checked ({files} application files)"),
+                None,
+            )])
         }
     })
 }

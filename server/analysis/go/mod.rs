@@ -160,8 +160,7 @@ pub fn keyed<'t>(lit: Node<'t>, key: &str, src: &str) -> Option<Node<'t>> {
     let body = if lit.kind() == "composite_literal" { lit.child_by_field_name("body")? } else { lit };
     let mut c = body.walk();
     let found = body.named_children(&mut c).find(|e| {
-        e.kind() == "keyed_element"
-            && e.child_by_field_name("key").is_some_and(|k| text(k, src).trim() == key)
+        e.kind() == "keyed_element" && e.child_by_field_name("key").is_some_and(|k| text(k, src).trim() == key)
     })?;
     let value = found.child_by_field_name("value")?;
     // `literal_element` wraps the expression.

@@ -117,7 +117,9 @@ pub fn last(name: &str) -> &str {
 pub fn args<'t>(call: Node<'t>) -> Vec<Node<'t>> {
     let Some(a) = call.child_by_field_name("arguments") else { return vec![] };
     let mut c = a.walk();
-    a.named_children(&mut c).filter(|n| !matches!(n.kind(), "line_comment" | "block_comment" | "attribute_item")).collect()
+    a.named_children(&mut c)
+        .filter(|n| !matches!(n.kind(), "line_comment" | "block_comment" | "attribute_item"))
+        .collect()
 }
 
 /// The value of a string literal (plain or raw), escapes kept as written.

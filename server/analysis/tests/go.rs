@@ -42,7 +42,10 @@ fn assert_missing(report: &Report, id: &str) {
 
 #[test]
 fn stack_names_go_frameworks_from_go_mod_and_imports() {
-    let r = service(&[GIN, "gorm.io/gorm"], "package main\n\nimport \"github.com/gin-gonic/gin\"\n\nfunc main() { gin.New() }\n");
+    let r = service(
+        &[GIN, "gorm.io/gorm"],
+        "package main\n\nimport \"github.com/gin-gonic/gin\"\n\nfunc main() { gin.New() }\n",
+    );
     assert_eq!(r.stack.frameworks, vec!["gin"]);
     assert_eq!(r.stack.orms, vec!["gorm"]);
     assert!(r.stack.languages.contains_key("Go"));
@@ -50,7 +53,10 @@ fn stack_names_go_frameworks_from_go_mod_and_imports() {
     // The standard library's server has no dependency to declare: its calls say so.
     let std = scan(&[
         ("go.mod", "module x\n\ngo 1.22\n"),
-        ("cmd/api/main.go", "package main\n\nimport \"net/http\"\n\nfunc main() {\n\thttp.HandleFunc(\"/healthz\", ok)\n\thttp.ListenAndServe(\":8080\", nil)\n}\n"),
+        (
+            "cmd/api/main.go",
+            "package main\n\nimport \"net/http\"\n\nfunc main() {\n\thttp.HandleFunc(\"/healthz\", ok)\n\thttp.ListenAndServe(\":8080\", nil)\n}\n",
+        ),
     ]);
     assert_eq!(std.stack.frameworks, vec!["net-http"]);
     assert_passes(&std, "health-endpoint-missing");
@@ -86,7 +92,10 @@ fn cors_wildcard_in_every_go_cors_package() {
 #[test]
 fn cors_from_configuration_passes_and_localhost_only_fails() {
     let cfg = "package main\n\nimport (\n\t\"os\"\n\t\"strings\"\n\n\t\"github.com/gin-contrib/cors\"\n\t\"github.com/gin-gonic/gin\"\n)\n\nfunc main() {\n\tr := gin.New()\n\tr.Use(cors.New(cors.Config{AllowOrigins: strings.Split(os.Getenv(\"CORS_ORIGINS\"), \",\"), AllowCredentials: true}))\n}\n";
-    let test = ("main_test.go", "package main\n\nimport \"github.com/gin-contrib/cors\"\n\nfunc TestX() { r.Use(cors.Default()) }\n");
+    let test = (
+        "main_test.go",
+        "package main\n\nimport \"github.com/gin-contrib/cors\"\n\nfunc TestX() { r.Use(cors.Default()) }\n",
+    );
     let r = service_with(&[GIN], &[("main.go", cfg), test]);
     assert_passes(&r, "cors-wildcard");
     assert_passes(&r, "localhost-in-config");
@@ -126,7 +135,10 @@ fn swagger_ui_served_unconditionally() {
 
 #[test]
 fn headers_and_rate_limits_from_middleware_or_modules() {
-    let bare = service(&[CHI], "package main\n\nimport \"github.com/go-chi/chi/v5\"\n\nfunc main() { r := chi.NewRouter() }\n");
+    let bare = service(
+        &[CHI],
+        "package main\n\nimport \"github.com/go-chi/chi/v5\"\n\nfunc main() { r := chi.NewRouter() }\n",
+    );
     assert_missing(&bare, "security-headers-missing");
     assert_missing(&bare, "rate-limit-missing");
     let echo = "package main\n\nimport (\n\t\"github.com/labstack/echo/v4\"\n\t\"github.com/labstack/echo/v4/middleware\"\n)\n\nfunc main() {\n\te := echo.New()\n\te.Use(middleware.Secure())\n\te.Use(middleware.RateLimiter(middleware.NewRateLimiterMemoryStore(20)))\n}\n";
@@ -211,7 +223,8 @@ fn outbound_http_without_timeout() {
     let f = findings(&r, "outbound-http-no-timeout");
     let lines: Vec<_> = f.iter().map(|f| f.location.as_ref().unwrap().line.unwrap()).collect();
     assert_eq!(lines, vec![6, 7], "{f:#?}");
-    let ok = "package main\n\nimport (\n\t\"net/http\"\n\t\"time\"\n)\n\nvar c = &http.Client{Timeout: 10 * time.Second}\n";
+    let ok =
+        "package main\n\nimport (\n\t\"net/http\"\n\t\"time\"\n)\n\nvar c = &http.Client{Timeout: 10 * time.Second}\n";
     assert_passes(&service(&[CHI], ok), "outbound-http-no-timeout");
 }
 
@@ -245,28 +258,55 @@ fn discarded_io_errors_are_swallowed() {
 #[test]
 fn health_routes_of_every_router_and_their_depth() {
     let cases: [(&str, &str); 5] = [
-        (CHI, "package main\n\nimport \"github.com/go-chi/chi/v5\"\n\nfunc main() {\n\tr := chi.NewRouter()\n\tr.Get(\"/healthz\", health)\n}\n"),
-        (GIN, "package main\n\nimport \"github.com/gin-gonic/gin\"\n\nfunc main() {\n\tr := gin.New()\n\tr.GET(\"/health\", func(c *gin.Context) { c.String(200, \"ok\") })\n}\n"),
-        (ECHO, "package main\n\nimport \"github.com/labstack/echo/v4\"\n\nfunc main() {\n\te := echo.New()\n\te.GET(\"/ping\", ping)\n}\n"),
-        (FIBER, "package main\n\nimport \"github.com/gofiber/fiber/v2\"\n\nfunc main() {\n\tapp := fiber.New()\n\tapp.Get(\"/readyz\", ready)\n}\n"),
-        ("example.com/none", "package main\n\nimport \"net/http\"\n\nfunc main() {\n\tmux := http.NewServeMux()\n\tmux.HandleFunc(\"GET /livez\", live)\n\thttp.ListenAndServe(\":8080\", mux)\n}\n"),
+        (
+            CHI,
+            "package main\n\nimport \"github.com/go-chi/chi/v5\"\n\nfunc main() {\n\tr := chi.NewRouter()\n\tr.Get(\"/healthz\", health)\n}\n",
+        ),
+        (
+            GIN,
+            "package main\n\nimport \"github.com/gin-gonic/gin\"\n\nfunc main() {\n\tr := gin.New()\n\tr.GET(\"/health\", func(c *gin.Context) { c.String(200, \"ok\") })\n}\n",
+        ),
+        (
+            ECHO,
+            "package main\n\nimport \"github.com/labstack/echo/v4\"\n\nfunc main() {\n\te := echo.New()\n\te.GET(\"/ping\", ping)\n}\n",
+        ),
+        (
+            FIBER,
+            "package main\n\nimport \"github.com/gofiber/fiber/v2\"\n\nfunc main() {\n\tapp := fiber.New()\n\tapp.Get(\"/readyz\", ready)\n}\n",
+        ),
+        (
+            "example.com/none",
+            "package main\n\nimport \"net/http\"\n\nfunc main() {\n\tmux := http.NewServeMux()\n\tmux.HandleFunc(\"GET /livez\", live)\n\thttp.ListenAndServe(\":8080\", mux)\n}\n",
+        ),
     ];
     for (dep, src) in cases {
         assert_passes(&service(&[dep], src), "health-endpoint-missing");
     }
-    let none = service(&[GIN], "package main\n\nimport \"github.com/gin-gonic/gin\"\n\nfunc main() {\n\tr := gin.New()\n\tr.GET(\"/users\", list)\n}\n");
+    let none = service(
+        &[GIN],
+        "package main\n\nimport \"github.com/gin-gonic/gin\"\n\nfunc main() {\n\tr := gin.New()\n\tr.GET(\"/users\", list)\n}\n",
+    );
     assert_missing(&none, "health-endpoint-missing");
     // Depth: a readiness handler elsewhere that pings the database.
     let shallow = service_with(
         &[GIN, "github.com/jackc/pgx/v5"],
-        &[("main.go", "package main\n\nimport \"github.com/gin-gonic/gin\"\n\nfunc main() {\n\tr := gin.New()\n\tr.GET(\"/health\", h.Health)\n}\n")],
+        &[(
+            "main.go",
+            "package main\n\nimport \"github.com/gin-gonic/gin\"\n\nfunc main() {\n\tr := gin.New()\n\tr.GET(\"/health\", h.Health)\n}\n",
+        )],
     );
     assert_fails_at(&shallow, "health-shallow", "main.go", 7);
     let deep = service_with(
         &[GIN, "github.com/jackc/pgx/v5"],
         &[
-            ("main.go", "package main\n\nimport \"github.com/gin-gonic/gin\"\n\nfunc main() {\n\tr := gin.New()\n\tr.GET(\"/health\", h.Health)\n}\n"),
-            ("handlers/health.go", "package handlers\n\nimport \"github.com/gin-gonic/gin\"\n\nfunc (h *Handler) Health(c *gin.Context) {\n\tif err := h.pool.Ping(c); err != nil {\n\t\tc.Status(503)\n\t}\n}\n"),
+            (
+                "main.go",
+                "package main\n\nimport \"github.com/gin-gonic/gin\"\n\nfunc main() {\n\tr := gin.New()\n\tr.GET(\"/health\", h.Health)\n}\n",
+            ),
+            (
+                "handlers/health.go",
+                "package handlers\n\nimport \"github.com/gin-gonic/gin\"\n\nfunc (h *Handler) Health(c *gin.Context) {\n\tif err := h.pool.Ping(c); err != nil {\n\t\tc.Status(503)\n\t}\n}\n",
+            ),
         ],
     );
     assert_passes(&deep, "health-shallow");
@@ -274,7 +314,8 @@ fn health_routes_of_every_router_and_their_depth() {
 
 #[test]
 fn fmt_println_logging_and_fixed_debug_levels() {
-    let prints = "package main\n\nimport \"fmt\"\n\nfunc main() {\n".to_string() + &"\tfmt.Println(\"x\")\n".repeat(6) + "}\n";
+    let prints =
+        "package main\n\nimport \"fmt\"\n\nfunc main() {\n".to_string() + &"\tfmt.Println(\"x\")\n".repeat(6) + "}\n";
     let r = service(&[CHI], &prints);
     let f = assert_fails_at(&r, "print-logging", "main.go", 6);
     assert!(f.message.starts_with("6 fmt.Println() calls"), "{}", f.message);
@@ -300,7 +341,13 @@ fn slow_work_in_handlers_without_a_queue() {
 #[test]
 fn go_tests_lock_file_and_generated_code() {
     let main = "package main\n\nimport \"github.com/gin-gonic/gin\"\n\nfunc main() { gin.New() }\n";
-    let r = service_with(&[GIN], &[("main.go", main), ("main_test.go", "package main\n\nimport \"testing\"\n\nfunc TestMain(t *testing.T) {}\n")]);
+    let r = service_with(
+        &[GIN],
+        &[
+            ("main.go", main),
+            ("main_test.go", "package main\n\nimport \"testing\"\n\nfunc TestMain(t *testing.T) {}\n"),
+        ],
+    );
     assert_passes(&r, "tests-missing");
     assert_passes(&r, "lockfile-missing");
     let no_sum = scan(&[("go.mod", &gomod(&[GIN])), ("main.go", main)]);

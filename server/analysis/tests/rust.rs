@@ -10,7 +10,10 @@ use shipshape_analysis::{Outcome, Report, Severity};
 
 /// A Cargo.toml of a binary crate depending on `deps` (TOML lines).
 fn cargo(deps: &[&str]) -> String {
-    format!("[package]\nname = \"api\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[dependencies]\n{}\n", deps.join("\n"))
+    format!(
+        "[package]\nname = \"api\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[dependencies]\n{}\n",
+        deps.join("\n")
+    )
 }
 
 const AXUM: &str = "axum = \"0.7\"";
@@ -192,7 +195,8 @@ fn health_routes_actix_and_axum() {
     assert_passes(&service(&[ACTIX], actix), "health-endpoint-missing");
     let resource = "fn config(cfg: &mut web::ServiceConfig) {\n    cfg.service(web::resource(\"/healthz\").route(web::get().to(health)));\n}\n";
     assert_passes(&service(&[ACTIX], resource), "health-endpoint-missing");
-    let axum = "fn app() -> Router {\n    Router::new().route(\"/ready\", get(ready)).route(\"/users\", get(users))\n}\n";
+    let axum =
+        "fn app() -> Router {\n    Router::new().route(\"/ready\", get(ready)).route(\"/users\", get(users))\n}\n";
     let r = service(&[AXUM, "sqlx = \"0.8\""], axum);
     assert_passes(&r, "health-endpoint-missing");
     assert_fails_at(&r, "health-shallow", "src/main.rs", 2);
@@ -204,13 +208,16 @@ fn health_routes_actix_and_axum() {
 
 #[test]
 fn println_logging_and_fixed_debug_level() {
-    let src = "fn main() {\n".to_string() + &"    println!(\"step\");\n".repeat(6) + "    tracing_subscriber::fmt().with_max_level(tracing::Level::DEBUG).init();\n}\n";
+    let src = "fn main() {\n".to_string()
+        + &"    println!(\"step\");\n".repeat(6)
+        + "    tracing_subscriber::fmt().with_max_level(tracing::Level::DEBUG).init();\n}\n";
     let r = service(&[AXUM, "tracing-subscriber = \"0.3\""], &src);
     let f = assert_fails_at(&r, "print-logging", "src/main.rs", 2);
     assert!(f.message.starts_with("6 println!() calls"), "{}", f.message);
     assert_fails_at(&r, "log-level-hardcoded", "src/main.rs", 8);
     assert_missing(&r, "structured-logging-missing");
-    let json = "fn main() {\n    tracing_subscriber::fmt().json().with_env_filter(EnvFilter::from_default_env()).init();\n}\n";
+    let json =
+        "fn main() {\n    tracing_subscriber::fmt().json().with_env_filter(EnvFilter::from_default_env()).init();\n}\n";
     let r = service(&[AXUM, "tracing-subscriber = { version = \"0.3\", features = [\"json\", \"env-filter\"] }"], json);
     assert_passes(&r, "log-level-hardcoded");
     assert_passes(&r, "structured-logging-missing");
@@ -224,7 +231,8 @@ fn rust_tests_and_lock_file() {
     let r = service(&[AXUM], main);
     assert_passes(&r, "tests-missing");
     assert_passes(&r, "lockfile-missing");
-    let integration = service_with(&[AXUM], &[("src/main.rs", "fn main() {}\n"), ("tests/api.rs", "#[test]\nfn health() {}\n")]);
+    let integration =
+        service_with(&[AXUM], &[("src/main.rs", "fn main() {}\n"), ("tests/api.rs", "#[test]\nfn health() {}\n")]);
     assert_passes(&integration, "tests-missing");
     let no_lock = scan(&[("Cargo.toml", &cargo(&[AXUM])), ("src/main.rs", "fn main() {}\n")]);
     assert_eq!(outcome(&no_lock, "lockfile-missing"), Outcome::Fail);

@@ -98,7 +98,10 @@ fn tests_under_src_test_java_and_ci_running_maven() {
     assert_missing(&untested, "tests-missing");
     let no_run = maven(
         &["spring-boot-starter-web"],
-        &[("src/test/java/com/example/AppTests.java", TEST), (".github/workflows/ci.yml", &ci.replace("./mvnw -B verify", "echo build"))],
+        &[
+            ("src/test/java/com/example/AppTests.java", TEST),
+            (".github/workflows/ci.yml", &ci.replace("./mvnw -B verify", "echo build")),
+        ],
     );
     assert_missing(&no_run, "tests-not-in-ci");
 }
@@ -149,7 +152,13 @@ fn production_settings_in_application_files() {
             ("src/main/resources/application-local.properties", "spring.jpa.hibernate.ddl-auto=create-drop\n"),
         ],
     );
-    for id in ["sqlite-in-production", "schema-created-at-startup", "log-level-hardcoded", "debug-enabled", "api-docs-exposed"] {
+    for id in [
+        "sqlite-in-production",
+        "schema-created-at-startup",
+        "log-level-hardcoded",
+        "debug-enabled",
+        "api-docs-exposed",
+    ] {
         assert_passes(&r, id);
     }
 }

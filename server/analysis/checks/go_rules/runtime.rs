@@ -83,7 +83,8 @@ fn sqlite(cx: &Cx<'_>, call: Node<'_>, name: &str, out: &mut FileOutput) {
         return;
     }
     // A helper that opens the tests' database (`TestDBInit`, `gorm_test.db`) is not the production default.
-    let func = cx.function_of(call).and_then(|f| f.child_by_field_name("name")).map(|n| cx.text(n).to_ascii_lowercase());
+    let func =
+        cx.function_of(call).and_then(|f| f.child_by_field_name("name")).map(|n| cx.text(n).to_ascii_lowercase());
     if func.is_some_and(|f| f.contains("test")) || dsn.to_ascii_lowercase().contains("test") {
         return;
     }
@@ -175,7 +176,9 @@ fn list_query(cx: &Cx<'_>, call: Node<'_>, name: &str, out: &mut FileOutput) {
     }
     let fname = h.child_by_field_name("name").map(|n| cx.text(n).to_ascii_lowercase()).unwrap_or_default();
     let routed_get = cx.routes.iter().any(|r| {
-        r.method == "get" && (r.handler.is_some_and(|x| x.id() == h.id()) || r.name.as_deref().is_some_and(|n| last(n).eq_ignore_ascii_case(&fname)))
+        r.method == "get"
+            && (r.handler.is_some_and(|x| x.id() == h.id())
+                || r.name.as_deref().is_some_and(|n| last(n).eq_ignore_ascii_case(&fname)))
     });
     let listy = ["list", "getall", "all", "index", "search"].iter().any(|p| fname.starts_with(p));
     if !routed_get && !listy {
@@ -185,15 +188,41 @@ fn list_query(cx: &Cx<'_>, call: Node<'_>, name: &str, out: &mut FileOutput) {
         .iter()
         .any(|k| cx.nodes_of(k, Some(h)).any(|n| words(cx.text(n)).iter().any(|w| PAGE_WORDS.contains(&w.as_str()))));
     if !paged {
-        hit(out, "unbounded-list-endpoint", call, "a list handler returns every row (Find without Limit) and takes no limit/offset/page parameter", cx);
+        hit(
+            out,
+            "unbounded-list-endpoint",
+            call,
+            "a list handler returns every row (Find without Limit) and takes no limit/offset/page parameter",
+            cx,
+        );
     }
 }
 
 /// I/O whose error is worth handling; `_ = w.Write(…)` on a response is idiomatic and not listed.
 const IO_CALLS: &[&str] = &[
-    "ReadAll", "ReadFile", "WriteFile", "Unmarshal", "Decode", "Exec", "ExecContext", "Scan", "Remove", "RemoveAll",
-    "Rename", "MkdirAll", "Mkdir", "Commit", "Do", "SendMail", "Publish", "Copy", "Bind", "ShouldBind",
-    "ShouldBindJSON", "BindJSON", "BodyParser",
+    "ReadAll",
+    "ReadFile",
+    "WriteFile",
+    "Unmarshal",
+    "Decode",
+    "Exec",
+    "ExecContext",
+    "Scan",
+    "Remove",
+    "RemoveAll",
+    "Rename",
+    "MkdirAll",
+    "Mkdir",
+    "Commit",
+    "Do",
+    "SendMail",
+    "Publish",
+    "Copy",
+    "Bind",
+    "ShouldBind",
+    "ShouldBindJSON",
+    "BindJSON",
+    "BodyParser",
 ];
 
 /// `_ = err` and `x, _ := io.ReadAll(…)`: errors of I/O dropped without a trace.
@@ -245,7 +274,8 @@ fn checks_dependency(cx: &Cx<'_>, h: Node<'_>) -> bool {
     ["identifier", "field_identifier"]
         .iter()
         .any(|k| cx.nodes_of(k, Some(h)).any(|n| words(cx.text(n)).iter().any(|w| DEP_WORDS.contains(&w.as_str()))))
-        || cx.nodes_of("interpreted_string_literal_content", Some(h))
+        || cx
+            .nodes_of("interpreted_string_literal_content", Some(h))
             .any(|s| cx.text(s).to_ascii_lowercase().contains("select 1"))
 }
 
@@ -254,8 +284,12 @@ fn prints(cx: &Cx<'_>, out: &mut FileOutput) {
     if cx.imports.get("fmt").is_none_or(|p| p != "fmt") {
         return;
     }
-    let calls: Vec<Node<'_>> =
-        cx.calls.iter().filter(|c| matches!(c.name.as_str(), "fmt.Println" | "fmt.Printf" | "fmt.Print")).map(|c| c.node).collect();
+    let calls: Vec<Node<'_>> = cx
+        .calls
+        .iter()
+        .filter(|c| matches!(c.name.as_str(), "fmt.Println" | "fmt.Printf" | "fmt.Print"))
+        .map(|c| c.node)
+        .collect();
     if let Some(first) = calls.first() {
         out.signal("go-print-call", line(*first), calls.len().to_string());
     }

@@ -183,7 +183,8 @@ fn debug_and_docs(cx: &Cx<'_>, call: Node<'_>, name: &str, out: &mut FileOutput)
         }
     }
     let swagger = cx.package_of(name).is_some_and(|p| p.starts_with("github.com/swaggo/") || p.ends_with("/swagger"));
-    if swagger && matches!(last(name), "WrapHandler" | "Handler" | "HandlerDefault" | "New" | "EchoWrapHandler")
+    if swagger
+        && matches!(last(name), "WrapHandler" | "Handler" | "HandlerDefault" | "New" | "EchoWrapHandler")
         && !cx.conditional(call)
     {
         let msg = "Swagger UI is served in every environment";
@@ -212,12 +213,17 @@ fn middleware(cx: &Cx<'_>, call: Node<'_>, name: &str, out: &mut FileOutput) {
     let detail = cx.snippet(call);
     let at = line(call);
     if (echo_mw && matches!(func, "Secure" | "SecureWithConfig"))
-        || (path.ends_with("/middleware/helmet") || path == "github.com/unrolled/secure" || path == "github.com/gin-contrib/secure")
+        || (path.ends_with("/middleware/helmet")
+            || path == "github.com/unrolled/secure"
+            || path == "github.com/gin-contrib/secure")
             && matches!(func, "New" | "Options")
     {
         out.signal("security-headers", at, detail.clone());
     }
-    if echo_mw && matches!(func, "BodyLimit" | "BodyLimitWithConfig") || name == "http.MaxBytesReader" || name == "http.MaxBytesHandler" {
+    if echo_mw && matches!(func, "BodyLimit" | "BodyLimitWithConfig")
+        || name == "http.MaxBytesReader"
+        || name == "http.MaxBytesHandler"
+    {
         out.signal("body-size-limit", at, detail.clone());
     }
     let limiter = (echo_mw && matches!(func, "RateLimiter" | "RateLimiterWithConfig"))
@@ -306,8 +312,23 @@ static SQL_TEXT: LazyLock<Regex> = LazyLock::new(|| {
 });
 
 const SQL_CALLS: &[&str] = &[
-    "Query", "QueryContext", "QueryRow", "QueryRowContext", "Exec", "ExecContext", "Raw", "Queryx", "QueryRowx",
-    "Select", "Get", "MustExec", "Where", "Order", "Having", "Prepare", "PrepareContext",
+    "Query",
+    "QueryContext",
+    "QueryRow",
+    "QueryRowContext",
+    "Exec",
+    "ExecContext",
+    "Raw",
+    "Queryx",
+    "QueryRowx",
+    "Select",
+    "Get",
+    "MustExec",
+    "Where",
+    "Order",
+    "Having",
+    "Prepare",
+    "PrepareContext",
 ];
 
 /// SQL text built with `fmt.Sprintf("…%s…", v)` or `"…" + v` and passed to a query call.
@@ -383,14 +404,17 @@ fn built_sql(cx: &Cx<'_>, q: Node<'_>) -> bool {
 
 /// Multipart uploads read without a body cap (fiber caps bodies at 4 MB by default).
 fn uploads(cx: &Cx<'_>, call: Node<'_>, name: &str, out: &mut FileOutput) {
-    if !matches!(last(name), "FormFile" | "MultipartForm" | "ParseMultipartForm") || cx.imports_path("github.com/gofiber/fiber") {
+    if !matches!(last(name), "FormFile" | "MultipartForm" | "ParseMultipartForm")
+        || cx.imports_path("github.com/gofiber/fiber")
+    {
         return;
     }
     let Some(h) = cx.handler_of(call) else { return };
     // A size check on the file header in the handler bounds it.
-    let checked = cx.nodes_of("selector_expression", Some(h)).any(|s| {
-        s.child_by_field_name("field").is_some_and(|f| cx.text(f) == "Size")
-    }) || cx.calls_within(h).any(|c| c.name == "http.MaxBytesReader" || last(&c.name).contains("Size"));
+    let checked = cx
+        .nodes_of("selector_expression", Some(h))
+        .any(|s| s.child_by_field_name("field").is_some_and(|f| cx.text(f) == "Size"))
+        || cx.calls_within(h).any(|c| c.name == "http.MaxBytesReader" || last(&c.name).contains("Size"));
     if !checked {
         let msg = "an upload is read with no size limit (no http.MaxBytesReader or BodyLimit middleware)";
         out.hit(Hit::new("upload-unbounded", line(call), msg, cx.snippet(call)));
@@ -417,7 +441,10 @@ fn secret_default_call(cx: &Cx<'_>, call: Node<'_>, name: &str, out: &mut FileOu
     let lower = name.to_ascii_lowercase();
     let (key, fallback) = if name == "cmp.Or" {
         (a.first().and_then(|f| env_key(cx, *f)), a.get(1))
-    } else if a.len() == 2 && (last(&lower).contains("env") || last(name) == "SetDefault") && !cx.is_pkg_call(name, &["os"]) {
+    } else if a.len() == 2
+        && (last(&lower).contains("env") || last(name) == "SetDefault")
+        && !cx.is_pkg_call(name, &["os"])
+    {
         (a.first().and_then(|k| string_value(*k, cx.src)), a.get(1))
     } else {
         return;
@@ -456,7 +483,8 @@ fn secret_default_branch(cx: &Cx<'_>, decl: Node<'_>, out: &mut FileOutput) {
                 continue;
             }
             if let Some(v) = ar.named_child(0).and_then(|v| string_value(v, cx.src))
-                && let Some(hit) = literal_hit(&key, &v, line(a), "falls back to a literal when the environment variable is missing")
+                && let Some(hit) =
+                    literal_hit(&key, &v, line(a), "falls back to a literal when the environment variable is missing")
             {
                 out.hit(hit);
             }

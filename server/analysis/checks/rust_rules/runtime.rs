@@ -47,7 +47,8 @@ fn sqlite(cx: &Cx<'_>, call: Node<'_>, name: &str, out: &mut FileOutput) {
     let Some(url) = args(call).first().and_then(|a| string_value(*a, cx.src)) else { return };
     let lower = url.to_ascii_lowercase();
     let sqlite_url = lower.starts_with("sqlite:") && !lower.contains(":memory:") && !lower.contains("mode=memory");
-    let sqlite_file = name.ends_with("Connection::open") && (lower.ends_with(".db") || lower.ends_with(".sqlite") || lower.ends_with(".sqlite3"));
+    let sqlite_file = name.ends_with("Connection::open")
+        && (lower.ends_with(".db") || lower.ends_with(".sqlite") || lower.ends_with(".sqlite3"));
     if sqlite_url || sqlite_file {
         hit(out, "sqlite-in-production", call, format!("the database is a SQLite file ({url})"), cx);
     }
@@ -55,7 +56,10 @@ fn sqlite(cx: &Cx<'_>, call: Node<'_>, name: &str, out: &mut FileOutput) {
 
 /// A `Multipart` handler that writes files with `File::create` / `fs::write`.
 fn storage(cx: &Cx<'_>, call: Node<'_>, name: &str, out: &mut FileOutput) {
-    let writes = name.ends_with("File::create") || name.ends_with("fs::write") || name.ends_with("fs::copy") || last(name) == "persist";
+    let writes = name.ends_with("File::create")
+        || name.ends_with("fs::write")
+        || name.ends_with("fs::copy")
+        || last(name) == "persist";
     if !writes {
         return;
     }
@@ -89,7 +93,9 @@ fn blocking(cx: &Cx<'_>, call: Node<'_>, name: &str, out: &mut FileOutput) {
 fn http_client(cx: &Cx<'_>, call: Node<'_>, name: &str, out: &mut FileOutput) {
     let flagged = match name {
         "reqwest::get" | "ureq::get" | "ureq::post" | "ureq::put" | "ureq::delete" => true,
-        "reqwest::Client::new" | "Client::new" if cx.src.contains("reqwest::Client") || name.starts_with("reqwest") => true,
+        "reqwest::Client::new" | "Client::new" if cx.src.contains("reqwest::Client") || name.starts_with("reqwest") => {
+            true
+        }
         "reqwest::Client::builder" | "Client::builder" | "reqwest::ClientBuilder::new" | "ClientBuilder::new"
             if cx.src.contains("reqwest") =>
         {
@@ -99,7 +105,13 @@ fn http_client(cx: &Cx<'_>, call: Node<'_>, name: &str, out: &mut FileOutput) {
         _ => false,
     };
     if flagged && !cx.conditional(call) {
-        hit(out, "outbound-http-no-timeout", call, format!("{name} has no request timeout: a stalled server hangs the call forever"), cx);
+        hit(
+            out,
+            "outbound-http-no-timeout",
+            call,
+            format!("{name} has no request timeout: a stalled server hangs the call forever"),
+            cx,
+        );
     }
 }
 
@@ -111,7 +123,10 @@ fn shutdown(cx: &Cx<'_>, call: Node<'_>, name: &str, out: &mut FileOutput) {
     if serve {
         out.signal("server-listen", line(call), cx.snippet(call));
     }
-    if m == "with_graceful_shutdown" || name.ends_with("signal::ctrl_c") || m == "terminate" || name.ends_with("SignalKind::terminate")
+    if m == "with_graceful_shutdown"
+        || name.ends_with("signal::ctrl_c")
+        || m == "terminate"
+        || name.ends_with("SignalKind::terminate")
     {
         out.signal("sigterm-handler", line(call), cx.snippet(call));
     }
@@ -131,7 +146,10 @@ fn log_level(cx: &Cx<'_>, call: Node<'_>, name: &str, out: &mut FileOutput) {
 
 /// LLM calls and email sending inside a request handler.
 fn slow_work(cx: &Cx<'_>, call: Node<'_>, name: &str, out: &mut FileOutput) {
-    let kind = if name.contains("chat().create") || name.contains("completions().create") || last(name) == "generate_content" {
+    let kind = if name.contains("chat().create")
+        || name.contains("completions().create")
+        || last(name) == "generate_content"
+    {
         "calls an LLM"
     } else if last(name) == "send" && (name.contains("mailer") || name.contains("smtp") || name.contains("transport")) {
         "sends email"
@@ -186,7 +204,13 @@ fn list_query(cx: &Cx<'_>, call: Node<'_>, name: &str, out: &mut FileOutput) {
         .iter()
         .any(|k| cx.nodes_of(k, Some(h)).any(|n| words(cx.text(n)).iter().any(|w| PAGE_WORDS.contains(&w.as_str()))));
     if !paged {
-        hit(out, "unbounded-list-endpoint", call, "a list handler returns every row and takes no limit/offset/page parameter", cx);
+        hit(
+            out,
+            "unbounded-list-endpoint",
+            call,
+            "a list handler returns every row and takes no limit/offset/page parameter",
+            cx,
+        );
     }
 }
 

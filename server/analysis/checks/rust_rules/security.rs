@@ -76,12 +76,17 @@ fn cors(cx: &Cx<'_>, call: Node<'_>, name: &str, out: &mut FileOutput) {
             return;
         }
         let chain = cx.text(top);
-        let creds = chain.contains("supports_credentials") || chain.replace(' ', "").contains("allow_credentials(true)");
+        let creds =
+            chain.contains("supports_credentials") || chain.replace(' ', "").contains("allow_credentials(true)");
         match m {
             // actix-cors' permissive() supports credentials; tower-http's very_permissive() mirrors the origin with them.
-            "permissive" if name.ends_with("CorsLayer::permissive") => wildcard(cx, call, "CorsLayer::permissive()", creds, out),
+            "permissive" if name.ends_with("CorsLayer::permissive") => {
+                wildcard(cx, call, "CorsLayer::permissive()", creds, out)
+            }
             "permissive" => wildcard(cx, call, "Cors::permissive() also allows credentials", true, out),
-            "very_permissive" => wildcard(cx, call, "CorsLayer::very_permissive() mirrors any origin with credentials", true, out),
+            "very_permissive" => {
+                wildcard(cx, call, "CorsLayer::very_permissive() mirrors any origin with credentials", true, out)
+            }
             _ => origins(cx, top, creds, out),
         }
     }
@@ -100,7 +105,11 @@ fn origins(cx: &Cx<'_>, top: Node<'_>, creds: bool, out: &mut FileOutput) {
                 let a = args(c.node);
                 let Some(arg) = a.first() else { continue };
                 let t = cx.text(*arg).replace(' ', "");
-                if t == "Any" || t.ends_with("::Any") || t.ends_with("AllowOrigin::any()") || t.ends_with("::mirror_request()") {
+                if t == "Any"
+                    || t.ends_with("::Any")
+                    || t.ends_with("AllowOrigin::any()")
+                    || t.ends_with("::mirror_request()")
+                {
                     return wildcard(cx, c.node, &format!("{m}({t})"), creds, out);
                 }
                 let strings: Vec<String> =
@@ -133,7 +142,12 @@ fn layers(cx: &Cx<'_>, call: Node<'_>, name: &str, out: &mut FileOutput) {
         || name.ends_with("Scalar::with_url")
     {
         if !cx.conditional(call) {
-            out.hit(Hit::new("api-docs-exposed", at, "Swagger UI / API docs are served in every environment", cx.snippet(call)));
+            out.hit(Hit::new(
+                "api-docs-exposed",
+                at,
+                "Swagger UI / API docs are served in every environment",
+                cx.snippet(call),
+            ));
         }
         return;
     }
@@ -150,7 +164,10 @@ fn layers(cx: &Cx<'_>, call: Node<'_>, name: &str, out: &mut FileOutput) {
         let msg = "the request body limit is disabled: uploads and JSON bodies of any size are accepted";
         out.hit(Hit::new("upload-unbounded", at, msg, cx.snippet(call)));
     }
-    if name.ends_with("DefaultBodyLimit::max") || name.ends_with("RequestBodyLimitLayer::new") || last(name) == "total_limit" {
+    if name.ends_with("DefaultBodyLimit::max")
+        || name.ends_with("RequestBodyLimitLayer::new")
+        || last(name) == "total_limit"
+    {
         out.signal("body-size-limit", at, cx.snippet(call));
     }
 }
@@ -179,7 +196,9 @@ fn header_pairs(cx: &Cx<'_>, out: &mut FileOutput) {
                 out.signal("security-headers", line(group), first);
                 seen = true;
             } else if first == "access-control-allow-origin"
-                && items.get(1).is_some_and(|v| cx.nodes_of("string_literal", Some(*v)).any(|s| string_value(s, cx.src).as_deref() == Some("*")))
+                && items.get(1).is_some_and(|v| {
+                    cx.nodes_of("string_literal", Some(*v)).any(|s| string_value(s, cx.src).as_deref() == Some("*"))
+                })
                 && !cx.conditional(group)
             {
                 wildcard(cx, group, "Access-Control-Allow-Origin: *", false, out);
@@ -242,15 +261,27 @@ fn jwt_fields(cx: &Cx<'_>, out: &mut FileOutput) {
 }
 
 static SQL_TEXT: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)(\bselect\b.+\bfrom\b|\binsert\s+into\b|\bupdate\b.+\bset\b|\bdelete\s+from\b|\bwhere\b|\border\s+by\b)")
-        .expect("sql regex")
+    Regex::new(
+        r"(?i)(\bselect\b.+\bfrom\b|\binsert\s+into\b|\bupdate\b.+\bset\b|\bdelete\s+from\b|\bwhere\b|\border\s+by\b)",
+    )
+    .expect("sql regex")
 });
 
 /// SQL text built with `format!` and passed to sqlx, tokio-postgres, diesel or SeaORM.
 fn sql(cx: &Cx<'_>, call: Node<'_>, name: &str, out: &mut FileOutput) {
     let m = last(name);
-    let sink = matches!(m, "query" | "query_as" | "query_scalar" | "query_one" | "query_opt" | "execute" | "batch_execute" | "sql_query" | "prepare")
-        || name.ends_with("Statement::from_string")
+    let sink = matches!(
+        m,
+        "query"
+            | "query_as"
+            | "query_scalar"
+            | "query_one"
+            | "query_opt"
+            | "execute"
+            | "batch_execute"
+            | "sql_query"
+            | "prepare"
+    ) || name.ends_with("Statement::from_string")
         || name.ends_with("Statement::from_sql_and_values");
     if !sink {
         return;
@@ -285,7 +316,9 @@ fn format_macro<'t>(cx: &Cx<'t>, arg: Node<'t>, call: Node<'_>) -> Option<Node<'
             let var = cx.text(node);
             cx.nodes_of("let_declaration", Some(func))
                 .filter(|l| l.start_byte() < call.start_byte())
-                .filter(|l| l.child_by_field_name("pattern").is_some_and(|p| cx.text(p).trim_start_matches("mut ") == var))
+                .filter(|l| {
+                    l.child_by_field_name("pattern").is_some_and(|p| cx.text(p).trim_start_matches("mut ") == var)
+                })
                 .filter_map(|l| l.child_by_field_name("value"))
                 .filter(|v| v.kind() == "macro_invocation" && crate::rust::macro_name(*v, cx.src) == Some("format"))
                 .last()

@@ -149,7 +149,13 @@ fn health_endpoint_missing(repo: &Repo<'_>) -> Result<Verdict, String> {
         }
         if crate::checks::web::spring_web(repo) {
             // Structure level: a mapping annotation on a health path.
-            let mappings = ["Mapping(\"/health", "Mapping(\"/healthz", "Mapping(\"/ready", "Mapping(\"/ping", "Mapping(value = \"/health"];
+            let mappings = [
+                "Mapping(\"/health",
+                "Mapping(\"/healthz",
+                "Mapping(\"/ready",
+                "Mapping(\"/ping",
+                "Mapping(value = \"/health",
+            ];
             let needles: Vec<(&str, &str)> = mappings.iter().map(|m| (*m, "health mapping")).collect();
             use crate::walk::Language::{Java, Kotlin};
             return Ok(match deps::code_mentions(repo, &[Java, Kotlin], &needles, false) {
@@ -296,7 +302,8 @@ fn print_logging(repo: &Repo<'_>) -> Result<Verdict, String> {
     let total: usize = files.iter().map(|(_, s, _)| s.detail.parse::<usize>().unwrap_or(0)).sum();
     if total <= 5 {
         let kinds: std::collections::BTreeSet<&str> = files.iter().map(|(_, _, w)| *w).collect();
-        let what = if kinds.is_empty() { "print()".to_string() } else { kinds.into_iter().collect::<Vec<_>>().join("/") };
+        let what =
+            if kinds.is_empty() { "print()".to_string() } else { kinds.into_iter().collect::<Vec<_>>().join("/") };
         return Ok(Verdict::Pass(vec![Evidence::new(
             format!("{total} {what} calls in server code (threshold 5)"),
             None,

@@ -123,7 +123,8 @@ fn no_background_worker(repo: &Repo<'_>) -> Result<Verdict, String> {
     if let Some(ev) = deps::signal(repo, "task-queue", "task queue").or_else(|| deps::first(repo, QUEUE_DEPS)) {
         return Ok(Verdict::Pass(vec![ev]));
     }
-    let why = "no task queue found, and slow work in handlers is only detected in Python, Node, Go and Rust code so far";
+    let why =
+        "no task queue found, and slow work in handlers is only detected in Python, Node, Go and Rust code so far";
     from_hits(repo, "no-background-worker", code_web(repo), why, vec![])
 }
 
