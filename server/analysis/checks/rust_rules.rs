@@ -119,13 +119,8 @@ impl FileAnalyzer for RustAnalyzer {
     }
 
     fn analyze(&self, file: &SourceFile<'_>, out: &mut FileOutput) {
-        if file.text.contains("actix_web::") || file.text.contains("use actix_web") {
-            out.signal("framework:actix-web", 1, "actix_web");
-        }
-        if file.text.contains("axum::") {
-            out.signal("framework:axum", 1, "axum");
-        }
-        if !TRIGGER_FINDER.is_match(file.bytes) {
+        let imports_framework = file.text.contains("axum") || file.text.contains("actix_web");
+        if !TRIGGER_FINDER.is_match(file.bytes) && !imports_framework {
             return;
         }
         let Some(tree) = rust::parse(file.text) else { return };
@@ -138,6 +133,19 @@ impl FileAnalyzer for RustAnalyzer {
             return;
         }
         let cx = Cx::new(file.entry, file.text, parents);
+        // Frameworks from `use` declarations, not from text: a string that
+        // mentions `axum::serve` imports nothing.
+        for u in cx.nodes_of("use_declaration", None) {
+            let path = u.child_by_field_name("argument").map(|a| cx.text(a)).unwrap_or("");
+            if path.starts_with("actix_web") {
+                out.signal("framework:actix-web", line(u), "actix_web");
+            } else if path.starts_with("axum") {
+                out.signal("framework:axum", line(u), "axum");
+            }
+        }
+        if !TRIGGER_FINDER.is_match(file.bytes) {
+            return;
+        }
         let (hits, signals) = (out.hits.len(), out.signals.len());
         security::analyze(&cx, out);
         runtime::analyze(&cx, out);

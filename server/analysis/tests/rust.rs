@@ -257,3 +257,19 @@ fn actix_scopes_prefix_their_routes() {
     let no_health = src.replace("/healthcheck", "/users");
     assert_missing(&service(&[ACTIX], &no_health), "health-endpoint-missing");
 }
+
+#[test]
+fn shipshapes_own_patterns_single_item_routes_and_cli_output() {
+    // Found scanning this repository (actix-web): a string naming `axum::serve`
+    // imports nothing, `GET /findings/{id}` lists one finding's events, startup
+    // code may create a directory, and a clap command prints its output.
+    let src = "use actix_web::{get, web};\nconst NOTE: &str = \"axum::serve is not used here\";\n#[get(\"/findings/{id}\")]\nasync fn get_finding(state: web::Data<AppState>, id: web::Path<i32>) -> Result<web::Json<Detail>, AppError> {\n    let events = finding_events::Entity::find().filter(Column::FindingId.eq(*id)).all(&state.db).await?;\n    Ok(web::Json(Detail { events }))\n}\npub async fn connect(dir: &str) { std::fs::create_dir_all(dir).unwrap(); }\n";
+    let cli = "#[derive(Debug, clap::Args)]\npub struct ScanArgs {}\npub fn run() {\n".to_string()
+        + &"    println!(\"line\");\n".repeat(8)
+        + "}\n";
+    let r = service_with(&[ACTIX], &[("src/main.rs", src), ("src/scan_cmd.rs", &cli)]);
+    assert_eq!(r.stack.frameworks, vec!["actix-web"]);
+    for id in ["unbounded-list-endpoint", "blocking-call-in-async", "print-logging"] {
+        assert_passes(&r, id);
+    }
+}

@@ -171,7 +171,15 @@ fn list_query(cx: &Cx<'_>, call: Node<'_>, name: &str, out: &mut FileOutput) {
         return;
     }
     let Some(h) = cx.handler_of(call) else { return };
-    if name.contains("Limit()") || name.contains("Scopes()") || name.contains("Where()") && name.contains("First") {
+    let single = cx.routes.iter().any(|r| {
+        r.handler.is_some_and(|x| x.id() == h.id())
+            && r.path.trim_end_matches('/').rsplit('/').next().is_some_and(|s| s.starts_with([':', '{']))
+    });
+    if single
+        || name.contains("Limit()")
+        || name.contains("Scopes()")
+        || name.contains("Where()") && name.contains("First")
+    {
         return;
     }
     let fname = h.child_by_field_name("name").map(|n| cx.text(n).to_ascii_lowercase()).unwrap_or_default();
