@@ -423,3 +423,10 @@ fn travis_ci_counts_as_ci_and_its_scripts_are_followed() {
         assert_passes(&r, id);
     }
 }
+
+#[test]
+fn absurdly_nested_go_is_skipped_with_a_note() {
+    let deep = format!("package main\n\nvar x = {}1{}\n", "(".repeat(5_000), ")".repeat(5_000));
+    let r = service(&[CHI], &deep);
+    assert!(r.notes.iter().any(|n| n.path == "main.go" && n.message.contains("nests too deep")), "{:#?}", r.notes);
+}

@@ -273,3 +273,10 @@ fn shipshapes_own_patterns_single_item_routes_and_cli_output() {
         assert_passes(&r, id);
     }
 }
+
+#[test]
+fn absurdly_nested_rust_is_skipped_with_a_note() {
+    let deep = format!("fn main() {{ let cors = {}1{}; }}\n", "(".repeat(5_000), ")".repeat(5_000));
+    let r = service(&[AXUM], &deep);
+    assert!(r.notes.iter().any(|n| n.path == "src/main.rs" && n.message.contains("nests too deep")), "{:#?}", r.notes);
+}

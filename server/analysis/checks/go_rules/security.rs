@@ -30,11 +30,9 @@ pub fn analyze(cx: &Cx<'_>, out: &mut FileOutput) {
         uploads(cx, c.node, name, out);
         secret_default_call(cx, c.node, name, out);
     }
-    for (lit, ty) in &cx.composites {
+    for (lit, _) in &cx.composites {
         tls(cx, *lit, out);
-        if ty == "slog.HandlerOptions" {
-            continue;
-        }
+        // fiber.Config{BodyLimit: …}
         if let Some(v) = keyed(*lit, "BodyLimit", cx.src) {
             out.signal("body-size-limit", line(v), cx.snippet(v));
         }
