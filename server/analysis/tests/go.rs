@@ -175,6 +175,9 @@ fn weak_hash_jwt_tls_and_sql() {
     assert_fails_at(&r, "jwt-verification-disabled", "main.go", 15);
     assert_fails_at(&r, "tls-verify-disabled", "main.go", 17);
     assert_fails_at(&r, "sql-injection-risk", "main.go", 21);
+    // pgx takes the context first: `pool.Query(r.Context(), q)`.
+    let pgx = "package main\n\nimport (\n\t\"fmt\"\n\t\"net/http\"\n)\n\nfunc search(w http.ResponseWriter, r *http.Request) {\n\tq := fmt.Sprintf(\"SELECT id FROM items WHERE name LIKE '%%%s%%'\", r.URL.Query().Get(\"q\"))\n\tpool.Query(r.Context(), q)\n}\n";
+    assert_fails_at(&service(&[CHI], pgx), "sql-injection-risk", "main.go", 10);
     let safe = "package main\n\nimport (\n\t\"crypto/sha256\"\n\t\"database/sql\"\n)\n\nfunc etag(body []byte) [32]byte { return sha256.Sum256(body) }\n\nfunc find(db *sql.DB, name string) { db.Query(\"SELECT * FROM users WHERE name = $1\", name) }\n\n// InsecureSkipVerify: true is never used here\n";
     let r = service(&[CHI], safe);
     for id in ["weak-password-hash", "jwt-verification-disabled", "tls-verify-disabled", "sql-injection-risk"] {

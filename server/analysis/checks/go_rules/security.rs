@@ -335,9 +335,15 @@ fn sql(cx: &Cx<'_>, call: Node<'_>, name: &str, out: &mut FileOutput) {
         return;
     }
     let a = args(call);
-    // `db.QueryContext(ctx, q, …)`: the query follows the context.
+    // `db.QueryContext(ctx, q, …)`, pgx's `pool.Query(r.Context(), q, …)`: the query follows the context.
     let q = match a.first() {
-        Some(f) if last(name).ends_with("Context") || cx.text(*f) == "ctx" => a.get(1),
+        Some(f)
+            if last(name).ends_with("Context")
+                || cx.text(*f).to_ascii_lowercase().contains("ctx")
+                || cx.text(*f).contains("Context") =>
+        {
+            a.get(1)
+        }
         f => f,
     };
     let Some(q) = q.map(|q| resolve(cx, *q, call)) else { return };
