@@ -29,7 +29,7 @@ use repo_level::NO_PY_WEB;
 
 /// What the JavaScript rules share with the Python ones.
 pub(crate) use cors::all_local;
-pub(crate) use secret_default::{is_secret_name, literal_hit};
+pub(crate) use secret_default::{is_secret_name, is_setting_about_secret, literal_hit};
 
 /// Runs every rule over one parsed application file.
 pub fn analyze(file: &PyFile<'_>, out: &mut FileOutput) {

@@ -433,3 +433,14 @@ fn absurdly_nested_go_is_skipped_with_a_note() {
     let r = service(&[CHI], &deep);
     assert!(r.notes.iter().any(|n| n.path == "main.go" && n.message.contains("nests too deep")), "{:#?}", r.notes);
 }
+
+#[test]
+fn swagger_handler_as_a_value_and_dotenv_settings_about_secrets() {
+    // fiber-go-template: `route.Get("*", swagger.HandlerDefault)` registered unconditionally,
+    // and a committed .env.test whose only non-placeholder JWT_SECRET_* line is a minute count.
+    let routes = "package routes\n\nimport (\n\t\"github.com/gofiber/fiber/v2\"\n\tswagger \"github.com/gofiber/swagger\"\n)\n\nfunc SwaggerRoute(a *fiber.App) {\n\troute := a.Group(\"/swagger\")\n\troute.Get(\"*\", swagger.HandlerDefault)\n}\n";
+    let env = "JWT_SECRET_KEY=\"secret\"\nJWT_SECRET_KEY_EXPIRE_MINUTES_COUNT=15\n";
+    let r = service_with(&[FIBER], &[("routes/swagger.go", routes), (".env.test", env)]);
+    assert_fails_at(&r, "api-docs-exposed", "routes/swagger.go", 10);
+    assert_passes(&r, "env-file-committed");
+}

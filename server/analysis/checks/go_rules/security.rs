@@ -43,6 +43,7 @@ pub fn analyze(cx: &Cx<'_>, out: &mut FileOutput) {
     for s in cx.nodes_of("short_var_declaration", None) {
         secret_default_branch(cx, s, out);
     }
+    swagger_values(cx, out);
     if cx.src.contains("UnsafeAllowNoneSignatureType") {
         for n in cx.nodes_of("selector_expression", None) {
             if n.child_by_field_name("field").is_some_and(|f| cx.text(f) == "UnsafeAllowNoneSignatureType") {
@@ -180,13 +181,46 @@ fn debug_and_docs(cx: &Cx<'_>, call: Node<'_>, name: &str, out: &mut FileOutput)
             out.hit(Hit::new("debug-enabled", line(call), msg, cx.snippet(call)));
         }
     }
-    let swagger = cx.package_of(name).is_some_and(|p| p.starts_with("github.com/swaggo/") || p.ends_with("/swagger"));
+    let swagger = cx.package_of(name).is_some_and(is_swagger_package);
     if swagger
         && matches!(last(name), "WrapHandler" | "Handler" | "HandlerDefault" | "New" | "EchoWrapHandler")
         && !cx.conditional(call)
     {
         let msg = "Swagger UI is served in every environment";
         out.hit(Hit::new("api-docs-exposed", line(call), msg, cx.snippet(call)));
+    }
+}
+
+fn is_swagger_package(path: &str) -> bool {
+    path.starts_with("github.com/swaggo/") || path.ends_with("/swagger")
+}
+
+/// A Swagger handler passed as a value: `route.Get("*", swagger.HandlerDefault)`.
+fn swagger_values(cx: &Cx<'_>, out: &mut FileOutput) {
+    for sel in cx.nodes_of("selector_expression", None) {
+        let (Some(operand), Some(field)) = (sel.child_by_field_name("operand"), sel.child_by_field_name("field"))
+        else {
+            continue;
+        };
+        let pkg = cx.imports.get(cx.text(operand)).is_some_and(|p| is_swagger_package(p));
+        // An argument of another Swagger call (`ginSwagger.WrapHandler(swaggerFiles.Handler)`) is reported with it.
+        let args_of = cx.parents.parent(sel).filter(|p| p.kind() == "argument_list").and_then(|a| cx.parents.parent(a));
+        let inside_swagger = args_of
+            .and_then(|c| go::callee(c, cx.src))
+            .is_some_and(|n| cx.package_of(&n).is_some_and(is_swagger_package));
+        let value = args_of.is_some() && !inside_swagger;
+        if pkg
+            && value
+            && matches!(cx.text(field), "HandlerDefault" | "WrapHandler" | "Handler")
+            && !cx.conditional(sel)
+        {
+            out.hit(Hit::new(
+                "api-docs-exposed",
+                line(sel),
+                "Swagger UI is served in every environment",
+                cx.snippet(sel),
+            ));
+        }
     }
 }
 
