@@ -21,7 +21,9 @@ const FRAMEWORK_DEPS: &[(&str, &str)] = &[
     ("@nestjs/core", "nestjs"),
     ("fastify", "fastify"),
     ("github.com/gin-gonic/gin", "gin"),
+    ("github.com/labstack/echo", "echo"),
     ("github.com/labstack/echo/v4", "echo"),
+    ("github.com/labstack/echo/v5", "echo"),
     ("github.com/go-chi/chi/v5", "chi"),
     ("github.com/go-chi/chi", "chi"),
     ("github.com/gofiber/fiber/v2", "fiber"),
@@ -30,6 +32,8 @@ const FRAMEWORK_DEPS: &[(&str, &str)] = &[
     ("axum", "axum"),
     ("spring-boot-starter-web", "spring-boot"),
     ("spring-boot-starter-webflux", "spring-boot"),
+    ("spring-boot-starter-webmvc", "spring-boot"),
+    ("spring-boot-starter-jersey", "spring-boot"),
 ];
 
 /// Dependency name → ORM / DB layer id.
@@ -51,11 +55,15 @@ const ORM_DEPS: &[(&str, &str)] = &[
     ("github.com/jmoiron/sqlx", "sqlx"),
     ("mongoose", "mongoose"),
     ("gorm.io/gorm", "gorm"),
+    ("github.com/jinzhu/gorm", "gorm"),
     ("entgo.io/ent", "ent"),
     ("sqlx", "sqlx"),
     ("diesel", "diesel"),
     ("sea-orm", "sea-orm"),
     ("spring-boot-starter-data-jpa", "jpa"),
+    ("spring-boot-starter-data-jdbc", "jdbc"),
+    ("spring-boot-starter-jdbc", "jdbc"),
+    ("mybatis-spring-boot-starter", "mybatis"),
 ];
 
 fn deploy_target(path: &str, name: &str) -> Option<&'static str> {
@@ -95,6 +103,7 @@ pub fn ci_system(path: &str) -> Option<&'static str> {
         p if p.starts_with(".buildkite/") => "buildkite",
         "bitbucket-pipelines.yml" => "bitbucket-pipelines",
         ".drone.yml" => "drone",
+        ".travis.yml" => "travis-ci",
         ".woodpecker.yml" | ".woodpecker.yaml" => "woodpecker",
         p if p.starts_with(".woodpecker/") => "woodpecker",
         _ => return None,

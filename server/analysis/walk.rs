@@ -140,8 +140,15 @@ impl FileEntry {
         let is_docs = in_dir(&["docs", "doc", "documentation"])
             || [".md", ".markdown", ".rst", ".txt", ".adoc"].iter().any(|e| name.ends_with(e))
                 && !name.starts_with("requirements");
-        let is_example =
-            in_dir(&["examples", "example", "samples", "sample", "demo", "scripts", "benchmarks", "bench"]);
+        // Below a JVM source root (`src/main/java/`) directories are package
+        // names: `com/example/petclinic` is the application, not an example.
+        let package_root = dirs
+            .windows(3)
+            .position(|w| w[0] == "src" && matches!(w[2], "java" | "kotlin" | "scala" | "groovy"))
+            .map_or(dirs.len(), |i| i + 3);
+        let is_example = dirs[..package_root].iter().any(|d| {
+            ["examples", "example", "samples", "sample", "demo", "scripts", "benchmarks", "bench"].contains(d)
+        });
         let is_migration = in_dir(&["migrations", "alembic", "migrate", "db_migrations"]);
         FileEntry { abs, path, size, language, is_test, is_docs, is_example, is_migration }
     }
@@ -403,5 +410,8 @@ mod tests {
         assert!(e("alembic/versions/001_init.py").is_migration);
         assert!(!e("alembic/versions/001_init.py").is_app_code());
         assert_eq!(e("app/main.py").language, Some(Language::Python));
+        assert!(e("src/main/java/com/example/demo/App.java").is_app_code());
+        assert!(e("src/test/java/com/example/AppTests.java").is_test);
+        assert!(e("examples/petclinic/src/main/java/App.java").is_example);
     }
 }

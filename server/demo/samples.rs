@@ -53,7 +53,7 @@ fn commit(
 
 /// Every sample repository, oldest commit first in each.
 pub fn all() -> Vec<SampleRepo> {
-    vec![payments_api(), ml_inference(), shop_admin(), notify_worker()]
+    vec![payments_api(), ml_inference(), shop_admin(), notify_worker(), inventory_api()]
 }
 
 const PAY_REQS_LOOSE: &str = "fastapi\nuvicorn\nsqlalchemy\npsycopg[binary]\n";
@@ -618,6 +618,163 @@ fn notify_worker() -> SampleRepo {
                     "def test_health(client):\n    assert client.get('/health').json == {'ok': True}\n",
                 )],
             ),
+        ],
+    }
+}
+
+const INV_GOMOD_V1: &str = "module example.com/inventory\n\ngo 1.22\n\nrequire (\n\tgithub.com/go-chi/chi/v5 v5.0.12\n\tgithub.com/jackc/pgx/v5 v5.6.0\n\tgithub.com/rs/cors v1.11.0\n)\n";
+const INV_GOMOD_V2: &str = "module example.com/inventory\n\ngo 1.22\n\nrequire (\n\tgithub.com/go-chi/chi/v5 v5.0.12\n\tgithub.com/jackc/pgx/v5 v5.6.0\n\tgithub.com/pressly/goose/v3 v3.21.1\n\tgithub.com/rs/cors v1.11.0\n)\n";
+const INV_GOSUM: &str = "github.com/go-chi/chi/v5 v5.0.12 h1:9euLV5sTrTNTRUU9POmDUvfxyj6LAABLUcEWO+JJb4s=\n";
+const INV_MAIN_V1: &str = r#"package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"os"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/rs/cors"
+)
+
+var pool *pgxpool.Pool
+
+func listItems(w http.ResponseWriter, r *http.Request) {
+	rows, _ := pool.Query(r.Context(), "SELECT id, name FROM items")
+	defer rows.Close()
+	json.NewEncoder(w).Encode(rows.RawValues())
+}
+
+func main() {
+	pool, _ = pgxpool.New(nil, os.Getenv("DATABASE_URL"))
+	r := chi.NewRouter()
+	r.Get("/items", listItems)
+	fmt.Println("listening on :8080")
+	http.ListenAndServe(":8080", cors.AllowAll().Handler(r))
+}
+"#;
+const INV_MAIN_V2: &str = r#"package main
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"net/http"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/rs/cors"
+)
+
+var (
+	pool *pgxpool.Pool
+	log  = slog.New(slog.NewJSONHandler(os.Stdout, nil))
+)
+
+func listItems(w http.ResponseWriter, r *http.Request) {
+	rows, err := pool.Query(r.Context(), "SELECT id, name FROM items ORDER BY id LIMIT $1", 100)
+	if err != nil {
+		http.Error(w, "unavailable", http.StatusServiceUnavailable)
+		return
+	}
+	defer rows.Close()
+	json.NewEncoder(w).Encode(rows.RawValues())
+}
+
+func healthz(w http.ResponseWriter, r *http.Request) {
+	if err := pool.Ping(r.Context()); err != nil {
+		http.Error(w, "database unavailable", http.StatusServiceUnavailable)
+		return
+	}
+	w.Write([]byte("ok"))
+}
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	pool, _ = pgxpool.New(ctx, os.Getenv("DATABASE_URL"))
+	r := chi.NewRouter()
+	r.Get("/healthz", healthz)
+	r.Get("/items", listItems)
+	origins := cors.New(cors.Options{AllowedOrigins: strings.Split(os.Getenv("CORS_ORIGINS"), ",")})
+	srv := &http.Server{Addr: ":8080", Handler: origins.Handler(r), ReadTimeout: 10 * time.Second}
+	go srv.ListenAndServe()
+	log.Info("listening", "addr", srv.Addr)
+	<-ctx.Done()
+	shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	srv.Shutdown(shutdown)
+}
+"#;
+const INV_SEARCH: &str = r#"package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+)
+
+// searchItems backs the admin search box.
+func searchItems(w http.ResponseWriter, r *http.Request) {
+	q := fmt.Sprintf("SELECT id, name FROM items WHERE name LIKE '%%%s%%' LIMIT 50", r.URL.Query().Get("q"))
+	rows, err := pool.Query(r.Context(), q)
+	if err != nil {
+		http.Error(w, "unavailable", http.StatusServiceUnavailable)
+		return
+	}
+	defer rows.Close()
+	json.NewEncoder(w).Encode(rows.RawValues())
+}
+"#;
+const INV_DOCKERFILE: &str = "FROM golang:1.22-alpine AS build\nWORKDIR /src\nCOPY go.mod go.sum ./\nRUN go mod download\nCOPY . .\nRUN CGO_ENABLED=0 go build -o /inventory .\n\nFROM gcr.io/distroless/static-debian12:nonroot\nCOPY --from=build /inventory /inventory\nUSER nonroot\nHEALTHCHECK CMD [\"/inventory\", \"-healthcheck\"]\nENTRYPOINT [\"/inventory\"]\n";
+const INV_CI: &str = "name: ci\non: [push, pull_request]\npermissions:\n  contents: read\njobs:\n  test:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: actions/checkout@11bd71901bbe5b1630ceea73d27597364c9af683\n      - uses: actions/setup-go@41dfa10bad2bb2ae585af6ee5bb4d7d973ad74ed\n      - run: go test -cover ./...\n";
+
+fn inventory_api() -> SampleRepo {
+    SampleRepo {
+        name: "inventory-api",
+        team: "commerce",
+        commits: vec![
+            commit(
+                130,
+                LINUS,
+                "Inventory API in Go",
+                vec![
+                    write("go.mod", INV_GOMOD_V1),
+                    write("go.sum", INV_GOSUM),
+                    write("main.go", INV_MAIN_V1),
+                    write(
+                        "README.md",
+                        "# inventory-api\n\nStock levels for the shop, in Go (chi + pgx).\n\n## Run\n\n```sh\nDATABASE_URL=postgres://localhost/inventory go run .\n```\n\n## Configuration\n\n- `DATABASE_URL`: PostgreSQL connection string\n- `CORS_ORIGINS`: comma-separated front-end origins\n\n## Endpoints\n\n- `GET /healthz`: readiness (pings the database)\n- `GET /items`: the first 100 items\n",
+                    ),
+                ],
+            ),
+            commit(
+                90,
+                ADA,
+                "Health check, graceful shutdown, JSON logs, migrations",
+                vec![
+                    write("go.mod", INV_GOMOD_V2),
+                    write("main.go", INV_MAIN_V2),
+                    write(
+                        "main_test.go",
+                        "package main\n\nimport \"testing\"\n\nfunc TestHealthz(t *testing.T) {\n\tt.Skip(\"needs a database\")\n}\n",
+                    ),
+                    write(
+                        "migrations/00001_items.sql",
+                        "-- +goose Up\nCREATE TABLE items (id bigserial PRIMARY KEY, name text NOT NULL);\n",
+                    ),
+                    write("Dockerfile", INV_DOCKERFILE),
+                    write(".dockerignore", ".git\n"),
+                ],
+            ),
+            commit(45, GRACE, "CI", vec![write(".github/workflows/ci.yml", INV_CI)]),
+            commit(12, LINUS, "Admin search", vec![write("search.go", INV_SEARCH)]),
         ],
     }
 }

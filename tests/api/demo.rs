@@ -42,14 +42,14 @@ on_both_databases! {
     async fn demo_builds_scans_and_records_months_of_history(backend) {
         let tdb = TestDb::new(backend).await;
         let out = demo(&tdb);
-        for name in ["payments-api", "ml-inference", "shop-admin", "notify-worker"] {
+        for name in ["payments-api", "ml-inference", "shop-admin", "notify-worker", "inventory-api"] {
             assert!(out.contains(name), "{name} missing from the summary:\n{out}");
         }
-        assert!(out.contains("4 repositories, 20 scans"), "{out}");
+        assert!(out.contains("5 repositories, 24 scans"), "{out}");
         let db = tdb.connect().await;
-        assert_eq!(count(&db, "SELECT COUNT(*) FROM repositories WHERE owner = 'demo'").await, 4);
-        assert_eq!(count(&db, "SELECT COUNT(*) FROM scans WHERE status = 'succeeded'").await, 20);
-        assert_eq!(count(&db, "SELECT COUNT(*) FROM (SELECT DISTINCT repository_id, queued_at FROM scans) t").await, 20, "scans carry their commit dates");
+        assert_eq!(count(&db, "SELECT COUNT(*) FROM repositories WHERE owner = 'demo'").await, 5);
+        assert_eq!(count(&db, "SELECT COUNT(*) FROM scans WHERE status = 'succeeded'").await, 24);
+        assert_eq!(count(&db, "SELECT COUNT(*) FROM (SELECT DISTINCT repository_id, queued_at FROM scans) t").await, 24, "scans carry their commit dates");
         // The committed .env was caught, then fixed a week later.
         assert_eq!(events(&db, "payments-api", "env-file-committed").await, vec!["opened", "fixed"]);
         // DEBUG = True was fixed, then came back in the "quick debugging on production" commit.
@@ -61,7 +61,7 @@ on_both_databases! {
 
         // Again: the demo starts over instead of piling up.
         demo(&tdb);
-        assert_eq!(count(&db, "SELECT COUNT(*) FROM repositories WHERE owner = 'demo'").await, 4);
-        assert_eq!(count(&db, "SELECT COUNT(*) FROM scans").await, 20);
+        assert_eq!(count(&db, "SELECT COUNT(*) FROM repositories WHERE owner = 'demo'").await, 5);
+        assert_eq!(count(&db, "SELECT COUNT(*) FROM scans").await, 24);
     }
 }

@@ -10,7 +10,7 @@ use shipshape_testkit::GitRepo;
 use std::collections::HashSet;
 use std::time::Duration;
 
-/// The app with the demo's four repositories and 20 scans recorded.
+/// The app with the demo's five repositories and 24 scans recorded.
 pub async fn demo_app(backend: Backend) -> TestApp {
     let app = spawn_app(backend).await;
     let dir = app.test_db.dir.path().join("demo");
@@ -73,7 +73,7 @@ on_both_databases! {
         let app = demo_app(backend).await;
         let repos = ok(&app, "/api/v1/repositories").await;
         let names: Vec<&str> = repos["items"].as_array().unwrap().iter().map(|r| r["name"].as_str().unwrap()).collect();
-        assert_eq!(names, ["payments-api", "ml-inference", "shop-admin", "notify-worker"]);
+        assert_eq!(names, ["payments-api", "ml-inference", "shop-admin", "notify-worker", "inventory-api"]);
         for r in repos["items"].as_array().unwrap() {
             assert!(r["score"].as_f64().is_some_and(|s| (0.0..=100.0).contains(&s)), "{r}");
             assert!(["not-ready", "bronze", "silver", "gold"].contains(&r["level"].as_str().unwrap()), "{r}");
@@ -129,7 +129,7 @@ on_both_databases! {
     async fn pagination_visits_every_row_once_and_keeps_the_filters(backend) {
         let app = demo_app(backend).await;
         let (all, pages) = walk(&app, "/api/v1/scans?limit=3").await;
-        assert_eq!((all.len(), pages), (20, 7));
+        assert_eq!((all.len(), pages), (24, 8));
         let ids: Vec<i64> = all.iter().map(|s| s["id"].as_i64().unwrap()).collect();
         assert!(ids.windows(2).all(|w| w[0] > w[1]), "newest first, no repeats: {ids:?}");
 
@@ -139,7 +139,7 @@ on_both_databases! {
         assert!(filtered.iter().all(|s| s["repository_id"] == shop));
 
         let (repos, pages) = walk(&app, "/api/v1/repositories?limit=1").await;
-        assert_eq!((repos.len(), pages), (4, 4));
+        assert_eq!((repos.len(), pages), (5, 5));
         let (findings, _) = walk(&app, "/api/v1/findings?limit=7").await;
         let unique: HashSet<i64> = findings.iter().map(|f| f["id"].as_i64().unwrap()).collect();
         assert_eq!(unique.len(), findings.len());

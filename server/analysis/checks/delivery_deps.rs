@@ -33,7 +33,7 @@ const LOCKFILE_MISSING: CheckSpec = CheckSpec {
     severity: Severity::Medium,
     pass_summary: "every manifest has its lock file",
     rationale: "Without a lock file every install resolves versions anew: production can run a transitive dependency no one tested, and a bad release upstream breaks a deploy of unchanged code.",
-    fix: "Generate and commit the lock file of your tool: `npm install` (package-lock.json), `yarn`/`pnpm install`, `poetry lock`, `pdm lock`, `uv lock`, `pipenv lock`, `cargo generate-lockfile`, `go mod tidy` (go.sum). Install from it in CI and Docker (`npm ci`, `uv sync --frozen`).",
+    fix: "Generate and commit the lock file of your tool: `npm install` (package-lock.json), `yarn`/`pnpm install`, `poetry lock`, `pdm lock`, `uv lock`, `pipenv lock`, `cargo generate-lockfile`, `go mod tidy` (go.sum), `gradle dependencies --write-locks` (gradle.lockfile). Install from it in CI and Docker (`npm ci`, `uv sync --frozen`).",
 };
 
 const NODE_LOCKS: &[&str] =
@@ -65,6 +65,23 @@ fn required_locks(repo: &Repo<'_>, m: &Manifest, uv_project: bool) -> Result<Opt
                 || text.lines().any(|l| l.trim() == "[[bin]]")
                 || repo.files().any(|e| e.path.starts_with(&join(dir, "src/bin/")));
             (is_package && binary).then_some(&["Cargo.lock"])
+        }
+        // Gradle resolves `1.+` and `latest.release` anew on every build
+        // unless dependency locking wrote a gradle.lockfile; exact
+        // versions (and Maven's, which has no ranges by default) need none.
+        "build.gradle" => {
+            let text = read()?;
+            let dynamic = text.lines().any(|l| {
+                let l = l.trim();
+                !l.starts_with("//")
+                    && (l.contains("latest.release")
+                        || l.contains("latest.integration")
+                        || l.contains(".+\"")
+                        || l.contains(":+\"")
+                        || l.contains(".+'")
+                        || l.contains(":+'"))
+            });
+            dynamic.then_some(&["gradle.lockfile"])
         }
         "pyproject.toml" => {
             let doc: toml::Table = toml::from_str(&read()?).map_err(|e| format!("{}: {}", m.path, e.message()))?;

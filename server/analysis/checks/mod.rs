@@ -11,11 +11,14 @@ use crate::repo::Repo;
 pub mod delivery;
 pub mod docs;
 pub mod github;
+pub mod go_rules;
 pub mod node_rules;
 pub mod python_rules;
 pub mod python_runtime;
 pub mod python_security;
+pub mod rust_rules;
 pub mod secrets;
+pub mod spring;
 pub mod testing;
 pub mod web;
 
@@ -116,6 +119,8 @@ pub fn analyzers(manifests: &[crate::manifests::Manifest]) -> Vec<Box<dyn FileAn
     list.extend(secrets::analyzers());
     list.extend(python_rules::analyzers());
     list.extend(node_rules::analyzers(manifests));
+    list.extend(go_rules::analyzers(manifests));
+    list.extend(rust_rules::analyzers(manifests));
     list.extend(testing::analyzers());
     list
 }

@@ -11,7 +11,7 @@
 //! engine's internals beyond `FileOutput` and `Repo`.
 
 mod data;
-mod deps;
+pub(crate) mod deps;
 mod observability;
 mod reliability;
 mod syntax;

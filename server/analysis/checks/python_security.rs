@@ -29,7 +29,7 @@ use repo_level::NO_PY_WEB;
 
 /// What the JavaScript rules share with the Python ones.
 pub(crate) use cors::all_local;
-pub(crate) use secret_default::{is_secret_name, literal_hit};
+pub(crate) use secret_default::{is_secret_name, is_setting_about_secret, literal_hit};
 
 /// Runs every rule over one parsed application file.
 pub fn analyze(file: &PyFile<'_>, out: &mut FileOutput) {
@@ -114,7 +114,10 @@ pub fn checks() -> Vec<Check> {
                 "Debug mode shows stack traces, settings and sometimes an interactive console (Werkzeug's debugger runs arbitrary code) to anyone who triggers an error. A default of on means a missing env var in production turns it on.",
                 "Default debug to off and read it from the environment: `DEBUG = os.getenv(\"DEBUG\") == \"1\"`, `debug: bool = False`, `FastAPI(debug=settings.debug)`; never pass `debug=True` to `app.run` in code that production runs. Node: never `app.set('env', 'development')` in code; let `NODE_ENV` decide.",
             ),
-            settings_hits_of!("debug-enabled"),
+            |repo: &Repo<'_>| {
+                let code = repo_level::settings_aware(repo, "debug-enabled", code_web(repo), NO_CODE_WEB);
+                crate::checks::spring::with_config(repo, "debug-enabled", code)
+            },
         ),
         code_check(
             spec(
@@ -126,7 +129,10 @@ pub fn checks() -> Vec<Check> {
                 "FastAPI serves /docs, /redoc and /openapi.json by default. In production they hand an attacker a map of every endpoint and a console to call them.",
                 "Disable them outside development: `FastAPI(docs_url=None if settings.is_prod else \"/docs\", openapi_url=…)`, or mount Swagger UI only behind an environment check or authentication. Node: call `SwaggerModule.setup` / mount swagger-ui-express only when `NODE_ENV !== 'production'`.",
             ),
-            hits_of!("api-docs-exposed"),
+            |repo: &Repo<'_>| {
+                let code = from_hits(repo, "api-docs-exposed", code_web(repo), NO_CODE_WEB, vec![]);
+                crate::checks::spring::with_config(repo, "api-docs-exposed", code)
+            },
         ),
         code_check(
             spec(

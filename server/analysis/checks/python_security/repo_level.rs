@@ -3,6 +3,7 @@
 //! `rate-limit-missing`, `rate-limit-in-memory`, `cors-duplicate`,
 //! `upload-unbounded`, `localhost-in-config`).
 
+use crate::checks::python_runtime::deps;
 use crate::checks::web::{NO_CODE_WEB, code_web};
 use crate::checks::{RawFinding, Verdict, from_hits, signal_findings};
 use crate::model::{Evidence, Location};
@@ -40,6 +41,22 @@ const LIMIT_DEPS: &[&str] = &[
     "fastify-rate-limit",
     "express-slow-down",
 ];
+/// Go and Rust limiters, matched with their sub-packages and `/vN` majors.
+const LIMIT_MODULES: &[&str] = &[
+    "github.com/ulule/limiter",
+    "github.com/didip/tollbooth",
+    "github.com/go-chi/httprate",
+    "github.com/sethvargo/go-limiter",
+    "golang.org/x/time",
+    "actix-governor",
+    "tower_governor",
+    "governor",
+    "actix-limitation",
+    "bucket4j-core",
+    "resilience4j-ratelimiter",
+];
+/// Go header middleware packages.
+const HEADER_MODULES: &[&str] = &["github.com/unrolled/secure", "github.com/gin-contrib/secure"];
 
 /// Reverse-proxy and platform files that can set headers or limits for the app.
 fn is_proxy_config(e: &FileEntry) -> bool {
@@ -76,6 +93,7 @@ pub(super) fn security_headers(repo: &Repo<'_>) -> Result<Verdict, String> {
             Some(Evidence::new(msg, Some(Location::at(&e.path, s.line))))
         })
         .or_else(|| HEADER_DEPS.iter().find_map(|d| repo.dependency_evidence(d)))
+        .or_else(|| deps::first(repo, HEADER_MODULES))
         .or_else(|| {
             proxy_config(repo, "security headers set by the proxy", |l| {
                 ["strict-transport-security", "content-security-policy", "x-frame-options", "x-content-type-options"]
@@ -99,6 +117,7 @@ pub(super) fn rate_limit_missing(repo: &Repo<'_>) -> Result<Verdict, String> {
     let found = LIMIT_DEPS
         .iter()
         .find_map(|d| repo.dependency_evidence(d))
+        .or_else(|| deps::first(repo, LIMIT_MODULES))
         .or_else(|| repo.signal_evidence("rate-limiter", "rate limiting"))
         .or_else(|| {
             proxy_config(repo, "rate limiting in the proxy", |l| {
@@ -118,7 +137,9 @@ pub(super) fn rate_limit_in_memory(repo: &Repo<'_>) -> Result<Verdict, String> {
     if !code_web(repo) {
         return Ok(Verdict::NotApplicable(NO_CODE_WEB.into()));
     }
-    let limiter = repo.has_signal("rate-limiter") || LIMIT_DEPS.iter().any(|d| repo.has_dependency(d));
+    let limiter = repo.has_signal("rate-limiter")
+        || LIMIT_DEPS.iter().any(|d| repo.has_dependency(d))
+        || deps::first(repo, LIMIT_MODULES).is_some();
     if !limiter {
         return Ok(Verdict::NotApplicable("no rate limiter found (see rate-limit-missing)".into()));
     }

@@ -64,6 +64,11 @@ pub(super) fn analyze(cx: &Ctx<'_>, out: &mut FileOutput) {
     }
 }
 
+/// True for names of settings *about* a secret: `JWT_SECRET_EXPIRE_MINUTES_COUNT`, `TOKEN_TTL`.
+pub(crate) fn is_setting_about_secret(name: &str) -> bool {
+    NOT_SECRET_SUFFIX.is_match(name)
+}
+
 /// True for names such as `SECRET_KEY`, `jwt_secret`, `DB_PASSWORD`, but not
 /// `ACCESS_TOKEN_EXPIRE_MINUTES` or `JWT_ALGORITHM`.
 pub(crate) fn is_secret_name(name: &str) -> bool {

@@ -86,7 +86,10 @@ fn dotenv_secret(text: &str) -> Option<(u32, String)> {
         let public = ["PUBLIC", "PUBLISHABLE", "ANON"].iter().any(|p| upper.contains(p));
         let secret_name =
             SECRET_KEY_PARTS.iter().any(|p| upper.contains(p)) || upper.ends_with("_PASS") || upper.ends_with("_KEY");
-        let secret_name = secret_name && !public;
+        // `JWT_SECRET_EXPIRE_MINUTES_COUNT=15` configures the secret; it is not one.
+        let about =
+            crate::checks::python_security::is_setting_about_secret(key) || value.chars().all(|c| c.is_ascii_digit());
+        let secret_name = secret_name && !public && !about;
         if secret_name || url_has_password(value) {
             return Some((i as u32 + 1, key.to_string()));
         }

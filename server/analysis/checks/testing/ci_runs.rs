@@ -34,9 +34,9 @@ impl Hit {
 pub static RUNNERS: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(concat!(
         r"(?:^|[\s;&|(\x22'=/])(pytest|py\.test|tox|nox|python3? -m (?:pytest|unittest)|manage\.py test",
-        r"|go test|cargo (?:test|nextest|llvm-cov|tarpaulin)|(?:\./)?mvnw?(?:\s+-\S+)*\s+(?:\S+\s+)*?(?:test|verify|install|package)",
+        r"|go test|gotestsum|ginkgo|cargo (?:test|nextest|llvm-cov|tarpaulin)|(?:\./)?mvnw?(?:\s+-\S+)*\s+(?:\S+\s+)*?(?:test|verify|install|package)",
         r"|(?:\./)?gradlew?(?:\s+\S+)*?\s+(?:test|check|build)|(?:npm|yarn|pnpm|bun)(?:\s+run)?\s+test|npm t",
-        r"|vitest|jest|mocha|karma|playwright test|cypress run|make (?:test|check)|just test|rspec|phpunit",
+        r"|vitest|jest|mocha|karma|playwright test|cypress run|make (?:tests?|check)|just test|rspec|phpunit",
         r"|dotnet test|hatch (?:run )?test|bazel test|ctest)\b",
     ))
     .expect("runner regex")

@@ -31,7 +31,10 @@ pub fn checks() -> Vec<Check> {
                 rationale: "`metadata.create_all()` only creates missing tables: it never alters a changed one, so the schema silently diverges from the code, and several instances starting together race to create it.",
                 fix: "Remove `create_all` from module level and startup/lifespan handlers; create and change tables with migrations (Alembic, Flask-Migrate) run once per deploy. Keep `create_all` in test fixtures only. Node: TypeORM `synchronize: false` with migrations, no `sequelize.sync({ alter/force })`; `prisma migrate deploy` in the release step.",
             },
-            run: |repo| from_hits(repo, "schema-created-at-startup", code_web(repo), NO_CODE_WEB, vec![]),
+            run: |repo| {
+                let code = from_hits(repo, "schema-created-at-startup", code_web(repo), NO_CODE_WEB, vec![]);
+                crate::checks::spring::with_config(repo, "schema-created-at-startup", code)
+            },
         },
         Check {
             spec: CheckSpec {
@@ -43,7 +46,7 @@ pub fn checks() -> Vec<Check> {
                 rationale: "A SQLite file lives on the instance's disk: it vanishes on redeploy on most platforms, cannot be shared by several instances, and locks the whole database on every write.",
                 fix: "Read the database URL from the environment with no SQLite fallback (fail at startup when it is missing) and use a networked database such as PostgreSQL in production; keep SQLite for tests only. Node: a PostgreSQL/MySQL datasource for Prisma, TypeORM, Sequelize or knex.",
             },
-            run: sqlite_in_production,
+            run: |repo| crate::checks::spring::with_config(repo, "sqlite-in-production", sqlite_in_production(repo)),
         },
         Check {
             spec: CheckSpec {
@@ -110,6 +113,16 @@ const OBJECT_STORAGE_DEPS: &[&str] = &[
     "@azure/storage-blob",
     "multer-s3",
     "@supabase/supabase-js",
+    "github.com/aws/aws-sdk-go-v2/service/s3",
+    "github.com/aws/aws-sdk-go",
+    "cloud.google.com/go/storage",
+    "github.com/minio/minio-go",
+    "aws-sdk-s3",
+    "rust-s3",
+    "object_store",
+    "google-cloud-storage",
+    "software.amazon.awssdk",
+    "s3",
 ];
 
 fn local_file_storage(repo: &Repo<'_>) -> Result<Verdict, String> {
@@ -193,6 +206,11 @@ const SQL_DRIVERS: &[&str] = &[
     "github.com/lib/pq",
     "github.com/go-sql-driver/mysql",
     "tokio-postgres",
+    "mysql_async",
+    "rusqlite",
+    "postgresql",
+    "mysql-connector-j",
+    "spring-boot-starter-jdbc",
 ];
 
 const MIGRATION_DIRS: &[&str] = &["migrations", "migration", "migrate", "db_migrations", "alembic"];
@@ -249,7 +267,7 @@ fn migrations_missing(repo: &Repo<'_>) -> Result<Verdict, String> {
         None => {
             let names: Vec<&str> = orms.iter().map(|s| s.as_str()).collect();
             Ok(Verdict::Fail(vec![RawFinding::repo(format!(
-                "the app uses {} but no migration tool is set up (no Alembic, Django migrations or other migrations directory)",
+                "the app uses {} but no migration tool is set up (no Alembic, Django, Prisma, golang-migrate/goose, sqlx/diesel/SeaORM, Flyway or Liquibase migrations)",
                 names.join(", ")
             ))]))
         }

@@ -108,7 +108,10 @@ pub fn checks() -> Vec<Check> {
                 "DEBUG logging in production floods the log platform, costs money, slows requests and tends to print payloads and secrets.",
                 "Read the level from configuration: `logging.basicConfig(level=os.getenv(\"LOG_LEVEL\", \"INFO\"))`. Node: `pino({ level: process.env.LOG_LEVEL ?? 'info' })`.",
             ),
-            run: |repo| from_hits(repo, "log-level-hardcoded", code_web(repo), NO_CODE_WEB, vec![]),
+            run: |repo| {
+                let code = from_hits(repo, "log-level-hardcoded", code_web(repo), NO_CODE_WEB, vec![]);
+                crate::checks::spring::with_config(repo, "log-level-hardcoded", code)
+            },
         },
     ]
 }
@@ -144,8 +147,26 @@ fn health_endpoint_missing(repo: &Repo<'_>) -> Result<Verdict, String> {
         if let Some(ev) = deps::first(repo, &["spring-boot-starter-actuator"]) {
             return Ok(Verdict::Pass(vec![ev]));
         }
+        if crate::checks::web::spring_web(repo) {
+            // Structure level: a mapping annotation on a health path.
+            let mappings = [
+                "Mapping(\"/health",
+                "Mapping(\"/healthz",
+                "Mapping(\"/ready",
+                "Mapping(\"/ping",
+                "Mapping(value = \"/health",
+            ];
+            let needles: Vec<(&str, &str)> = mappings.iter().map(|m| (*m, "health mapping")).collect();
+            use crate::walk::Language::{Java, Kotlin};
+            return Ok(match deps::code_mentions(repo, &[Java, Kotlin], &needles, false) {
+                Some(ev) => Verdict::Pass(vec![ev]),
+                None => Verdict::Fail(vec![RawFinding::repo(
+                    "no health endpoint: neither spring-boot-starter-actuator nor a /health mapping",
+                )]),
+            });
+        }
         return Ok(Verdict::NotApplicable(
-            "health routes are only detected in Python and Node web apps (FastAPI, Starlette, Flask, Django, Express, NestJS, Fastify) so far".into(),
+            "health routes are only detected in Python, Node, Go, Rust and Spring Boot web apps so far".into(),
         ));
     }
     match health_evidence(repo) {
@@ -176,6 +197,18 @@ const DATA_DEPS: &[&str] = &[
     "mysql2",
     "ioredis",
     "mongodb",
+    "github.com/jackc/pgx",
+    "github.com/lib/pq",
+    "github.com/go-sql-driver/mysql",
+    "github.com/redis/go-redis",
+    "github.com/go-redis/redis",
+    "go.mongodb.org/mongo-driver",
+    "tokio-postgres",
+    "deadpool-postgres",
+    "mysql_async",
+    "postgresql",
+    "mysql-connector-j",
+    "spring-boot-starter-data-redis",
 ];
 
 fn health_shallow(repo: &Repo<'_>) -> Result<Verdict, String> {
@@ -258,15 +291,19 @@ fn print_logging(repo: &Repo<'_>) -> Result<Verdict, String> {
     if !code_web(repo) {
         return Ok(Verdict::NotApplicable(NO_CODE_WEB.into()));
     }
-    // Per file: the first call's line and the count, for print() and console.log().
+    // Per file: the first call's line and the count, for print(), console.log(), fmt.Println() and println!().
     let files: Vec<_> = repo
         .signals("print-call")
         .map(|(e, s)| (e, s, "print()"))
         .chain(repo.signals("console-call").map(|(e, s)| (e, s, "console.log()")))
+        .chain(repo.signals("go-print-call").map(|(e, s)| (e, s, "fmt.Println()")))
+        .chain(repo.signals("rust-print-call").map(|(e, s)| (e, s, "println!()")))
         .collect();
     let total: usize = files.iter().map(|(_, s, _)| s.detail.parse::<usize>().unwrap_or(0)).sum();
     if total <= 5 {
-        let what = if files.iter().all(|(_, _, w)| *w == "print()") { "print()" } else { "print()/console.log()" };
+        let kinds: std::collections::BTreeSet<&str> = files.iter().map(|(_, _, w)| *w).collect();
+        let what =
+            if kinds.is_empty() { "print()".to_string() } else { kinds.into_iter().collect::<Vec<_>>().join("/") };
         return Ok(Verdict::Pass(vec![Evidence::new(
             format!("{total} {what} calls in server code (threshold 5)"),
             None,
@@ -360,7 +397,9 @@ const METRICS_DEPS: &[&str] = &[
 ];
 
 fn metrics(repo: &Repo<'_>) -> Result<Verdict, String> {
-    let ev = deps::signal(repo, "metrics", "metrics library").or_else(|| deps::first(repo, METRICS_DEPS));
+    let ev = deps::signal(repo, "metrics", "metrics library")
+        .or_else(|| deps::first(repo, METRICS_DEPS))
+        .or_else(|| crate::checks::spring::actuator_metrics(repo));
     absent(repo, ev, "no metrics exporter or endpoint is set up")
 }
 

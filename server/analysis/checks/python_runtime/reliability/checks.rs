@@ -1,7 +1,7 @@
 //! The `reliability` checks' specs and repository-level decisions.
 
 use super::super::{NO_PYTHON_WEB, NO_WEB, deps, python_web};
-use crate::checks::web::{NO_CODE_WEB, code_web, node_web};
+use crate::checks::web::{NO_CODE_WEB, code_web, go_web, node_web, rust_web, spring_web};
 use crate::checks::{Check, CheckSpec, Verdict, from_hits, signal_findings};
 use crate::model::{Category, Severity};
 use crate::repo::Repo;
@@ -123,7 +123,8 @@ fn no_background_worker(repo: &Repo<'_>) -> Result<Verdict, String> {
     if let Some(ev) = deps::signal(repo, "task-queue", "task queue").or_else(|| deps::first(repo, QUEUE_DEPS)) {
         return Ok(Verdict::Pass(vec![ev]));
     }
-    let why = "no task queue found, and slow work in handlers is only detected in Python and Node code so far";
+    let why =
+        "no task queue found, and slow work in handlers is only detected in Python, Node, Go and Rust code so far";
     from_hits(repo, "no-background-worker", code_web(repo), why, vec![])
 }
 
@@ -153,17 +154,26 @@ const SHUTDOWN_DEPS: &[&str] = &[
     "close-with-grace",
     "lightship",
     "fastify-graceful-shutdown",
+    "github.com/fvbock/endless",
+    "github.com/tylerb/graceful",
 ];
 
-/// Python servers drain on SIGTERM themselves; a Node server that calls
-/// `listen` needs its own handler (or a helper package).
+/// Python servers drain on SIGTERM themselves; a Node or Go server that
+/// calls `listen` needs its own handler (or a helper package), and so does
+/// an axum server or an actix server whose signal handling is turned off.
 fn no_graceful_shutdown(repo: &Repo<'_>) -> Result<Verdict, String> {
-    if python_web(repo) && !node_web(repo) {
+    let coded = node_web(repo) || go_web(repo) || rust_web(repo);
+    if spring_web(repo) && !coded {
+        return Ok(Verdict::NotApplicable(
+            "Spring Boot is judged at the structure level: its embedded server's shutdown mode is configuration (server.shutdown)".into(),
+        ));
+    }
+    if python_web(repo) && !coded {
         return Ok(Verdict::NotApplicable(
             "Python apps run under uvicorn/gunicorn/daphne, which drain in-flight requests on SIGTERM".into(),
         ));
     }
-    if !node_web(repo) {
+    if !coded {
         let why = if repo.is_web_service() {
             format!("not yet analysed for {}", repo.stack.frameworks.join(", "))
         } else {
