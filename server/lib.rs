@@ -12,6 +12,7 @@ pub mod auth;
 pub mod campaigns;
 pub mod checkout;
 pub mod cli;
+pub mod codeowners;
 pub mod config;
 pub mod db;
 pub mod demo;

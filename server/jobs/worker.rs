@@ -198,11 +198,28 @@ async fn scan(db: &DatabaseConnection, cfg: &WorkerConfig, job: &ClaimedJob) -> 
         github_api_calls: session.as_ref().map(|s| s.calls() as i32),
     };
     let recorded = store::record_success(db, &meta, &report).await?;
+    if repo.team_id.is_none() {
+        assign_codeowners_team(db, &repo, &checkout.path).await?;
+    }
     tracing::info!(
         repo.name = %repo.name, scan.id = recorded.scan_id, commit = %checkout.commit, score = report.score,
         github_api_calls = session.as_ref().map(Session::calls), "scan recorded"
     );
     Ok((recorded.scan_id, checkout.commit))
+}
+
+/// A repository without a team takes the one its CODEOWNERS names for the whole tree.
+async fn assign_codeowners_team(
+    db: &DatabaseConnection,
+    repo: &repositories::Model,
+    checkout: &std::path::Path,
+) -> Result<(), sea_orm::DbErr> {
+    use sea_orm::{ActiveModelTrait, Set};
+    let Some(slug) = crate::codeowners::read_root_team(checkout) else { return Ok(()) };
+    let team = crate::sources::team_id(db, &slug).await?;
+    repositories::ActiveModel { id: Set(repo.id), team_id: Set(Some(team)), ..Default::default() }.update(db).await?;
+    tracing::info!(repo.name = %repo.name, team = %slug, "team assigned from CODEOWNERS");
+    Ok(())
 }
 
 /// A session for a GitHub repository when the API is configured with
