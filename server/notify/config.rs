@@ -100,6 +100,8 @@ pub struct Channel {
     /// Names the channel in the deliveries table and on the admin page.
     pub name: String,
     pub kind: ChannelKind,
+    /// The environment variable the URL came from (shown instead of the URL).
+    pub url_env: String,
     pub url: Secret,
     /// The HMAC key of a `webhook` channel.
     pub secret: Option<Secret>,
@@ -229,6 +231,7 @@ pub fn resolve(raw: RawNotify, env: &dyn Environment, mode: Mode) -> Result<Noti
         channels.push(Channel {
             name: c.name,
             kind: c.kind,
+            url_env: c.url_env,
             url,
             secret,
             teams,
