@@ -26,22 +26,17 @@ impl MigrationTrait for Migration {
                 .col(string_len("channel", 100))
                 .col(integer_null("repository_id"))
                 .col(integer_null("scan_id"))
-                .col(
-                    string_len("event", 32)
-                        .check(Expr::col("event").is_in(["level_changed", "new_critical", "test"])),
-                )
+                .col(string_len("event", 32).check(Expr::col("event").is_in(["level_changed", "new_critical", "test"])))
                 .col(string_len_uniq("dedup_key", 255))
                 .col(string_len("delivery_id", 36))
-                .col(
-                    string_len("status", 16).check(Expr::col("status").is_in([
-                        "pending",
-                        "sending",
-                        "retrying",
-                        "sent",
-                        "failed",
-                        "suppressed",
-                    ])),
-                )
+                .col(string_len("status", 16).check(Expr::col("status").is_in([
+                    "pending",
+                    "sending",
+                    "retrying",
+                    "sent",
+                    "failed",
+                    "suppressed",
+                ])))
                 .col(integer("attempts").default(0))
                 .col(text("payload"))
                 .col(text("summary"))

@@ -132,7 +132,9 @@ fn invalid(value: String, problem: impl Into<String>, fix: impl Into<String>) ->
 }
 
 fn env_name_ok(name: &str) -> bool {
-    !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') && !name.starts_with(|c: char| c.is_ascii_digit())
+    !name.is_empty()
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        && !name.starts_with(|c: char| c.is_ascii_digit())
 }
 
 /// Reads each channel's secrets from `env` and checks the section.
@@ -163,7 +165,11 @@ pub fn resolve(raw: RawNotify, env: &dyn Environment, mode: Mode) -> Result<Noti
             && c.name.len() <= 100
             && c.name.chars().all(|ch| ch.is_ascii_alphanumeric() || "-_.".contains(ch));
         if !name_ok {
-            return Err(invalid(shown, "a channel needs a short name", "use letters, digits, - _ and . (e.g. \"platform-slack\")"));
+            return Err(invalid(
+                shown,
+                "a channel needs a short name",
+                "use letters, digits, - _ and . (e.g. \"platform-slack\")",
+            ));
         }
         if channels.iter().any(|o| o.name == c.name) {
             return Err(invalid(shown, "two channels have this name", "give every channel its own name"));
@@ -172,12 +178,19 @@ pub fn resolve(raw: RawNotify, env: &dyn Environment, mode: Mode) -> Result<Noti
             return Err(invalid(
                 format!("{shown}, url_env = (a URL)"),
                 "url_env names the environment variable that holds the URL, not the URL: a webhook URL is a secret",
-                format!("set url_env = \"{}_URL\" and export that variable", c.name.to_ascii_uppercase().replace(['-', '.'], "_")),
+                format!(
+                    "set url_env = \"{}_URL\" and export that variable",
+                    c.name.to_ascii_uppercase().replace(['-', '.'], "_")
+                ),
             ));
         }
         for var in std::iter::once(&c.url_env).chain(c.secret_env.as_ref()) {
             if !env_name_ok(var) {
-                return Err(invalid(format!("{shown}, \"{var}\""), "not an environment variable name", "use letters, digits and _ (e.g. SLACK_PLATFORM_URL)"));
+                return Err(invalid(
+                    format!("{shown}, \"{var}\""),
+                    "not an environment variable name",
+                    "use letters, digits and _ (e.g. SLACK_PLATFORM_URL)",
+                ));
             }
         }
         let Some(url) = read_secret(&c.url_env, env)? else {
@@ -187,9 +200,14 @@ pub fn resolve(raw: RawNotify, env: &dyn Environment, mode: Mode) -> Result<Noti
                 format!("export {}=<the channel's webhook URL> (or {}_FILE=<a file holding it>)", c.url_env, c.url_env),
             ));
         };
-        let parsed = url::Url::parse(url.expose()).ok().filter(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some());
+        let parsed =
+            url::Url::parse(url.expose()).ok().filter(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some());
         let Some(parsed) = parsed else {
-            return Err(invalid(format!("{shown}, {} = (not shown)", c.url_env), "not an http(s) URL", "set it to the URL the receiver gave you"));
+            return Err(invalid(
+                format!("{shown}, {} = (not shown)", c.url_env),
+                "not an http(s) URL",
+                "set it to the URL the receiver gave you",
+            ));
         };
         let loopback = matches!(parsed.host_str(), Some("localhost" | "127.0.0.1" | "[::1]"));
         if mode == Mode::Production && parsed.scheme() == "http" && !loopback {
@@ -204,7 +222,10 @@ pub fn resolve(raw: RawNotify, env: &dyn Environment, mode: Mode) -> Result<Noti
                 return Err(invalid(
                     shown,
                     "a webhook channel signs every delivery and needs a secret",
-                    format!("add secret_env = \"{}_SECRET\" and export it (e.g. `openssl rand -hex 32`)", c.name.to_ascii_uppercase().replace(['-', '.'], "_")),
+                    format!(
+                        "add secret_env = \"{}_SECRET\" and export it (e.g. `openssl rand -hex 32`)",
+                        c.name.to_ascii_uppercase().replace(['-', '.'], "_")
+                    ),
                 ));
             }
             (ChannelKind::Webhook, Some(var)) => match read_secret(var, env)? {
@@ -218,14 +239,23 @@ pub fn resolve(raw: RawNotify, env: &dyn Environment, mode: Mode) -> Result<Noti
                 }
             },
             (ChannelKind::Slack, Some(_)) => {
-                return Err(invalid(shown, "Slack incoming webhooks are not signed", "remove secret_env from this channel"));
+                return Err(invalid(
+                    shown,
+                    "Slack incoming webhooks are not signed",
+                    "remove secret_env from this channel",
+                ));
             }
             (ChannelKind::Slack, None) => None,
         };
         if c.events.is_empty() {
-            return Err(invalid(shown, "the channel subscribes to no event", "list events = [\"level_changed\", \"new_critical\"] or remove the channel"));
+            return Err(invalid(
+                shown,
+                "the channel subscribes to no event",
+                "list events = [\"level_changed\", \"new_critical\"] or remove the channel",
+            ));
         }
-        let mut teams: Vec<String> = c.teams.iter().map(|t| t.trim().to_ascii_lowercase()).filter(|t| !t.is_empty()).collect();
+        let mut teams: Vec<String> =
+            c.teams.iter().map(|t| t.trim().to_ascii_lowercase()).filter(|t| !t.is_empty()).collect();
         teams.sort();
         teams.dedup();
         channels.push(Channel {

@@ -147,7 +147,12 @@ impl Notifier {
         }
         txn.commit().await?;
         if !plan.pending.is_empty() || plan.suppressed > 0 {
-            tracing::info!(scan.id = scan_id, pending = plan.pending.len(), suppressed = plan.suppressed, "notifications planned");
+            tracing::info!(
+                scan.id = scan_id,
+                pending = plan.pending.len(),
+                suppressed = plan.suppressed,
+                "notifications planned"
+            );
         }
         self.spawn_delivery(db.clone(), plan.pending.clone());
         Ok(plan)
@@ -192,8 +197,7 @@ impl Notifier {
     /// # Errors
     /// An unknown channel; database errors.
     pub async fn send_test(&self, db: &DatabaseConnection, channel: &str) -> Result<deliveries::Model, NotifyError> {
-        let channel =
-            self.settings.channel(channel).ok_or_else(|| NotifyError::UnknownChannel(channel.to_string()))?;
+        let channel = self.settings.channel(channel).ok_or_else(|| NotifyError::UnknownChannel(channel.to_string()))?;
         let now = Utc::now();
         let n = Notification {
             event: NotifyEvent::Test.as_str(),
@@ -412,7 +416,10 @@ impl Notifier {
                 if status.is_server_error() || code == 429 || code == 408 {
                     Outcome::Retry { status: Some(code), error, at: never }
                 } else {
-                    Outcome::Failed { status: Some(code), error: format!("{error} (not retried: the receiver refused it)") }
+                    Outcome::Failed {
+                        status: Some(code),
+                        error: format!("{error} (not retried: the receiver refused it)"),
+                    }
                 }
             }
             Err(e) if e.is_timeout() => Outcome::Retry {

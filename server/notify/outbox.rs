@@ -115,7 +115,10 @@ pub async fn claim<C: ConnectionTrait>(
                WHERE id = $1 AND ((status IN ('pending', 'retrying') AND next_attempt_at <= $2) \
                OR (status = 'sending' AND claimed_at < $3)) RETURNING *";
     let values: Vec<Value> = vec![id.into(), db_time(now).into(), db_time(stale_before).into()];
-    deliveries::Entity::find().from_raw_sql(Statement::from_sql_and_values(db.get_database_backend(), sql, values)).one(db).await
+    deliveries::Entity::find()
+        .from_raw_sql(Statement::from_sql_and_values(db.get_database_backend(), sql, values))
+        .one(db)
+        .await
 }
 
 /// How an attempt ended.

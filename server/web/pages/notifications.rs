@@ -63,7 +63,11 @@ struct Notice {
 }
 
 #[get("/admin/notifications")]
-async fn page(req: HttpRequest, state: web::Data<AppState>, notice: web::Query<Notice>) -> Result<HttpResponse, AppError> {
+async fn page(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    notice: web::Query<Notice>,
+) -> Result<HttpResponse, AppError> {
     let rows = outbox::recent(&state.db, SHOWN).await?;
     let ids: Vec<i32> = rows.iter().filter_map(|r| r.repository_id).collect();
     let names: HashMap<i32, (String, String)> = if ids.is_empty() {
