@@ -27,9 +27,16 @@ pub struct RawNotify {
 struct RawChannel {
     name: String,
     kind: ChannelKind,
+    #[serde(default)]
     url_env: String,
     #[serde(default)]
     secret_env: Option<String>,
+    /// Refused with a pointer to `url_env`: a URL is a secret.
+    #[serde(default)]
+    url: Option<String>,
+    /// Refused with a pointer to `secret_env`.
+    #[serde(default)]
+    secret: Option<String>,
     #[serde(default)]
     teams: Vec<String>,
     #[serde(default = "every_event")]
@@ -174,6 +181,19 @@ pub fn resolve(raw: RawNotify, env: &dyn Environment, mode: Mode) -> Result<Noti
         if channels.iter().any(|o| o.name == c.name) {
             return Err(invalid(shown, "two channels have this name", "give every channel its own name"));
         }
+        let var = c.name.to_ascii_uppercase().replace(['-', '.'], "_");
+        if c.url.is_some() || c.secret.is_some() {
+            let (key, env_key, example) = if c.url.is_some() {
+                ("url", "url_env", format!("{var}_URL"))
+            } else {
+                ("secret", "secret_env", format!("{var}_SECRET"))
+            };
+            return Err(invalid(
+                format!("{shown}, {key} = (not shown)"),
+                format!("`{key}` is a secret and is never read from a config file (it would leak through git history)"),
+                format!("remove it, export {example}=<the value> and set {env_key} = \"{example}\""),
+            ));
+        }
         if c.url_env.contains("://") {
             return Err(invalid(
                 format!("{shown}, url_env = (a URL)"),
@@ -275,4 +295,83 @@ pub fn resolve(raw: RawNotify, env: &dyn Environment, mode: Mode) -> Result<Noti
         retry_base: Duration::from_secs(raw.retry_secs),
         channels,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::config::{ConfigError, Environment, Settings};
+    use std::collections::HashMap;
+
+    struct Vars(HashMap<String, String>);
+
+    impl Environment for Vars {
+        fn var(&self, name: &str) -> Option<String> {
+            self.0.get(name).cloned()
+        }
+    }
+
+    fn load(file: &str, vars: &[(&str, &str)]) -> Result<Settings, ConfigError> {
+        let env = Vars(vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect());
+        Settings::build(Some(("shipshape.toml".into(), file.into())), &[], &env, |f| f)
+    }
+
+    const SLACK: &str = "[[notify.channels]]\nname = \"platform-slack\"\nkind = \"slack\"\nurl_env = \"SLACK_PLATFORM_URL\"\nteams = [\"Platform\"]\n";
+    const HOOK: &str = "[[notify.channels]]\nname = \"audit\"\nkind = \"webhook\"\nurl_env = \"AUDIT_URL\"\nsecret_env = \"AUDIT_SECRET\"\n";
+
+    #[test]
+    fn urls_and_keys_come_from_the_environment_or_a_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let key = dir.path().join("audit.key");
+        std::fs::write(&key, "from-a-file\n").unwrap();
+        let s = load(
+            &format!("{SLACK}{HOOK}"),
+            &[
+                ("SLACK_PLATFORM_URL", "https://hooks.slack.com/services/T0/B0/xyz"),
+                ("AUDIT_URL", "https://audit.example/hook"),
+                ("AUDIT_SECRET_FILE", key.to_str().unwrap()),
+            ],
+        )
+        .unwrap();
+        let [slack, audit] = &s.notify.channels[..] else { panic!("{:?}", s.notify.channels) };
+        assert_eq!(slack.url.expose(), "https://hooks.slack.com/services/T0/B0/xyz");
+        assert_eq!(slack.teams, vec!["platform"]);
+        assert_eq!(slack.min_interval_hours, 24, "a day unless said otherwise");
+        assert_eq!(slack.events.len(), 2, "both events unless said otherwise");
+        assert_eq!(audit.secret.as_ref().unwrap().expose(), "from-a-file");
+        assert!(!format!("{:?}", s.notify).contains("xyz"), "Debug never shows a URL");
+    }
+
+    #[test]
+    fn a_channel_that_cannot_work_stops_the_start_and_says_why() {
+        let url = [("SLACK_PLATFORM_URL", "https://hooks.slack.com/services/T0/B0/xyz")];
+        let err = |file: &str, vars: &[(&str, &str)]| load(file, vars).unwrap_err().to_string();
+
+        let e = err(SLACK, &[]);
+        assert!(e.contains("SLACK_PLATFORM_URL is not set") && e.contains("export SLACK_PLATFORM_URL="), "{e}");
+        let e = err(&SLACK.replace("\"SLACK_PLATFORM_URL\"", "\"https://hooks.slack.com/x\""), &url);
+        assert!(e.contains("not the URL"), "{e}");
+        let e = err(&format!("{SLACK}url = \"https://hooks.slack.com/x\"\n"), &url);
+        assert!(e.contains("never read from a config file") && !e.contains("hooks.slack.com/x"), "{e}");
+        let e = err(&HOOK.replace("secret_env = \"AUDIT_SECRET\"\n", ""), &[("AUDIT_URL", "https://a.example/")]);
+        assert!(e.contains("needs a secret"), "{e}");
+        let e = err(HOOK, &[("AUDIT_URL", "https://a.example/")]);
+        assert!(e.contains("AUDIT_SECRET is not set"), "{e}");
+        let e = err(&format!("{SLACK}secret_env = \"X\"\n"), &url);
+        assert!(e.contains("not signed"), "{e}");
+        let e = err(&format!("{SLACK}{SLACK}"), &url);
+        assert!(e.contains("two channels have this name"), "{e}");
+        let e = err(
+            &SLACK.replace("kind = \"slack\"\n", "kind = \"slack\"\nevents = [\"level_changed\", \"pages\"]\n"),
+            &url,
+        );
+        assert!(e.contains("found `pages`") && e.contains("level_changed"), "{e}");
+        let e = err(SLACK, &[("SLACK_PLATFORM_URL", "hooks.slack.com/x")]);
+        assert!(e.contains("not an http(s) URL") && !e.contains("hooks.slack.com"), "the value is not echoed: {e}");
+        let plain = [("SLACK_PLATFORM_URL", "http://hooks.example/x")];
+        let e = err(&format!("mode = \"production\"\n{SLACK}"), &plain);
+        assert!(e.contains("unencrypted"), "{e}");
+        assert!(load(SLACK, &plain).is_ok(), "plain http is fine in development");
+        let e = err("[notify]\ntimeout_secs = 0\n", &[]);
+        assert!(e.contains("notify.timeout_secs"), "{e}");
+    }
 }
