@@ -21,6 +21,7 @@ pub mod error;
 pub mod github;
 pub mod jobs;
 pub mod metrics;
+pub mod notify;
 pub mod read;
 pub mod scan_cmd;
 pub mod scheduler;

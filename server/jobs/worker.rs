@@ -31,6 +31,9 @@ pub struct WorkerConfig {
     pub digests: Option<std::sync::Arc<crate::digest::Digests>>,
     /// Where finished scans are counted.
     pub metrics: Metrics,
+    /// Tells the configured channels about level changes and new critical
+    /// findings; `None` sends nothing.
+    pub notify: Option<std::sync::Arc<crate::notify::Notifier>>,
 }
 
 /// What running one job did.
@@ -137,7 +140,11 @@ pub async fn run(
     while !*shutdown.borrow() {
         match run_once(&db, &cfg).await {
             Ok(Some(_)) => continue,
-            Ok(None) => {}
+            Ok(None) => {
+                if let Some(notifier) = &cfg.notify {
+                    notifier.sweep_now_and_then(&db);
+                }
+            }
             Err(e) => tracing::error!(error = %e, "worker could not use the queue; retrying"),
         }
         tokio::select! {
@@ -205,6 +212,13 @@ async fn scan(db: &DatabaseConnection, cfg: &WorkerConfig, job: &ClaimedJob) -> 
         repo.name = %repo.name, scan.id = recorded.scan_id, commit = %checkout.commit, score = report.score,
         github_api_calls = session.as_ref().map(Session::calls), "scan recorded"
     );
+    // The scan is recorded whatever happens here: planning takes a few
+    // queries and the sending runs in its own task (`crate::notify`).
+    if let Some(notifier) = &cfg.notify
+        && let Err(error) = notifier.after_scan(db, recorded.scan_id).await
+    {
+        tracing::error!(scan.id = recorded.scan_id, %error, "notifications of this scan could not be planned");
+    }
     Ok((recorded.scan_id, checkout.commit))
 }
 

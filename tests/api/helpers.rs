@@ -118,7 +118,7 @@ pub fn test_settings_with(db: &TestDb, customise: impl FnOnce(figment::Figment) 
     test_settings_custom(db, &NoEnv, customise)
 }
 
-fn test_settings_custom(
+pub fn test_settings_custom(
     db: &TestDb,
     env: &dyn Environment,
     customise: impl FnOnce(figment::Figment) -> figment::Figment,
@@ -279,5 +279,6 @@ pub fn worker_config(cache: &std::path::Path, max_files: u64) -> shipshape::jobs
         github: None,
         digests: None,
         metrics: Default::default(),
+        notify: None,
     }
 }
