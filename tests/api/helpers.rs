@@ -214,6 +214,13 @@ pub fn browser_client() -> reqwest::Client {
         .expect("client")
 }
 
+/// A page's HTML as `client` sees it; the page must answer 200.
+pub async fn page_text(client: &reqwest::Client, url: String) -> String {
+    let res = client.get(&url).send().await.expect("page request");
+    assert_eq!(res.status(), 200, "{url}");
+    res.text().await.expect("page body")
+}
+
 /// The CSRF token a page gives `client` (from its `csrf-token` meta tag).
 pub async fn csrf_of(client: &reqwest::Client, url: &str) -> String {
     let page = client.get(url).send().await.expect("page request").text().await.expect("page body");
