@@ -240,8 +240,14 @@ pub async fn progress<C: ConnectionTrait>(
             failing_in.entry(r.scan_id).or_default().push(r.check_id);
         }
     }
-    let rows = crate::read::overview::rows(db, now).await?;
-    let names: HashMap<i32, &RepoRow> = rows.iter().map(|r| (r.id, r)).collect();
+    let teams = crate::read::team_names(db).await?;
+    let names: HashMap<i32, (String, Option<String>)> = crate::db::entities::repositories::Entity::find()
+        .filter(crate::db::entities::repositories::Column::Id.is_in(ids.clone()))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|r| (r.id, (format!("{}/{}", r.owner, r.name), r.team_id.and_then(|t| teams.get(&t).cloned()))))
+        .collect();
 
     // The latest scan of each repository at the end of each day.
     let start = campaign.created_at.date_naive();
@@ -270,13 +276,8 @@ pub async fn progress<C: ConnectionTrait>(
                 None => Vec::new(),
                 Some(scan) => failing_in.get(scan)?.clone(),
             };
-            let row = names.get(id);
-            Some(Remaining {
-                repository_id: *id,
-                name: row.map(|r| format!("{}/{}", r.owner, r.name)).unwrap_or_else(|| format!("repository {id}")),
-                team: row.and_then(|r| r.team.clone()),
-                failing,
-            })
+            let (name, team) = names.get(id).cloned().unwrap_or_else(|| (format!("repository {id}"), None));
+            Some(Remaining { repository_id: *id, name, team, failing })
         })
         .collect();
     Ok(Progress { total: ids.len(), checks, selection, remaining, burn_down, campaign })

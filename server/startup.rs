@@ -57,6 +57,7 @@ impl Application {
             settings: Arc::new(settings.clone()),
             github: github.clone(),
             metrics: metrics.clone(),
+            memos: Default::default(),
         };
         let https = settings.server.public_url.scheme() == "https";
         let role = settings.server.role;

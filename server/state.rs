@@ -11,4 +11,6 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     pub github: crate::github::Github,
     pub metrics: Metrics,
+    /// Short-lived memos of the heaviest reads (`read::memo`).
+    pub memos: Arc<crate::read::memo::Memos>,
 }

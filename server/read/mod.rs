@@ -7,6 +7,7 @@ pub mod admin;
 pub mod changes;
 pub mod checks;
 pub mod finding;
+pub mod memo;
 pub mod overview;
 pub mod repository;
 pub mod scan;

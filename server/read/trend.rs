@@ -20,14 +20,26 @@ pub struct Point {
 /// # Errors
 /// Database errors.
 pub async fn latest_before<C: ConnectionTrait>(db: &C, at: DateTime<Utc>) -> Result<HashMap<i32, f64>, DbErr> {
+    latest_before_of(db, at, None).await
+}
+
+/// [`latest_before`], of one repository when `repo` is given.
+///
+/// # Errors
+/// Database errors.
+pub async fn latest_before_of<C: ConnectionTrait>(
+    db: &C,
+    at: DateTime<Utc>,
+    repo: Option<i32>,
+) -> Result<HashMap<i32, f64>, DbErr> {
     // One index probe per repository (ix_scans_repository_time) instead of
     // grouping every older scan: a year of daily scans is 365 rows per
     // repository, and the overview asks this on every load.
     let sql = "SELECT r.id AS repository_id, \
                (SELECT s.overall_score FROM scans s WHERE s.repository_id = r.id AND s.status = 'succeeded' \
                 AND s.finished_at < $1 ORDER BY s.queued_at DESC, s.id DESC LIMIT 1) AS overall_score \
-               FROM repositories r";
-    let rows = db.query_all_raw(stmt(db, sql, vec![crate::db::db_time(at).into()])).await?;
+               FROM repositories r WHERE $2 IS NULL OR r.id = $2";
+    let rows = db.query_all_raw(stmt(db, sql, vec![crate::db::db_time(at).into(), repo.into()])).await?;
     let mut out = HashMap::new();
     for row in rows {
         if let Some(score) = row.try_get::<Option<f64>>("", "overall_score")? {
@@ -44,7 +56,7 @@ pub async fn latest_before<C: ConnectionTrait>(db: &C, at: DateTime<Utc>) -> Res
 /// # Errors
 /// Database errors.
 pub async fn points<C: ConnectionTrait>(db: &C, repo: Option<i32>, since: DateTime<Utc>) -> Result<Vec<Point>, DbErr> {
-    let mut out: Vec<Point> = latest_before(db, since)
+    let mut out: Vec<Point> = latest_before_of(db, since, repo)
         .await?
         .into_iter()
         .filter(|(id, _)| repo.is_none_or(|r| r == *id))

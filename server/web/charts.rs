@@ -145,9 +145,16 @@ fn draw_spark<'a>(out: &'a mut String, points: &[(NaiveDate, f64)]) -> Result<()
 async fn org(state: web::Data<AppState>, q: web::Query<RangeQuery>) -> Result<HttpResponse, AppError> {
     let now = Utc::now();
     let from = (now - Duration::days(q.days())).date_naive();
-    let points = trend::points(&state.db, None, now - Duration::days(q.days())).await?;
-    let daily = trend::daily(&points, from, now.date_naive());
-    Ok(svg(line_chart(&[Series { name: "org score", points: daily }], from, now.date_naive(), (720, 260))))
+    let daily = state
+        .memos
+        .org_trend
+        .get_or_try(q.days(), || async {
+            let points = trend::points(&state.db, None, now - Duration::days(q.days())).await?;
+            Ok::<_, sea_orm::DbErr>(trend::daily(&points, from, now.date_naive()))
+        })
+        .await?;
+    let series = [Series { name: "org score", points: daily.as_ref().clone() }];
+    Ok(svg(line_chart(&series, from, now.date_naive(), (720, 260))))
 }
 
 async fn repo_id(state: &AppState, owner: &str, name: &str) -> Result<i32, AppError> {

@@ -233,7 +233,8 @@ async fn index(
     let now = Utc::now();
     let q = params.table();
     let days = RangeQuery { days: params.days }.days();
-    let rows = overview::rows(&state.db, now).await?;
+    let rows = state.memos.rows.get_or_try((), || overview::rows(&state.db, now)).await?;
+    let rows: Vec<overview::RepoRow> = rows.as_ref().clone();
     // htmx asks for the table alone when a header, a filter or a page link is used.
     if req.headers().get("hx-target").and_then(|v| v.to_str().ok()) == Some("repo-table") {
         return Ok(TablePartial { table: table_view(rows, &q, days) }.respond_to(&req).map_into_boxed_body());
