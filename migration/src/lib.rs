@@ -12,6 +12,7 @@ mod m20261122_000006_digest_recipients;
 mod m20261122_000007_waivers_audit;
 mod m20261122_000009_policy_version;
 mod m20261122_000010_campaigns;
+mod m20261122_000011_upcoming_outcome;
 
 pub struct Migrator;
 
@@ -27,6 +28,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000007_waivers_audit::Migration),
             Box::new(m20261122_000009_policy_version::Migration),
             Box::new(m20261122_000010_campaigns::Migration),
+            Box::new(m20261122_000011_upcoming_outcome::Migration),
         ]
     }
 }

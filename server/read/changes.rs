@@ -186,11 +186,13 @@ async fn check_changes<C: ConnectionTrait>(
             (Some(_), None) => "no longer in the catalogue".to_string(),
             (Some((bo, bn)), Some((ao, an))) => {
                 let said = by_check.get(id.as_str()).and_then(|ev| events_in_words(ev));
-                match said {
+                let words = match said {
                     Some(words) => words,
                     None if bo == ao => format!("{bn} → {an} findings"),
                     None => format!("{bo} → {ao}"),
-                }
+                };
+                // A check that was announced with an effective date now counts.
+                if bo == "upcoming" && ao != "upcoming" { format!("took effect: {words}") } else { words }
             }
             (None, None) => continue,
         };

@@ -279,5 +279,6 @@ pub fn worker_config(cache: &std::path::Path, max_files: u64) -> shipshape::jobs
         github: None,
         digests: None,
         metrics: Default::default(),
+        policy: Default::default(),
     }
 }
