@@ -6,7 +6,7 @@
 //! Postgres changes the constraint in place (a column CHECK is named
 //! `<table>_<column>_check`). SQLite cannot alter a constraint: the table is
 //! rebuilt with the same columns, rows, ids and indexes (nothing references
-//! `check_results`, so dropping the old table breaks no foreign key).
+//! `check_results`, so moving it aside and dropping it breaks no foreign key).
 
 use sea_orm_migration::sea_orm::{ConnectionTrait, DatabaseBackend};
 use sea_orm_migration::{prelude::*, schema::*};
@@ -46,34 +46,36 @@ fn table(name: &'static str, outcomes: &[&'static str]) -> TableCreateStatement 
 }
 
 async fn rebuild_sqlite(m: &SchemaManager<'_>, outcomes: &[&'static str]) -> Result<(), DbErr> {
-    let db = m.get_connection();
-    m.create_table(table("check_results_rebuilt", outcomes)).await?;
-    db.execute_unprepared(
-        "INSERT INTO check_results_rebuilt (id, scan_id, check_id, category, severity, outcome, summary, evidence, findings_count) \
-         SELECT id, scan_id, check_id, category, severity, outcome, summary, evidence, findings_count FROM check_results",
-    )
-    .await?;
-    db.execute_unprepared("DROP TABLE check_results").await?;
-    db.execute_unprepared("ALTER TABLE check_results_rebuilt RENAME TO check_results").await?;
-    m.create_index(
-        Index::create()
-            .name("ux_check_results_scan_check")
-            .table("check_results")
-            .col("scan_id")
-            .col("check_id")
-            .unique()
-            .to_owned(),
-    )
-    .await?;
-    m.create_index(
-        Index::create()
-            .name("ix_check_results_check_outcome")
-            .table("check_results")
-            .col("check_id")
-            .col("outcome")
-            .to_owned(),
-    )
-    .await
+    // The old table steps aside (taking its indexes), the new one takes its
+    // name, the rows move over with their ids, the old table goes. One batch,
+    // so every statement runs on the same pooled connection and sees the
+    // schema the previous one left.
+    let unique = Index::create()
+        .name("ux_check_results_scan_check")
+        .table("check_results")
+        .col("scan_id")
+        .col("check_id")
+        .unique()
+        .to_owned();
+    let by_outcome = Index::create()
+        .name("ix_check_results_check_outcome")
+        .table("check_results")
+        .col("check_id")
+        .col("outcome")
+        .to_owned();
+    let batch = [
+        "ALTER TABLE check_results RENAME TO check_results_before_000011".to_string(),
+        table("check_results", outcomes).to_string(SqliteQueryBuilder),
+        "INSERT INTO check_results (id, scan_id, check_id, category, severity, outcome, summary, evidence, findings_count) \
+         SELECT id, scan_id, check_id, category, severity, outcome, summary, evidence, findings_count \
+         FROM check_results_before_000011"
+            .to_string(),
+        "DROP TABLE check_results_before_000011".to_string(),
+        unique.to_string(SqliteQueryBuilder),
+        by_outcome.to_string(SqliteQueryBuilder),
+    ]
+    .join(";\n");
+    m.get_connection().execute_unprepared(&batch).await.map(|_| ())
 }
 
 async fn widen_postgres(m: &SchemaManager<'_>, outcomes: &[&str]) -> Result<(), DbErr> {

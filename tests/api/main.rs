@@ -21,6 +21,7 @@ mod hostile;
 mod metrics;
 mod openapi;
 mod outage;
+mod policy;
 mod queue;
 mod replicas;
 mod rest;
