@@ -232,3 +232,40 @@ async fn a_bad_policy_stops_the_start_with_the_file_and_the_line() {
     assert_eq!(ok.policy.checks.len(), 2);
     assert_eq!(ok.policy.effective.len(), 1);
 }
+
+#[test]
+fn the_scan_command_runs_a_policy_file_and_refuses_a_bad_one() {
+    let repo = GitRepo::with_files(FILES);
+    let dir = tempfile::tempdir().unwrap();
+    let policy = dir.path().join("policy.toml");
+    std::fs::write(
+        &policy,
+        CONFIG
+            .replace("[policy.effective]", "[effective]")
+            .replace("[[policy.checks]]", "[[checks]]")
+            .replace("[server]\nbind = \"127.0.0.1:0\"\n", ""),
+    )
+    .unwrap();
+    let out = shipshape(dir.path())
+        .arg("scan")
+        .arg(repo.path())
+        .arg("--policy")
+        .arg(&policy)
+        .args(["--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let outcome = |id: &str| {
+        report["checks"].as_array().unwrap().iter().find(|c| c["check_id"] == id).map(|c| c["outcome"].clone())
+    };
+    assert_eq!(outcome("custom-no-print"), Some("fail".into()));
+    assert_eq!(outcome("custom-runbook"), Some("upcoming".into()));
+    assert_eq!(outcome("health-endpoint-missing"), Some("upcoming".into()));
+
+    std::fs::write(&policy, "[[checks]]\nid = \"custom-x\"\ntitle = \"t\"\ncategory = \"docs\"\nseverity = \"low\"\nkind = \"tree-sitter-query\"\nlanguage = \"cobol\"\nquery = \"(x)\"\nrationale = \"r\"\nfix = \"f\"\n").unwrap();
+    let out = shipshape(dir.path()).arg("scan").arg(repo.path()).arg("--policy").arg(&policy).output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains(&format!("{}:7: check custom-x: unknown language `cobol`", policy.display())), "{err}");
+}
