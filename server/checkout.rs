@@ -90,7 +90,19 @@ pub async fn sync(policy: &CheckoutPolicy, source: &Source<'_>) -> Result<Checko
         return Err(CheckoutError::LocalNotAllowed { url: redact(source.url) });
     }
     let dir = policy.cache_dir.join("checkouts").join(cache_name(source.key));
-    match sync_into(&dir, policy, source, local).await {
+    let first = sync_into(&dir, policy, source, local).await;
+    let result = match first {
+        // A worker killed mid-fetch or mid-checkout can leave a clone git no
+        // longer works with (beyond the stale locks cleared first): start it
+        // over once, in this attempt, rather than fail until someone cleans up.
+        Err(CheckoutError::Git { step, detail }) if dir.exists() => {
+            tracing::warn!(dir = %dir.display(), step, detail = %detail.lines().next().unwrap_or_default(), "cached clone unusable; cloning afresh");
+            let _ = tokio::fs::remove_dir_all(&dir).await;
+            sync_into(&dir, policy, source, local).await
+        }
+        other => other,
+    };
+    match result {
         Err(e) if e.is_disk_full() => {
             // A half-written clone would keep the disk full for every
             // other repository; this one starts over next time.

@@ -135,6 +135,7 @@ struct Raw {
     log: LogSettings,
     badge: BadgeSettings,
     metrics: MetricsSettings,
+    notify: crate::notify::config::RawNotify,
     policy: RawPolicy,
 }
 
@@ -527,6 +528,8 @@ pub struct Settings {
     pub log: LogSettings,
     pub badge: BadgeSettings,
     pub metrics: MetricsSettings,
+    /// Outgoing notifications: signed webhooks and Slack (`[[notify.channels]]`).
+    pub notify: crate::notify::config::NotifySettings,
     /// Error monitoring: errors and panics go to Sentry (or a compatible
     /// service such as GlitchTip) when a DSN is set.
     pub sentry_dsn: Option<Secret>,
@@ -669,6 +672,7 @@ impl Settings {
             log: raw.log,
             badge: raw.badge,
             metrics: raw.metrics,
+            notify: crate::notify::config::resolve(raw.notify, env, raw.mode)?,
             sentry_dsn: secret("observability.sentry_dsn")?,
             policy: std::sync::Arc::new(policy),
         };
@@ -1063,7 +1067,7 @@ fn reject_secrets_in_file(name: &str, text: &str) -> Result<(), ConfigError> {
 }
 
 /// `VAR` or the contents of the file named by `VAR_FILE` (trailing newline trimmed).
-fn read_secret(var: &str, env: &dyn Environment) -> Result<Option<Secret>, ConfigError> {
+pub(crate) fn read_secret(var: &str, env: &dyn Environment) -> Result<Option<Secret>, ConfigError> {
     if let Some(v) = env.var(var).filter(|v| !v.is_empty()) {
         return Ok(Some(Secret(v)));
     }

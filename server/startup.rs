@@ -169,6 +169,13 @@ fn spawn_worker(
             }
         },
         metrics,
+        notify: match crate::notify::Notifier::new(settings) {
+            Ok(n) => Some(std::sync::Arc::new(n)),
+            Err(error) => {
+                tracing::error!(%error, "notifications cannot be sent: the HTTP client could not be built");
+                None
+            }
+        },
         policy: settings.policy.clone(),
     };
     let (stop, stopped) = tokio::sync::watch::channel(false);

@@ -10,6 +10,7 @@ mod m20261122_000003_scan_reports;
 mod m20261122_000005_github_discovery;
 mod m20261122_000006_digest_recipients;
 mod m20261122_000007_waivers_audit;
+mod m20261122_000008_notifications;
 mod m20261122_000009_policy_version;
 mod m20261122_000010_campaigns;
 mod m20261122_000011_upcoming_outcome;
@@ -26,6 +27,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000005_github_discovery::Migration),
             Box::new(m20261122_000006_digest_recipients::Migration),
             Box::new(m20261122_000007_waivers_audit::Migration),
+            Box::new(m20261122_000008_notifications::Migration),
             Box::new(m20261122_000009_policy_version::Migration),
             Box::new(m20261122_000010_campaigns::Migration),
             Box::new(m20261122_000011_upcoming_outcome::Migration),

@@ -219,6 +219,11 @@ impl Links {
         self.at(&["campaigns", &id.to_string()])
     }
 
+    /// The scan page, `/scans/{id}`.
+    pub fn scan(&self, id: i32) -> String {
+        self.at(&["scans", &id.to_string()])
+    }
+
     pub fn unsubscribe(&self, token: &str) -> String {
         self.at(&["digest", "unsubscribe", token])
     }

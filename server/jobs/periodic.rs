@@ -26,8 +26,9 @@ pub async fn scan_all(db: &DatabaseConnection, now: DateTime<Utc>) -> Result<usi
     Ok(repos.len())
 }
 
-/// Deletes finished jobs and webhook deliveries older than `days`; scans
-/// and findings are history and are kept. Returns the rows deleted.
+/// Deletes finished jobs, webhook deliveries and finished outgoing
+/// notifications older than `days`; scans and findings are history and are
+/// kept. Returns the rows deleted.
 ///
 /// # Errors
 /// Database errors.
@@ -40,5 +41,12 @@ pub async fn retention(db: &DatabaseConnection, now: DateTime<Utc>, days: u32) -
         .to_owned();
     let deliveries =
         Query::delete().from_table("webhook_deliveries").and_where(Expr::col("received_at").lt(cutoff)).to_owned();
-    Ok(db.execute(&jobs).await?.rows_affected() + db.execute(&deliveries).await?.rows_affected())
+    let notifications = Query::delete()
+        .from_table("notification_deliveries")
+        .and_where(Expr::col("status").is_in(["sent", "failed", "suppressed"]))
+        .and_where(Expr::col("created_at").lt(cutoff))
+        .to_owned();
+    Ok(db.execute(&jobs).await?.rows_affected()
+        + db.execute(&deliveries).await?.rows_affected()
+        + db.execute(&notifications).await?.rows_affected())
 }

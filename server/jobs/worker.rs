@@ -31,6 +31,9 @@ pub struct WorkerConfig {
     pub digests: Option<std::sync::Arc<crate::digest::Digests>>,
     /// Where finished scans are counted.
     pub metrics: Metrics,
+    /// Tells the configured channels about level changes and new critical
+    /// findings; `None` sends nothing.
+    pub notify: Option<std::sync::Arc<crate::notify::Notifier>>,
     /// Custom checks and effective dates every scan runs with.
     pub policy: std::sync::Arc<shipshape_analysis::Policy>,
 }
@@ -139,7 +142,11 @@ pub async fn run(
     while !*shutdown.borrow() {
         match run_once(&db, &cfg).await {
             Ok(Some(_)) => continue,
-            Ok(None) => {}
+            Ok(None) => {
+                if let Some(notifier) = &cfg.notify {
+                    notifier.sweep_now_and_then(&db);
+                }
+            }
             Err(e) => tracing::error!(error = %e, "worker could not use the queue; retrying"),
         }
         tokio::select! {
@@ -201,11 +208,35 @@ async fn scan(db: &DatabaseConnection, cfg: &WorkerConfig, job: &ClaimedJob) -> 
         github_api_calls: session.as_ref().map(|s| s.calls() as i32),
     };
     let recorded = store::record_success(db, &meta, &report).await?;
+    if repo.team_id.is_none() {
+        assign_codeowners_team(db, &repo, &checkout.path).await?;
+    }
     tracing::info!(
         repo.name = %repo.name, scan.id = recorded.scan_id, commit = %checkout.commit, score = report.score,
         github_api_calls = session.as_ref().map(Session::calls), "scan recorded"
     );
+    // The scan is recorded whatever happens here: planning takes a few
+    // queries and the sending runs in its own task (`crate::notify`).
+    if let Some(notifier) = &cfg.notify
+        && let Err(error) = notifier.after_scan(db, recorded.scan_id).await
+    {
+        tracing::error!(scan.id = recorded.scan_id, %error, "notifications of this scan could not be planned");
+    }
     Ok((recorded.scan_id, checkout.commit))
+}
+
+/// A repository without a team takes the one its CODEOWNERS names for the whole tree.
+async fn assign_codeowners_team(
+    db: &DatabaseConnection,
+    repo: &repositories::Model,
+    checkout: &std::path::Path,
+) -> Result<(), sea_orm::DbErr> {
+    use sea_orm::{ActiveModelTrait, Set};
+    let Some(slug) = crate::codeowners::read_root_team(checkout) else { return Ok(()) };
+    let team = crate::sources::team_id(db, &slug).await?;
+    repositories::ActiveModel { id: Set(repo.id), team_id: Set(Some(team)), ..Default::default() }.update(db).await?;
+    tracing::info!(repo.name = %repo.name, team = %slug, "team assigned from CODEOWNERS");
+    Ok(())
 }
 
 /// A session for a GitHub repository when the API is configured with

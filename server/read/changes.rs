@@ -44,6 +44,10 @@ impl ScoreChange {
 
 /// The latest `limit` changes of a repository's score, newest first.
 ///
+/// A page view: a fixed number of queries whatever the history's length
+/// (scans, then the check results of the scans that matter, then the
+/// repository's findings and the events in the window).
+///
 /// # Errors
 /// Database errors.
 pub async fn recent<C: ConnectionTrait>(db: &C, repository_id: i32, limit: usize) -> Result<Vec<ScoreChange>, DbErr> {
@@ -57,52 +61,112 @@ pub async fn recent<C: ConnectionTrait>(db: &C, repository_id: i32, limit: usize
         .all(db)
         .await?;
     history.reverse();
-    let mut changes = Vec::new();
-    for pair in history.windows(2) {
-        let (prev, cur) = (&pair[0], &pair[1]);
-        let analyzer = (prev.analyzer_version != cur.analyzer_version)
-            .then(|| (prev.analyzer_version.clone(), cur.analyzer_version.clone()));
-        let policy = match (&prev.policy_version, &cur.policy_version) {
-            (Some(a), Some(b)) if a != b => Some((a.clone(), b.clone())),
-            _ => None,
-        };
-        let moved = match (prev.overall_score, cur.overall_score) {
-            (Some(a), Some(b)) => (a - b).abs() >= 0.05,
-            (a, b) => a.is_some() != b.is_some(),
-        };
-        if !moved && prev.level == cur.level && analyzer.is_none() && policy.is_none() {
-            continue;
-        }
-        changes.push(ScoreChange {
-            scan_id: cur.id,
-            at: cur.finished_at.unwrap_or(cur.queued_at),
-            commit: cur.commit_sha.clone(),
-            score_before: prev.overall_score,
-            score_after: cur.overall_score,
-            level_before: prev.level.clone(),
-            level_after: cur.level.clone(),
-            checks: check_changes(db, repository_id, prev, cur, policy.is_some()).await?,
-            analyzer,
-            policy,
-        });
+    // The latest `limit` pairs that changed something, newest first.
+    let pairs: Vec<(&scans::Model, &scans::Model)> = history
+        .windows(2)
+        .rev()
+        .map(|p| (&p[0], &p[1]))
+        .filter(|(prev, cur)| {
+            let moved = match (prev.overall_score, cur.overall_score) {
+                (Some(a), Some(b)) => (a - b).abs() >= 0.05,
+                (a, b) => a.is_some() != b.is_some(),
+            };
+            moved
+                || prev.level != cur.level
+                || prev.analyzer_version != cur.analyzer_version
+                || (prev.policy_version.is_some()
+                    && cur.policy_version.is_some()
+                    && prev.policy_version != cur.policy_version)
+        })
+        .take(limit)
+        .collect();
+    let Some(oldest) = pairs.last().map(|(prev, _)| prev.finished_at.unwrap_or(prev.queued_at)) else {
+        return Ok(Vec::new());
+    };
+    let scan_ids: Vec<i32> = pairs.iter().flat_map(|(a, b)| [a.id, b.id]).collect();
+    let mut outcomes: HashMap<i32, HashMap<String, (String, i32)>> = HashMap::new();
+    for r in check_results::Entity::find().filter(check_results::Column::ScanId.is_in(scan_ids.clone())).all(db).await?
+    {
+        outcomes.entry(r.scan_id).or_default().insert(r.check_id, (r.outcome, r.findings_count));
     }
-    changes.reverse();
-    changes.truncate(limit);
-    Ok(changes)
+    let events = window_events(db, repository_id, oldest, &scan_ids).await?;
+    let empty = HashMap::new();
+    Ok(pairs
+        .into_iter()
+        .map(|(prev, cur)| {
+            let analyzer = (prev.analyzer_version != cur.analyzer_version)
+                .then(|| (prev.analyzer_version.clone(), cur.analyzer_version.clone()));
+            let policy = match (&prev.policy_version, &cur.policy_version) {
+                (Some(a), Some(b)) if a != b => Some((a.clone(), b.clone())),
+                _ => None,
+            };
+            let since = prev.finished_at.unwrap_or(prev.queued_at);
+            let until = cur.finished_at.unwrap_or(cur.queued_at);
+            // Events this scan made, or made in the dashboard since the previous one.
+            let between: Vec<&(finding_events::Model, findings::Model)> = events
+                .iter()
+                .filter(|(e, _)| match e.scan_id {
+                    Some(s) => s == cur.id,
+                    None => e.created_at > since && e.created_at <= until,
+                })
+                .collect();
+            ScoreChange {
+                scan_id: cur.id,
+                at: until,
+                commit: cur.commit_sha.clone(),
+                score_before: prev.overall_score,
+                score_after: cur.overall_score,
+                level_before: prev.level.clone(),
+                level_after: cur.level.clone(),
+                checks: check_changes(
+                    outcomes.get(&prev.id).unwrap_or(&empty),
+                    outcomes.get(&cur.id).unwrap_or(&empty),
+                    &between,
+                    policy.is_some(),
+                ),
+                analyzer,
+                policy,
+            }
+        })
+        .collect())
 }
 
-async fn outcomes<C: ConnectionTrait>(db: &C, scan_id: i32) -> Result<HashMap<String, (String, i32)>, DbErr> {
-    Ok(check_results::Entity::find()
-        .filter(check_results::Column::ScanId.eq(scan_id))
+/// The repository's finding events made by `scans`, or in the dashboard since `since`.
+async fn window_events<C: ConnectionTrait>(
+    db: &C,
+    repository_id: i32,
+    since: DateTime<Utc>,
+    scans: &[i32],
+) -> Result<Vec<(finding_events::Model, findings::Model)>, DbErr> {
+    let of_repo: HashMap<i32, findings::Model> = findings::Entity::find()
+        .filter(findings::Column::RepositoryId.eq(repository_id))
         .all(db)
         .await?
         .into_iter()
-        .map(|r| (r.check_id, (r.outcome, r.findings_count)))
+        .map(|f| (f.id, f))
+        .collect();
+    Ok(finding_events::Entity::find()
+        .filter(finding_events::Column::FindingId.is_in(of_repo.keys().copied()))
+        .filter(
+            sea_orm::Condition::any().add(finding_events::Column::ScanId.is_in(scans.iter().copied())).add(
+                sea_orm::Condition::all()
+                    .add(finding_events::Column::ScanId.is_null())
+                    .add(finding_events::Column::CreatedAt.gt(since)),
+            ),
+        )
+        .order_by_asc(finding_events::Column::Id)
+        .all(db)
+        .await?
+        .into_iter()
+        .filter_map(|e| {
+            let f = of_repo.get(&e.finding_id)?.clone();
+            Some((e, f))
+        })
         .collect())
 }
 
 /// What happened to a check's findings between the two scans, in words.
-fn events_in_words(events: &[(finding_events::Model, findings::Model)]) -> Option<String> {
+fn events_in_words(events: &[&(finding_events::Model, findings::Model)]) -> Option<String> {
     let at = |e: &finding_events::Model| match (&e.path, e.line) {
         (Some(p), Some(l)) => format!(" at {p}:{l}"),
         (Some(p), None) => format!(" at {p}"),
@@ -130,46 +194,15 @@ fn events_in_words(events: &[(finding_events::Model, findings::Model)]) -> Optio
     (!words.is_empty()).then(|| words.join("; "))
 }
 
-async fn check_changes<C: ConnectionTrait>(
-    db: &C,
-    repository_id: i32,
-    prev: &scans::Model,
-    cur: &scans::Model,
+fn check_changes(
+    before: &HashMap<String, (String, i32)>,
+    after: &HashMap<String, (String, i32)>,
+    events: &[&(finding_events::Model, findings::Model)],
     policy_changed: bool,
-) -> Result<Vec<CheckChange>, DbErr> {
-    let (before, after) = (outcomes(db, prev.id).await?, outcomes(db, cur.id).await?);
-    // Finding events made by this scan, or in the dashboard since the previous one.
-    let since = prev.finished_at.unwrap_or(prev.queued_at);
-    let until = cur.finished_at.unwrap_or(cur.queued_at);
-    let of_repo: HashMap<i32, findings::Model> = findings::Entity::find()
-        .filter(findings::Column::RepositoryId.eq(repository_id))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|f| (f.id, f))
-        .collect();
-    let events: Vec<(finding_events::Model, findings::Model)> = finding_events::Entity::find()
-        .filter(finding_events::Column::FindingId.is_in(of_repo.keys().copied()))
-        .filter(
-            sea_orm::Condition::any().add(finding_events::Column::ScanId.eq(cur.id)).add(
-                sea_orm::Condition::all()
-                    .add(finding_events::Column::ScanId.is_null())
-                    .add(finding_events::Column::CreatedAt.gt(since))
-                    .add(finding_events::Column::CreatedAt.lte(until)),
-            ),
-        )
-        .order_by_asc(finding_events::Column::Id)
-        .all(db)
-        .await?
-        .into_iter()
-        .filter_map(|e| {
-            let f = of_repo.get(&e.finding_id)?.clone();
-            Some((e, f))
-        })
-        .collect();
-    let mut by_check: BTreeMap<String, Vec<(finding_events::Model, findings::Model)>> = BTreeMap::new();
-    for (e, f) in events {
-        by_check.entry(f.check_id.clone()).or_default().push((e, f));
+) -> Vec<CheckChange> {
+    let mut by_check: BTreeMap<&str, Vec<&(finding_events::Model, findings::Model)>> = BTreeMap::new();
+    for ev in events {
+        by_check.entry(ev.1.check_id.as_str()).or_default().push(ev);
     }
     let mut ids: Vec<&String> = before.keys().chain(after.keys()).collect();
     ids.sort();
@@ -203,7 +236,7 @@ async fn check_changes<C: ConnectionTrait>(
             why,
         });
     }
-    Ok(out)
+    out
 }
 
 /// The days a repository's scans changed analyzer or check catalogue, for

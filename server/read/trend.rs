@@ -20,8 +20,13 @@ pub struct Point {
 /// # Errors
 /// Database errors.
 pub async fn latest_before<C: ConnectionTrait>(db: &C, at: DateTime<Utc>) -> Result<HashMap<i32, f64>, DbErr> {
-    let sql = "SELECT repository_id, overall_score FROM scans WHERE id IN \
-               (SELECT MAX(id) FROM scans WHERE status = 'succeeded' AND finished_at < $1 GROUP BY repository_id)";
+    // One index probe per repository (ix_scans_repository_time) instead of
+    // grouping every older scan: a year of daily scans is 365 rows per
+    // repository, and the overview asks this on every load.
+    let sql = "SELECT r.id AS repository_id, \
+               (SELECT s.overall_score FROM scans s WHERE s.repository_id = r.id AND s.status = 'succeeded' \
+                AND s.finished_at < $1 ORDER BY s.queued_at DESC, s.id DESC LIMIT 1) AS overall_score \
+               FROM repositories r";
     let rows = db.query_all_raw(stmt(db, sql, vec![crate::db::db_time(at).into()])).await?;
     let mut out = HashMap::new();
     for row in rows {

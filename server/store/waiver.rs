@@ -168,23 +168,7 @@ pub async fn approve(
     let reason = format!("Waiver #{id} (owner {}, approved by {admin}): {}", w.owner, w.reason);
     let request = SuppressRequest { reason: &reason, expires: Some(w.expires_at.date_naive()), actor: Some(admin) };
     let suppression = suppress_in(&txn, w.finding_id, &request, now).await?;
-    let mut row: waivers::ActiveModel = w.into();
-    row.status = Set(WaiverStatus::Approved);
-    row.decided_by = Set(Some(admin.to_string()));
-    row.decided_at = Set(Some(now));
-    row.decision_note = Set(note.map(str::trim).filter(|n| !n.is_empty()).map(str::to_string));
-    row.suppression_id = Set(Some(suppression.id));
-    let w = row.update(&txn).await?;
-    super::audit::record(
-        &txn,
-        admin,
-        "waiver.approved",
-        &format!("waiver {id}"),
-        Some(w.repository_id),
-        note.unwrap_or(""),
-        now,
-    )
-    .await?;
+    let w = record_decision(&txn, w, WaiverStatus::Approved, admin, note, Some(suppression.id), now).await?;
     txn.commit().await?;
     Ok(w)
 }
@@ -203,23 +187,34 @@ pub async fn reject(
     let now = db_time(now);
     let txn = crate::db::begin_write(db).await?;
     let w = pending_waiver(&txn, id).await?;
+    let w = record_decision(&txn, w, WaiverStatus::Rejected, admin, note, None, now).await?;
+    txn.commit().await?;
+    Ok(w)
+}
+
+/// Writes an admin's decision on the waiver and in the audit log.
+async fn record_decision<C: ConnectionTrait>(
+    txn: &C,
+    w: waivers::Model,
+    status: WaiverStatus,
+    admin: &str,
+    note: Option<&str>,
+    suppression_id: Option<i32>,
+    now: DateTime<Utc>,
+) -> Result<waivers::Model, DbErr> {
+    let id = w.id;
     let mut row: waivers::ActiveModel = w.into();
-    row.status = Set(WaiverStatus::Rejected);
+    row.status = Set(status);
     row.decided_by = Set(Some(admin.to_string()));
     row.decided_at = Set(Some(now));
     row.decision_note = Set(note.map(str::trim).filter(|n| !n.is_empty()).map(str::to_string));
-    let w = row.update(&txn).await?;
-    super::audit::record(
-        &txn,
-        admin,
-        "waiver.rejected",
-        &format!("waiver {id}"),
-        Some(w.repository_id),
-        note.unwrap_or(""),
-        now,
-    )
-    .await?;
-    txn.commit().await?;
+    if suppression_id.is_some() {
+        row.suppression_id = Set(suppression_id);
+    }
+    let w = row.update(txn).await?;
+    let action = if status == WaiverStatus::Approved { "waiver.approved" } else { "waiver.rejected" };
+    super::audit::record(txn, admin, action, &format!("waiver {id}"), Some(w.repository_id), note.unwrap_or(""), now)
+        .await?;
     Ok(w)
 }
 

@@ -85,7 +85,7 @@ async fn sign_in(app: &TestApp, fake: &FakeGithub, who: &str, return_to: &str) -
 }
 
 /// Signs in and checks it worked; returns the browser and its CSRF token.
-async fn signed_in(app: &TestApp, fake: &FakeGithub, who: &str) -> (Client, String) {
+pub async fn signed_in(app: &TestApp, fake: &FakeGithub, who: &str) -> (Client, String) {
     let (client, done) = sign_in(app, fake, who, "/").await;
     assert_eq!(done.status(), StatusCode::SEE_OTHER, "{who} signs in: {}", done.text().await.unwrap());
     let csrf = csrf_of(&client, &app.url("/checks")).await;
@@ -108,7 +108,7 @@ fn param(url: &str, name: &str) -> String {
         .unwrap_or_default()
 }
 
-async fn body(res: Response) -> String {
+pub async fn body(res: Response) -> String {
     res.text().await.unwrap()
 }
 

@@ -3,7 +3,7 @@
 //! left, the overview and the digest show it, a fix scanned through the
 //! queue moves it, and closing it takes it off the overview.
 
-use crate::auth::{github_app, provider};
+use crate::auth::{github_app, provider, signed_in};
 use crate::dashboard::seed;
 use crate::helpers::*;
 use crate::history::FROM_ENV;
@@ -14,34 +14,13 @@ use sea_orm::EntityTrait;
 use shipshape::db::entities::campaigns;
 use shipshape_testkit::Commit;
 
-async fn text(client: &Client, url: String) -> String {
-    let res = client.get(&url).send().await.unwrap();
-    assert_eq!(res.status(), 200, "{url}");
-    res.text().await.unwrap()
-}
-
-async fn sign_in(app: &TestApp, fake: &shipshape_testkit::fake_github::FakeGithub, who: &str) -> (Client, String) {
-    let client = browser_client();
-    fake.sign_in_as(Some(who));
-    let mut next = app.url("/auth/login?return_to=%2F");
-    for _ in 0..3 {
-        let res = client.get(&next).send().await.unwrap();
-        next = res.headers()["location"].to_str().unwrap().to_string();
-        if next.starts_with('/') {
-            break;
-        }
-    }
-    let csrf = csrf_of(&client, &app.url("/checks")).await;
-    (client, csrf)
-}
-
 on_both_databases! {
     async fn a_campaign_tracks_a_fix_across_a_team_until_it_is_done(backend) {
         let fake = provider();
         let app = github_app(backend, &fake, |_| {}).await;
         let seeded = seed(&app.db).await;
-        let (alice, csrf) = sign_in(&app, &fake, "alice").await;
-        let (bob, bob_csrf) = sign_in(&app, &fake, "bob").await;
+        let (alice, csrf) = signed_in(&app, &fake, "alice").await;
+        let (bob, bob_csrf) = signed_in(&app, &fake, "bob").await;
         let deadline = (Utc::now() + Duration::days(14)).date_naive().to_string();
         let start = |form: Vec<(&'static str, String)>, who: &Client, token: &str| {
             let mut form = form;
@@ -55,7 +34,7 @@ on_both_databases! {
             ("deadline", deadline.clone()),
         ];
 
-        let form = text(&alice, app.url("/admin/campaigns/new")).await;
+        let form = page_text(&alice, app.url("/admin/campaigns/new")).await;
         assert!(form.contains("value=\"cors-wildcard\"") && form.contains("value=\"payments\""), "checks and teams to pick from");
         assert_eq!(start(good(), &bob, &bob_csrf).await.unwrap().status(), StatusCode::FORBIDDEN, "viewers do not start campaigns");
         for (bad, why) in [
@@ -74,7 +53,7 @@ on_both_databases! {
         let id: i32 = href.rsplit('/').next().unwrap().parse().unwrap();
 
         // api still has wildcard CORS; billing reads origins from the environment.
-        let page = text(&bob, app.url(&href)).await;
+        let page = page_text(&bob, app.url(&href)).await;
         assert!(page.contains("<strong id=\"progress\">1/2</strong>"), "one of the two payments repositories is done");
         let left = &page[page.find("What is left").unwrap()..];
         assert!(left.contains("payments (1)") && left.contains("acme/api") && left.contains("cors-wildcard") && !left.contains("acme/billing"));
@@ -82,11 +61,11 @@ on_both_databases! {
         let chart = bob.get(app.url(&format!("/charts/campaigns/{id}/burndown.svg"))).send().await.unwrap();
         assert_eq!(chart.headers()["content-type"], "image/svg+xml");
         assert!(chart.text().await.unwrap().contains("not done"));
-        let overview = text(&bob, app.url("/")).await;
+        let overview = page_text(&bob, app.url("/")).await;
         let active = &overview[overview.find("id=\"active-campaigns\"").expect("the overview lists it")..];
         assert!(active.contains("No wildcard CORS in payments") && active.contains("1/2 done"));
         let week = shipshape::digest::period::Week::containing(Utc::now());
-        let digest = text(&alice, app.url(&format!("/admin/digest/preview?scope=org&week={week}"))).await;
+        let digest = page_text(&alice, app.url(&format!("/admin/digest/preview?scope=org&week={week}"))).await;
         assert!(digest.contains("Active campaigns") && digest.contains("1/2 repositories done"), "the digest shows it");
 
         // The fix lands and is scanned through the queue.
@@ -98,7 +77,7 @@ on_both_databases! {
         let cfg = worker_config(&app.test_db.dir.path().join("cache"), 1000);
         let ran = shipshape::jobs::worker::run_once(&app.db, &cfg).await.unwrap().expect("the rescan ran");
         let _ = (ran, api_id);
-        let page = text(&bob, app.url(&href)).await;
+        let page = page_text(&bob, app.url(&href)).await;
         assert!(page.contains("<strong id=\"progress\">2/2</strong>") && page.contains("Every repository is done"), "done");
         assert!(page.contains("campaign-done"));
 
@@ -106,9 +85,9 @@ on_both_databases! {
         let closed = alice.post(app.url(&format!("/admin/campaigns/{id}/close"))).header("X-CSRF-Token", &csrf).send().await.unwrap();
         assert_eq!(closed.status(), StatusCode::SEE_OTHER);
         assert!(campaigns::Entity::find_by_id(id).one(&app.db).await.unwrap().unwrap().closed_at.is_some());
-        assert!(!text(&bob, app.url("/")).await.contains("id=\"active-campaigns\""));
-        assert!(text(&bob, app.url("/campaigns")).await.contains(">closed<"));
-        let audit = text(&alice, app.url("/admin/audit")).await;
+        assert!(!page_text(&bob, app.url("/")).await.contains("id=\"active-campaigns\""));
+        assert!(page_text(&bob, app.url("/campaigns")).await.contains(">closed<"));
+        let audit = page_text(&alice, app.url("/admin/audit")).await;
         assert!(audit.contains("campaign.created") && audit.contains("campaign.closed"));
         app.stop().await;
     }

@@ -131,7 +131,7 @@ pub fn test_settings_from_file(
     settings_from(db, Some((name.to_string(), text.to_string())), &NoEnv, |f| f)
 }
 
-fn test_settings_custom(
+pub fn test_settings_custom(
     db: &TestDb,
     env: &dyn Environment,
     customise: impl FnOnce(figment::Figment) -> figment::Figment,
@@ -235,6 +235,13 @@ pub fn browser_client() -> reqwest::Client {
         .expect("client")
 }
 
+/// A page's HTML as `client` sees it; the page must answer 200.
+pub async fn page_text(client: &reqwest::Client, url: String) -> String {
+    let res = client.get(&url).send().await.expect("page request");
+    assert_eq!(res.status(), 200, "{url}");
+    res.text().await.expect("page body")
+}
+
 /// The CSRF token a page gives `client` (from its `csrf-token` meta tag).
 pub async fn csrf_of(client: &reqwest::Client, url: &str) -> String {
     let page = client.get(url).send().await.expect("page request").text().await.expect("page body");
@@ -300,6 +307,7 @@ pub fn worker_config(cache: &std::path::Path, max_files: u64) -> shipshape::jobs
         github: None,
         digests: None,
         metrics: Default::default(),
+        notify: None,
         policy: Default::default(),
     }
 }

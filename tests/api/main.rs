@@ -19,6 +19,7 @@ mod health;
 mod history;
 mod hostile;
 mod metrics;
+mod notify;
 mod openapi;
 mod outage;
 mod policy;

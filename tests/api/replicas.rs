@@ -224,10 +224,17 @@ async fn a_worker_killed_mid_scan_loses_nothing_another_takes_the_job_over() {
     eprintln!("taken over and finished {:?} after the kill", killed_at.elapsed());
     assert_eq!(count(&conn, "SELECT COUNT(*) FROM scans").await, 1, "exactly one scan row");
     assert_eq!(count(&conn, "SELECT COUNT(*) FROM scans WHERE status = 'succeeded'").await, 1);
+    let attempts = count(&conn, "SELECT CAST(attempts AS BIGINT) FROM jobs").await;
+    let why: Option<String> = conn
+        .query_one_raw(sea_orm::Statement::from_string(conn.get_database_backend(), "SELECT last_error FROM jobs"))
+        .await
+        .unwrap()
+        .and_then(|r| r.try_get::<Option<String>>("", "last_error").ok().flatten());
     assert_eq!(
-        count(&conn, "SELECT CAST(attempts AS BIGINT) FROM jobs").await,
+        attempts,
         2,
-        "the killed attempt and the one that finished"
+        "the killed attempt and the one that finished; a failed one in between: {why:?}\n{}",
+        rescuer.log_text()
     );
     let check_results = count(&conn, "SELECT COUNT(*) FROM check_results").await;
     let distinct = count(&conn, "SELECT COUNT(DISTINCT check_id) FROM check_results").await;

@@ -21,6 +21,7 @@ const EXPECTED_TABLES: &[&str] = &[
     "findings",
     "github_pages",
     "jobs",
+    "notification_deliveries",
     "repositories",
     "scan_reports",
     "scans",

@@ -3,7 +3,7 @@
 //! run by the worker from the queue, an expired waiver reopens its finding
 //! and appears in the digest, and every step is in the audit log.
 
-use crate::auth::{github_app, provider};
+use crate::auth::{github_app, provider, signed_in};
 use crate::dashboard::{finding, seed};
 use crate::helpers::*;
 use crate::on_both_databases;
@@ -13,34 +13,12 @@ use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
 use shipshape::db::entities::findings::{self, FindingState};
 use shipshape::db::entities::{repositories, suppressions, waivers};
 
-async fn text(client: &Client, url: String) -> String {
-    let res = client.get(&url).send().await.unwrap();
-    assert_eq!(res.status(), 200, "{url}");
-    res.text().await.unwrap()
-}
-
 /// Queues a rescan of acme/api as `client` and lets the worker run it.
 async fn rescan(app: &TestApp, client: &Client, csrf: &str) {
     let res = client.post(app.url("/repos/acme/api/rescan")).header("X-CSRF-Token", csrf).send().await.unwrap();
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     let cfg = worker_config(&app.test_db.dir.path().join("cache"), 1000);
     shipshape::jobs::worker::run_once(&app.db, &cfg).await.unwrap().expect("the rescan ran");
-}
-
-async fn sign_in(app: &TestApp, fake: &shipshape_testkit::fake_github::FakeGithub, who: &str) -> (Client, String) {
-    let client = browser_client();
-    fake.sign_in_as(Some(who));
-    let mut next = app.url("/auth/login?return_to=%2F");
-    for _ in 0..3 {
-        let res = client.get(&next).send().await.unwrap();
-        next = res.headers()["location"].to_str().unwrap().to_string();
-        if next.starts_with('/') {
-            break;
-        }
-    }
-    assert_eq!(next, "/", "{who} signed in");
-    let csrf = csrf_of(&client, &app.url("/checks")).await;
-    (client, csrf)
 }
 
 on_both_databases! {
@@ -55,8 +33,8 @@ on_both_databases! {
             .filter(findings::Column::State.eq(FindingState::Open))
             .filter(findings::Column::Id.ne(f.id))
             .one(&app.db).await.unwrap().expect("a second open finding");
-        let (bob, bob_csrf) = sign_in(&app, &fake, "bob").await;
-        let (alice, alice_csrf) = sign_in(&app, &fake, "alice").await;
+        let (bob, bob_csrf) = signed_in(&app, &fake, "bob").await;
+        let (alice, alice_csrf) = signed_in(&app, &fake, "alice").await;
         let ask = |finding: i32, form: Vec<(&'static str, String)>| {
             let mut form = form;
             form.push(("csrf_token", bob_csrf.clone()));
@@ -65,7 +43,7 @@ on_both_databases! {
         let in_days = |d: i64| (Utc::now() + Duration::days(d)).date_naive().to_string();
 
         // A viewer asks; bad requests say what is wrong.
-        let page = text(&bob, app.url(&format!("/findings/{}", f.id))).await;
+        let page = page_text(&bob, app.url(&format!("/findings/{}", f.id))).await;
         assert!(page.contains("Ask for a waiver") && page.contains("An admin can suppress"), "viewers ask, admins suppress");
         let no_owner = ask(f.id, vec![("reason", "legacy".into()), ("owner", " ".into()), ("expires", in_days(30))]).await.unwrap();
         assert_eq!(no_owner.status(), StatusCode::BAD_REQUEST);
@@ -82,7 +60,7 @@ on_both_databases! {
         // Only admins decide.
         let by_viewer = bob.post(app.url(&format!("/admin/waivers/{}", w.id))).form(&[("decision", "approve"), ("csrf_token", bob_csrf.as_str())]).send().await.unwrap();
         assert_eq!(by_viewer.status(), StatusCode::FORBIDDEN);
-        let queue = text(&alice, app.url("/admin/waivers")).await;
+        let queue = page_text(&alice, app.url("/admin/waivers")).await;
         assert!(queue.contains("partner widget needs it until Q1") && queue.contains(&format!("waiver-{}", w.id)));
         let approve = alice.post(app.url(&format!("/admin/waivers/{}", w.id)))
             .form(&[("decision", "approve"), ("note", "ok until the partner migrates"), ("csrf_token", alice_csrf.as_str())]).send().await.unwrap();
@@ -97,9 +75,9 @@ on_both_databases! {
         assert_eq!(finding(&app.db, *api_id, "cors-wildcard").await.state, FindingState::Suppressed, "still waived after a scan");
         let after = repositories::Entity::find_by_id(*api_id).one(&app.db).await.unwrap().unwrap().score.unwrap();
         assert!(after >= before, "{before} -> {after}");
-        let page = text(&bob, app.url(&format!("/findings/{}", f.id))).await;
+        let page = page_text(&bob, app.url(&format!("/findings/{}", f.id))).await;
         assert!(page.contains(&format!("#{} approved", w.id)) && page.contains("ok until the partner migrates"), "the finding page shows the waiver");
-        let repo_page = text(&bob, app.url("/repos/acme/api")).await;
+        let repo_page = page_text(&bob, app.url("/repos/acme/api")).await;
         let suppressed = &repo_page[repo_page.find("Suppressed findings").unwrap()..];
         assert!(suppressed.contains(&format!("Waiver #{} (owner team-payments, approved by alice)", w.id)), "the repository page too");
 
@@ -118,17 +96,17 @@ on_both_databases! {
         suppressions::ActiveModel { id: Set(approved.suppression_id.unwrap()), expires_at: Set(Some(ended)), ..Default::default() }.update(&app.db).await.unwrap();
         rescan(&app, &bob, &bob_csrf).await;
         assert_eq!(finding(&app.db, *api_id, "cors-wildcard").await.state, FindingState::Open, "an expired waiver reopens its finding");
-        let page = text(&bob, app.url(&format!("/findings/{}", f.id))).await;
+        let page = page_text(&bob, app.url(&format!("/findings/{}", f.id))).await;
         assert!(page.contains(&format!("#{} expired", w.id)) && page.contains("<strong>unsuppressed</strong>"));
-        assert!(text(&alice, app.url("/admin/waivers")).await.contains(">expired<"));
+        assert!(page_text(&alice, app.url("/admin/waivers")).await.contains(">expired<"));
 
         // The digest of that week says so.
         let week = shipshape::digest::period::Week::containing(ended);
-        let preview = text(&alice, app.url(&format!("/admin/digest/preview?scope=org&week={week}"))).await;
+        let preview = page_text(&alice, app.url(&format!("/admin/digest/preview?scope=org&week={week}"))).await;
         assert!(preview.contains("Waivers that expired") && preview.contains("cors-wildcard waiver (owner team-payments) expired"), "{preview}");
 
         // Every step is in the audit log, with who did it.
-        let audit = text(&alice, app.url("/admin/audit")).await;
+        let audit = page_text(&alice, app.url("/admin/audit")).await;
         for (who, action) in [("bob", "waiver.requested"), ("alice", "waiver.approved"), ("alice", "waiver.rejected")] {
             assert!(audit.contains(&format!("<td data-label=\"Who\">{who}</td><td data-label=\"Action\"><code>{action}</code>")), "{who} {action}");
         }

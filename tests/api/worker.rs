@@ -241,3 +241,39 @@ async fn a_full_checkout_disk_fails_that_scan_clearly_and_others_go_on() {
     let out = run_once(&db, &cfg).await.unwrap().expect("a job ran");
     assert!(matches!(out, JobOutcome::Scanned { .. }), "the next repository still scans: {out:?}");
 }
+
+on_both_databases! {
+    async fn a_repository_without_a_team_takes_the_one_codeowners_names(backend) {
+        let app = spawn_app(backend).await;
+        let owned = GitRepo::new();
+        owned.write_all(&[
+            ("app.py", "print('hi')\n"),
+            (".github/CODEOWNERS", "# whole tree\n* @acme/platform @alice\n/docs/ @acme/writers\n"),
+        ]);
+        owned.commit(Commit::new("first"));
+        let configured = GitRepo::new();
+        configured.write_all(&[("app.py", "print('hi')\n"), ("CODEOWNERS", "* @acme/platform\n")]);
+        configured.commit(Commit::new("first"));
+        let a = add_repository(&app.db, "owned", &owned.url()).await;
+        let b = add_repository(&app.db, "configured", &configured.url()).await;
+        let payments = shipshape::sources::team_id(&app.db, "payments").await.unwrap();
+        let mut row: repositories::ActiveModel = repositories::Entity::find_by_id(b).one(&app.db).await.unwrap().unwrap().into();
+        row.team_id = sea_orm::Set(Some(payments));
+        sea_orm::ActiveModelTrait::update(row, &app.db).await.unwrap();
+        let cfg = worker_config(&app.test_db.dir.path().join("cache"), 1000);
+        for repo in [a, b] {
+            request(&app.db, repo).await;
+            run_once(&app.db, &cfg).await.unwrap().expect("a scan ran");
+        }
+        let db = &app.db;
+        let team_of = |id| async move {
+            let team = repositories::Entity::find_by_id(id).one(db).await.unwrap().unwrap().team_id.unwrap();
+            shipshape::db::entities::teams::Entity::find_by_id(team).one(db).await.unwrap().unwrap().slug
+        };
+        assert_eq!(team_of(a).await, "platform", "from the CODEOWNERS rule covering the whole tree");
+        assert_eq!(team_of(b).await, "payments", "a configured team wins");
+        let teams = app.get("/teams").await.text().await.unwrap();
+        assert!(teams.contains("platform"), "the teams page rolls it up");
+        app.stop().await;
+    }
+}

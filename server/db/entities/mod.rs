@@ -18,6 +18,7 @@ pub mod digest_runs;
 pub mod finding_events;
 pub mod findings;
 pub mod jobs;
+pub mod notification_deliveries;
 pub mod repositories;
 pub mod scan_reports;
 pub mod scans;

@@ -8,6 +8,7 @@ pub mod campaigns;
 pub mod checks;
 pub mod finding;
 pub mod login;
+pub mod notifications;
 pub mod overview;
 pub mod policy;
 pub mod repository;
@@ -26,6 +27,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .configure(checks::configure)
         .configure(teams::configure)
         .configure(admin::configure)
+        .configure(notifications::configure)
         .configure(access::configure)
         .configure(policy::configure)
         .configure(campaigns::configure)
