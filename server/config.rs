@@ -33,6 +33,10 @@ pub enum ConfigError {
         "config error: `{key}` is a secret and must not be set in {file}; fix: remove it and set {env} (or {env}_FILE) instead"
     )]
     SecretInFile { key: String, file: String, env: String },
+    /// Custom checks or effective dates that do not validate, one per line
+    /// as `file:line: check id: problem`.
+    #[error("config error: the policy does not validate:\n{0}")]
+    Policy(String),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -132,6 +136,21 @@ struct Raw {
     badge: BadgeSettings,
     metrics: MetricsSettings,
     notify: crate::notify::config::RawNotify,
+    policy: RawPolicy,
+}
+
+/// `[policy]`: custom checks and effective dates. The checks and dates are
+/// read from the configuration file's text itself (and the policy file's),
+/// so their errors can name the line; here they are only let through.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPolicy {
+    allow_repository_checks: bool,
+    file: String,
+    #[serde(default)]
+    checks: Option<figment::value::Value>,
+    #[serde(default)]
+    effective: Option<figment::value::Value>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -514,6 +533,9 @@ pub struct Settings {
     /// Error monitoring: errors and panics go to Sentry (or a compatible
     /// service such as GlitchTip) when a DSN is set.
     pub sentry_dsn: Option<Secret>,
+    /// Custom checks, effective dates, and whether repositories may define
+    /// checks of their own (`[policy]`), validated at load.
+    pub policy: std::sync::Arc<shipshape_analysis::Policy>,
 }
 
 /// The secrets and the environment variable each is read from.
@@ -595,6 +617,7 @@ impl Settings {
         }
         figment = customise(figment);
         let raw: Raw = figment.extract().map_err(|e| ConfigError::Parse(one_line(&e)))?;
+        let policy = load_policy(&raw.policy, file.as_ref())?;
         let secret = |key: &str| -> Result<Option<Secret>, ConfigError> {
             let var = SECRETS.iter().find(|(k, _)| *k == key).map(|(_, v)| *v).unwrap_or_default();
             read_secret(var, env)
@@ -651,6 +674,7 @@ impl Settings {
             metrics: raw.metrics,
             notify: crate::notify::config::resolve(raw.notify, env, raw.mode)?,
             sentry_dsn: secret("observability.sentry_dsn")?,
+            policy: std::sync::Arc::new(policy),
         };
         settings.validate()?;
         Ok(settings)
@@ -968,6 +992,49 @@ fn digest_settings(mut d: DigestSettings) -> Result<DigestSettings, ConfigError>
         check("digest.teams", list)?;
     }
     Ok(d)
+}
+
+/// The policy: `[[policy.checks]]` and `[policy.effective]` of the
+/// configuration file, then the policy file `policy.file` names
+/// (`[[checks]]` and `[effective]`). Each is parsed from its text so an
+/// error names the file and the line.
+fn load_policy(raw: &RawPolicy, file: Option<&(String, String)>) -> Result<shipshape_analysis::Policy, ConfigError> {
+    use shipshape_analysis::policy::{self, Origin, parse_document};
+    let mut documents = Vec::new();
+    let mut errors = Vec::new();
+    match file {
+        Some((name, text)) => match parse_document(name, text, Origin::ServerConfig) {
+            Ok(doc) => documents.push(doc),
+            Err(e) => errors.extend(e),
+        },
+        None if raw.checks.is_some() || raw.effective.is_some() => {
+            return Err(ConfigError::Invalid {
+                key: "policy.checks",
+                value: "(set outside a configuration file)".into(),
+                problem: "custom checks and effective dates are read from a file, so errors can name its lines".into(),
+                fix: "write them in the file given with --config, or in the file named by policy.file".into(),
+            });
+        }
+        None => {}
+    }
+    if !raw.file.is_empty() {
+        let path = Path::new(&raw.file);
+        let text = std::fs::read_to_string(path).map_err(|e| ConfigError::Invalid {
+            key: "policy.file",
+            value: format!("\"{}\"", raw.file),
+            problem: format!("cannot read the policy file: {e}"),
+            fix: "point SHIPSHAPE__POLICY__FILE at a readable TOML file with [[checks]] and [effective]".into(),
+        })?;
+        match parse_document(&raw.file, &text, Origin::PolicyFile) {
+            Ok(doc) => documents.push(doc),
+            Err(e) => errors.extend(e),
+        }
+    }
+    if !errors.is_empty() {
+        return Err(ConfigError::Policy(policy::describe(&errors)));
+    }
+    shipshape_analysis::Policy::build(raw.allow_repository_checks, documents)
+        .map_err(|e| ConfigError::Policy(policy::describe(&e)))
 }
 
 fn read_file(path: &Path) -> Result<String, ConfigError> {

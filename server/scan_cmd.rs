@@ -39,6 +39,25 @@ pub struct ScanArgs {
     /// Exit 1 when the level is LEVEL or worse (not-ready, bronze, silver).
     #[arg(long, value_name = "LEVEL", value_parser = parse_level)]
     pub fail_on: Option<Level>,
+    /// A policy file: custom checks (`[[checks]]`) and effective dates
+    /// (`[effective]`), as the server's `policy.file`.
+    #[arg(long, value_name = "FILE")]
+    pub policy: Option<PathBuf>,
+    /// Also run the `[[checks]]` the scanned repository's `.shipshape.toml` defines.
+    #[arg(long)]
+    pub repository_checks: bool,
+}
+
+/// The policy of `--policy` and `--repository-checks`.
+fn load_policy(args: &ScanArgs) -> Result<shipshape_analysis::Policy, String> {
+    use shipshape_analysis::policy::{Origin, describe, parse_document};
+    let mut documents = Vec::new();
+    if let Some(path) = &args.policy {
+        let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        let name = path.display().to_string();
+        documents.push(parse_document(&name, &text, Origin::PolicyFile).map_err(|e| describe(&e))?);
+    }
+    shipshape_analysis::Policy::build(args.repository_checks, documents).map_err(|e| describe(&e))
 }
 
 fn parse_format(s: &str) -> Result<Format, String> {
@@ -77,12 +96,14 @@ pub fn run(args: ScanArgs) -> ExitCode {
 }
 
 fn scan(args: &ScanArgs) -> Result<bool, String> {
+    let policy = load_policy(args)?;
     let clone = match args.path.to_str().filter(|p| is_url(p)) {
         Some(url) => Some(check_out(args, url)?),
         None => None,
     };
     let dir = clone.as_ref().map_or(args.path.as_path(), |(_, checkout)| checkout.path.as_path());
-    let report = shipshape_analysis::analyze(dir, &Options::default()).map_err(|e| e.to_string())?;
+    let options = Options { policy: std::sync::Arc::new(policy), ..Options::default() };
+    let report = shipshape_analysis::analyze(dir, &options).map_err(|e| e.to_string())?;
     let to_terminal = args.output.is_none() && std::io::stdout().is_terminal();
     let color = to_terminal && std::env::var_os("NO_COLOR").is_none();
     let mut text = report::render(&report, args.format, color);

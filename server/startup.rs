@@ -177,6 +177,7 @@ fn spawn_worker(
                 None
             }
         },
+        policy: settings.policy.clone(),
     };
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let idle = Duration::from_secs(settings.worker.idle_secs.max(1));

@@ -13,6 +13,7 @@ mod m20261122_000007_waivers_audit;
 mod m20261122_000008_notifications;
 mod m20261122_000009_policy_version;
 mod m20261122_000010_campaigns;
+mod m20261122_000011_upcoming_outcome;
 
 pub struct Migrator;
 
@@ -29,6 +30,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000008_notifications::Migration),
             Box::new(m20261122_000009_policy_version::Migration),
             Box::new(m20261122_000010_campaigns::Migration),
+            Box::new(m20261122_000011_upcoming_outcome::Migration),
         ]
     }
 }

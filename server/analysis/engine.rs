@@ -9,6 +9,7 @@
 
 use crate::checks::{Check, Verdict};
 use crate::model::*;
+use crate::policy::{CustomCheck, Policy};
 use crate::repo::{FileFacts, Repo};
 use crate::walk::{self, FileEntry};
 use crate::{fingerprint, manifests, score, stack, suppress};
@@ -26,15 +27,19 @@ pub const MAX_READ_FILE: u64 = 8 * 1024 * 1024;
 /// What the caller knows that the checkout does not say.
 #[derive(Debug, Clone)]
 pub struct Options {
-    /// "Today" for suppression expiry; injected so scans are reproducible.
+    /// "Today" for suppression expiry and for which checks are in effect
+    /// (see `policy`); injected so scans are reproducible.
     pub today: chrono::NaiveDate,
     /// Facts from the GitHub API; `None` makes the github checks not applicable.
     pub github: Option<GithubFacts>,
+    /// Custom checks and effective dates; the default is the built-in
+    /// catalogue alone, every check in effect.
+    pub policy: std::sync::Arc<Policy>,
 }
 
 impl Default for Options {
     fn default() -> Self {
-        Options { today: chrono::Utc::now().date_naive(), github: None }
+        Options { today: chrono::Utc::now().date_naive(), github: None, policy: Default::default() }
     }
 }
 
@@ -155,6 +160,16 @@ pub fn analyze(root: &Path, options: &Options) -> Result<Report, AnalysisError> 
     let repo = Repo::new(root, &index, &facts, stack, manifests, options);
     let checks = crate::checks::all();
     let mut results: Vec<CheckResult> = checks.iter().map(|c| run_check(c, &repo)).collect();
+    // Custom checks: the server's policy, then the repository's own when allowed.
+    let policy = &options.policy;
+    let (repo_checks, policy_notes) = policy.repository_checks(config.text.as_deref());
+    let custom: Vec<&CustomCheck> = policy.checks.iter().chain(&repo_checks).collect();
+    for (check, verdict) in custom.iter().zip(crate::policy::evaluate(&custom, &repo)) {
+        let i = &check.info;
+        results.push(result_of(&i.id, &i.title, i.category, i.severity, "passes", Ok(verdict)));
+    }
+    // Catalogue order: by category, custom checks after the built-in ones.
+    results.sort_by_key(|r| Category::ALL.iter().position(|c| *c == r.category));
     suppress::apply(&mut results, &facts, &index, &config, options.today);
     // A failing check weighs as much as its worst unsuppressed finding
     // (wildcard CORS with credentials is critical, not high).
@@ -163,8 +178,17 @@ pub fn analyze(root: &Path, options: &Options) -> Result<Report, AnalysisError> 
             r.severity = worst;
         }
     }
+    let effective = |id: &str| {
+        custom.iter().find(|c| c.info.id == id).and_then(|c| c.info.effective).or_else(|| policy.effective_of(id))
+    };
+    for r in &mut results {
+        if let Some(date) = effective(&r.check_id) {
+            mark_upcoming(r, date, options.today);
+        }
+    }
     let mut notes = index.notes.clone();
     notes.extend(config.notes.iter().cloned());
+    notes.extend(policy_notes);
     notes.extend(config.expired_notes(options.today));
     // A manifest that cannot be read or parsed declares no dependency; say
     // so, or the checks that look for one would fail or pass without a word.
@@ -180,7 +204,29 @@ pub fn analyze(root: &Path, options: &Options) -> Result<Report, AnalysisError> 
         bytes_read: facts.iter().filter(|f| f.read).map(|f| f.bytes).sum(),
         duration_ms: started.elapsed().as_millis() as u64,
     };
-    Ok(score::finish(root.display().to_string(), repo.stack.clone(), results, notes, stats))
+    let mut report = score::finish(root.display().to_string(), repo.stack.clone(), results, notes, stats);
+    report.custom_checks = custom.iter().map(|c| c.info.clone()).collect();
+    report.policy_version = score::policy_version(policy, &repo_checks);
+    Ok(report)
+}
+
+/// Gives a check its effective date; before it, the check is `upcoming`:
+/// what it would say today stays in the summary and its findings, and it
+/// counts in neither scores nor levels. A check that does not apply stays
+/// not applicable (it would not count either way).
+fn mark_upcoming(r: &mut CheckResult, date: chrono::NaiveDate, today: chrono::NaiveDate) {
+    r.effective = Some(date);
+    if today >= date {
+        return;
+    }
+    let would = match r.outcome {
+        Outcome::Pass => "would pass",
+        Outcome::Fail => "would fail",
+        Outcome::Error => "could not run",
+        Outcome::NotApplicable | Outcome::Upcoming => return,
+    };
+    r.summary = format!("takes effect on {date}; today it {would}: {}", r.summary);
+    r.outcome = Outcome::Upcoming;
 }
 
 fn read_and_analyze(entry: &FileEntry, analyzers: &[Box<dyn FileAnalyzer>]) -> FileFacts {
@@ -265,21 +311,34 @@ fn panic_message(panic: &Box<dyn std::any::Any + Send>) -> String {
 
 fn run_check(check: &Check, repo: &Repo<'_>) -> CheckResult {
     let spec = &check.spec;
+    let verdict = catch_unwind(AssertUnwindSafe(|| (check.run)(repo)));
+    result_of(spec.id, spec.title, spec.category, spec.severity, spec.pass_summary, verdict)
+}
+
+/// The result of a check from what it decided (or how it crashed).
+fn result_of(
+    id: &str,
+    title: &str,
+    category: Category,
+    severity: Severity,
+    pass_summary: &str,
+    verdict: std::thread::Result<Result<Verdict, String>>,
+) -> CheckResult {
     let mut result = CheckResult {
-        check_id: spec.id.to_string(),
-        title: spec.title.to_string(),
-        category: spec.category,
-        severity: spec.severity,
+        check_id: id.to_string(),
+        title: title.to_string(),
+        category,
+        severity,
         outcome: Outcome::Pass,
         summary: String::new(),
         evidence: Vec::new(),
         findings: Vec::new(),
         error: None,
+        effective: None,
     };
-    match catch_unwind(AssertUnwindSafe(|| (check.run)(repo))) {
+    match verdict {
         Ok(Ok(Verdict::Pass(evidence))) => {
-            result.summary =
-                evidence.first().map(|e| e.message.clone()).unwrap_or_else(|| spec.pass_summary.to_string());
+            result.summary = evidence.first().map(|e| e.message.clone()).unwrap_or_else(|| pass_summary.to_string());
             result.evidence = evidence;
         }
         Ok(Ok(Verdict::NotApplicable(reason))) => {
@@ -287,11 +346,11 @@ fn run_check(check: &Check, repo: &Repo<'_>) -> CheckResult {
             result.summary = reason;
         }
         Ok(Ok(Verdict::Fail(raw))) if raw.is_empty() => {
-            result.summary = spec.pass_summary.to_string();
+            result.summary = pass_summary.to_string();
         }
         Ok(Ok(Verdict::Fail(raw))) => {
             result.outcome = Outcome::Fail;
-            result.findings = fingerprint::assign(spec, raw);
+            result.findings = fingerprint::assign(id, category, severity, raw);
             result.summary = match result.findings.len() {
                 1 => result.findings[0].message.clone(),
                 n => format!("{n} findings: {}", result.findings[0].message),

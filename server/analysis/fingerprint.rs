@@ -4,8 +4,8 @@
 //! candidates in that file). Repository-level findings hash the check id
 //! alone, so "no tests" stays one finding however often it is seen.
 
-use crate::checks::{CheckSpec, RawFinding};
-use crate::model::Finding;
+use crate::checks::RawFinding;
+use crate::model::{Category, Finding, Severity};
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 
@@ -42,8 +42,9 @@ pub fn content_hash(check: &str, identity: &str, occurrence: usize) -> String {
     hex::encode(&h.finalize()[..16])
 }
 
-/// Turns raw findings into findings with fingerprints, sorted by location.
-pub fn assign(spec: &CheckSpec, mut raw: Vec<RawFinding>) -> Vec<Finding> {
+/// Turns raw findings of check `id` into findings with fingerprints, sorted
+/// by location; `severity` is the check's, unless a finding says otherwise.
+pub fn assign(id: &str, category: Category, severity: Severity, mut raw: Vec<RawFinding>) -> Vec<Finding> {
     raw.sort_by(|a, b| a.location.cmp(&b.location));
     let mut seen: HashMap<(Option<String>, String), usize> = HashMap::new();
     raw.into_iter()
@@ -52,11 +53,11 @@ pub fn assign(spec: &CheckSpec, mut raw: Vec<RawFinding>) -> Vec<Finding> {
             let key = (path.clone(), normalise(&r.identity));
             let occurrence = *seen.entry(key).and_modify(|n| *n += 1).or_insert(0);
             Finding {
-                check_id: spec.id.to_string(),
-                severity: r.severity.unwrap_or(spec.severity),
-                category: spec.category,
-                fingerprint: compute(spec.id, path.as_deref(), &r.identity, occurrence),
-                content_hash: content_hash(spec.id, &r.identity, occurrence),
+                check_id: id.to_string(),
+                severity: r.severity.unwrap_or(severity),
+                category,
+                fingerprint: compute(id, path.as_deref(), &r.identity, occurrence),
+                content_hash: content_hash(id, &r.identity, occurrence),
                 message: r.message,
                 location: r.location,
                 evidence: r.evidence,

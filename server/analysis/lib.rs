@@ -18,6 +18,7 @@ pub mod js;
 pub mod manifests;
 pub mod mask;
 pub mod model;
+pub mod policy;
 pub mod python;
 pub mod repo;
 pub mod report;
@@ -30,3 +31,4 @@ pub mod walk;
 
 pub use engine::{AnalysisError, GithubFacts, Options, analyze};
 pub use model::*;
+pub use policy::Policy;

@@ -119,6 +119,10 @@ pub enum Outcome {
     Fail,
     NotApplicable,
     Error,
+    /// The check takes effect on a later date (its `effective` date): it
+    /// ran and its findings are shown, but it counts in neither scores nor
+    /// levels yet, so teams see it coming.
+    Upcoming,
 }
 
 impl Outcome {
@@ -128,6 +132,7 @@ impl Outcome {
             Outcome::Fail => "fail",
             Outcome::NotApplicable => "not_applicable",
             Outcome::Error => "error",
+            Outcome::Upcoming => "upcoming",
         }
     }
 }
@@ -249,12 +254,22 @@ pub struct CheckResult {
     pub findings: Vec<Finding>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// The date the check takes effect, when the policy gives it one;
+    /// before it the outcome is `upcoming`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub effective: Option<chrono::NaiveDate>,
 }
 
 impl CheckResult {
-    /// Findings that count: not suppressed.
+    /// Findings that are not suppressed (of an upcoming check too: what it
+    /// would count once in effect).
     pub fn active_findings(&self) -> impl Iterator<Item = &Finding> {
         self.findings.iter().filter(|f| f.suppression.is_none())
+    }
+
+    /// An upcoming check: shown, not counted.
+    pub fn is_upcoming(&self) -> bool {
+        self.outcome == Outcome::Upcoming
     }
 }
 
@@ -305,6 +320,11 @@ pub struct Note {
 pub struct Report {
     pub schema_version: u32,
     pub analyzer_version: String,
+    /// Fingerprint of the policy the scan ran with: the built-in catalogue,
+    /// effective dates and custom checks (`score::policy_version`). Empty in
+    /// reports written before it existed.
+    #[serde(default)]
+    pub policy_version: String,
     pub root: String,
     pub stack: Stack,
     pub score: f64,
@@ -316,11 +336,29 @@ pub struct Report {
     pub checks: Vec<CheckResult>,
     pub notes: Vec<Note>,
     pub stats: ScanStats,
+    /// The descriptions of the custom checks that ran (from the server's
+    /// policy or the repository's `.shipshape.toml`), so renderers and pages
+    /// can show their documentation like a built-in check's.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub custom_checks: Vec<crate::checks::CheckInfo>,
 }
 
 impl Report {
     pub fn check(&self, id: &str) -> Option<&CheckResult> {
         self.checks.iter().find(|c| c.check_id == id)
+    }
+
+    /// The description of a check of this report: a built-in one, or a
+    /// custom one the report carries.
+    pub fn info(&self, id: &str) -> Option<crate::checks::CheckInfo> {
+        crate::checks::spec(id)
+            .map(|s| crate::checks::CheckInfo::from(&s))
+            .or_else(|| self.custom_checks.iter().find(|c| c.id == id).cloned())
+    }
+
+    /// Checks that take effect later: shown with what they would find, not counted.
+    pub fn upcoming(&self) -> impl Iterator<Item = &CheckResult> {
+        self.checks.iter().filter(|c| c.is_upcoming())
     }
 
     /// Ids of the checks that failed, sorted: what tests and gates compare.
@@ -331,8 +369,10 @@ impl Report {
         ids
     }
 
+    /// Findings of the checks in effect (an upcoming check's findings are
+    /// not findings yet: see [`Report::upcoming`]).
     pub fn findings(&self) -> impl Iterator<Item = &Finding> {
-        self.checks.iter().flat_map(|c| c.findings.iter())
+        self.checks.iter().filter(|c| !c.is_upcoming()).flat_map(|c| c.findings.iter())
     }
 }
 

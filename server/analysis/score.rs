@@ -37,6 +37,8 @@ pub fn finish(root: String, stack: Stack, checks: Vec<CheckResult>, notes: Vec<N
         checks,
         notes,
         stats,
+        policy_version: String::new(),
+        custom_checks: Vec::new(),
     }
 }
 
@@ -143,21 +145,28 @@ fn round1(x: f64) -> f64 {
     (x * 10.0).round() / 10.0
 }
 
-/// A fingerprint of what is checked and how it weighs: the catalogue's ids,
-/// categories and severities. Stored with every scan beside
-/// [`ANALYZER_VERSION`], so a score that moved because a check was added or
-/// re-weighted is told apart from one that moved because the code changed.
-pub fn policy_version() -> &'static str {
+/// A fingerprint of what is checked and how it weighs: the built-in
+/// catalogue's ids, categories and severities, the policy's effective dates
+/// and its custom checks (`extra`: the repository's own, when allowed), in
+/// the form that decides outcomes (not their titles or docs). Stored with
+/// every scan beside [`ANALYZER_VERSION`], so a score that moved because a
+/// check was added, re-weighted or took effect is told apart from one that
+/// moved because the code changed. With no custom check and no date it is
+/// the built-in catalogue's fingerprint alone.
+pub fn policy_version(policy: &crate::policy::Policy, extra: &[crate::policy::CustomCheck]) -> String {
     use sha2::{Digest, Sha256};
-    static VERSION: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    VERSION.get_or_init(|| {
-        let mut hash = Sha256::new();
-        for check in crate::checks::all() {
-            let s = &check.spec;
-            hash.update(format!("{}|{:?}|{:?}\n", s.id, s.category, s.severity).as_bytes());
-        }
-        hex::encode(&hash.finalize()[..6])
-    })
+    let mut hash = Sha256::new();
+    for check in crate::checks::all() {
+        let s = &check.spec;
+        hash.update(format!("{}|{:?}|{:?}\n", s.id, s.category, s.severity).as_bytes());
+    }
+    for (id, date) in &policy.effective {
+        hash.update(format!("effective|{id}|{date}\n").as_bytes());
+    }
+    for check in policy.checks.iter().chain(extra) {
+        hash.update(format!("custom|{}\n", check.canonical).as_bytes());
+    }
+    hex::encode(&hash.finalize()[..6])
 }
 
 #[cfg(test)]
@@ -175,6 +184,7 @@ mod tests {
             evidence: vec![],
             findings: vec![],
             error: None,
+            effective: None,
         }
     }
 

@@ -110,6 +110,19 @@ pub fn ci_system(path: &str) -> Option<&'static str> {
     })
 }
 
+/// Frameworks recognised from code alone (no dependency names them).
+const CODE_FRAMEWORKS: &[&str] = &["net-http"];
+
+/// Every framework id the stack can report, sorted: what a custom check's
+/// stack filter may name.
+pub fn known_frameworks() -> Vec<&'static str> {
+    let mut all: Vec<&'static str> =
+        FRAMEWORK_DEPS.iter().map(|(_, fw)| *fw).chain(CODE_FRAMEWORKS.iter().copied()).collect();
+    all.sort_unstable();
+    all.dedup();
+    all
+}
+
 pub fn detect(index: &FileIndex, facts: &[FileFacts], manifests: &[Manifest]) -> Stack {
     let mut stack = Stack::default();
     let mut frameworks = BTreeSet::new();

@@ -43,6 +43,8 @@ pub fn inline_ignores(text: &str) -> Vec<InlineIgnore> {
 pub struct RepoConfig {
     pub ignores: Vec<ConfigIgnore>,
     pub notes: Vec<Note>,
+    /// The file's text, for the policy's `[[checks]]` (see `policy`).
+    pub text: Option<String>,
 }
 
 #[derive(Debug)]
@@ -58,6 +60,11 @@ pub struct ConfigIgnore {
 struct RawConfig {
     #[serde(default)]
     ignore: Vec<RawIgnore>,
+    /// Repository-defined checks: read by `policy`, honoured only when the
+    /// server's policy allows them.
+    #[serde(default)]
+    #[allow(dead_code)]
+    checks: Option<toml::Value>,
 }
 
 #[derive(Deserialize)]
@@ -77,7 +84,7 @@ impl RepoConfig {
     /// Loads `.shipshape.toml` from the root; problems become notes.
     pub fn load(root: &Path) -> RepoConfig {
         let path = root.join(CONFIG_FILE);
-        let refuse = |why: String| RepoConfig { ignores: vec![], notes: vec![note(why)] };
+        let refuse = |why: String| RepoConfig { ignores: vec![], notes: vec![note(why)], text: None };
         // `symlink_metadata`: a `.shipshape.toml` linking to /etc/passwd
         // must not be read, and a 2 GB one must not be loaded.
         match std::fs::symlink_metadata(&path) {
@@ -93,7 +100,10 @@ impl RepoConfig {
             Ok(_) => {}
         }
         match std::fs::read(&path) {
-            Ok(bytes) => RepoConfig::parse(&String::from_utf8_lossy(&bytes)),
+            Ok(bytes) => {
+                let text = String::from_utf8_lossy(&bytes).into_owned();
+                RepoConfig { text: Some(text.clone()), ..RepoConfig::parse(&text) }
+            }
             Err(e) => refuse(format!("cannot read: {e}")),
         }
     }
@@ -105,6 +115,7 @@ impl RepoConfig {
                 return RepoConfig {
                     ignores: vec![],
                     notes: vec![note(format!("ignored, it does not parse: {}", e.message()))],
+                    text: None,
                 };
             }
         };
@@ -250,18 +261,21 @@ pub fn apply_dashboard(report: &Report, ignores: &[DashboardIgnore]) -> Option<R
         }
         pass_if_all_suppressed(result);
         // The check weighs as its worst finding still counting (engine.rs).
-        let catalogue = crate::checks::spec(&result.check_id).map(|s| s.severity);
+        let catalogue = report.info(&result.check_id).map(|s| s.severity);
         if let Some(worst) = result.active_findings().map(|f| f.severity).min().or(catalogue) {
             result.severity = worst;
         }
     }
-    Some(crate::score::finish(
+    let mut rescored = crate::score::finish(
         report.root.clone(),
         report.stack.clone(),
         checks,
         report.notes.clone(),
         report.stats.clone(),
-    ))
+    );
+    rescored.custom_checks = report.custom_checks.clone();
+    rescored.policy_version = report.policy_version.clone();
+    Some(rescored)
 }
 
 #[cfg(test)]
@@ -292,6 +306,7 @@ mod tests {
             evidence: vec![],
             findings: vec![finding],
             error: None,
+            effective: None,
         };
         let report = crate::score::finish("r".into(), Stack::default(), vec![check], vec![], Default::default());
         assert!(report.score < 100.0);

@@ -63,7 +63,7 @@ pub async fn run(db: &DatabaseConnection, dir: &Path, now: DateTime<Utc>) -> any
                 let (repo_dir, sha, today) = (repo_dir.clone(), sha.clone(), when.date_naive());
                 tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
                     git(&repo_dir, &["checkout", "-q", "--force", "--detach", &sha], None)?;
-                    let options = shipshape_analysis::Options { today, github: None };
+                    let options = shipshape_analysis::Options { today, github: None, ..Default::default() };
                     Ok(shipshape_analysis::analyze(&repo_dir, &options)?)
                 })
                 .await??

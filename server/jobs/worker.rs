@@ -34,6 +34,8 @@ pub struct WorkerConfig {
     /// Tells the configured channels about level changes and new critical
     /// findings; `None` sends nothing.
     pub notify: Option<std::sync::Arc<crate::notify::Notifier>>,
+    /// Custom checks and effective dates every scan runs with.
+    pub policy: std::sync::Arc<shipshape_analysis::Policy>,
 }
 
 /// What running one job did.
@@ -188,7 +190,8 @@ async fn scan(db: &DatabaseConnection, cfg: &WorkerConfig, job: &ClaimedJob) -> 
         None => None,
     };
     let path = checkout.path.clone();
-    let options = shipshape_analysis::Options { github, ..shipshape_analysis::Options::default() };
+    let options =
+        shipshape_analysis::Options { github, policy: cfg.policy.clone(), ..shipshape_analysis::Options::default() };
     let report =
         tokio::task::spawn_blocking(move || shipshape_analysis::analyze(&path, &options).map_err(|e| e.to_string()))
             .await

@@ -217,11 +217,16 @@ fn check_changes(
             (None, Some(_)) if policy_changed => "new check in this policy version".to_string(),
             (None, Some(_)) => "first recorded".to_string(),
             (Some(_), None) => "no longer in the catalogue".to_string(),
-            (Some((bo, bn)), Some((ao, an))) => match by_check.get(id.as_str()).and_then(|ev| events_in_words(ev)) {
-                Some(words) => words,
-                None if bo == ao => format!("{bn} → {an} findings"),
-                None => format!("{bo} → {ao}"),
-            },
+            (Some((bo, bn)), Some((ao, an))) => {
+                let said = by_check.get(id.as_str()).and_then(|ev| events_in_words(ev));
+                let words = match said {
+                    Some(words) => words,
+                    None if bo == ao => format!("{bn} → {an} findings"),
+                    None => format!("{bo} → {ao}"),
+                };
+                // A check that was announced with an effective date now counts.
+                if bo == "upcoming" && ao != "upcoming" { format!("took effect: {words}") } else { words }
+            }
             (None, None) => continue,
         };
         out.push(CheckChange {

@@ -5,7 +5,8 @@ use crate::db::entities::finding_events::{self, EventKind};
 use crate::db::entities::{findings, repositories, scans, suppressions};
 use chrono::{DateTime, Utc};
 use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder};
-use shipshape_analysis::checks::CheckSpec;
+use shipshape_analysis::Policy;
+use shipshape_analysis::checks::CheckInfo;
 
 #[derive(Debug, Clone)]
 pub struct FindingView {
@@ -14,7 +15,7 @@ pub struct FindingView {
     pub events: Vec<finding_events::Model>,
     /// Distinct (path, line) in the order the finding was seen there.
     pub locations: Vec<(String, Option<i32>, Option<String>)>,
-    pub spec: Option<CheckSpec>,
+    pub spec: Option<CheckInfo>,
     pub suppression: Option<suppressions::Model>,
     /// Its waivers, newest first.
     pub waivers: Vec<crate::db::entities::waivers::Model>,
@@ -26,7 +27,12 @@ pub struct FindingView {
 ///
 /// # Errors
 /// Database errors; `Ok(None)` for an unknown id.
-pub async fn view<C: ConnectionTrait>(db: &C, id: i32, now: DateTime<Utc>) -> Result<Option<FindingView>, DbErr> {
+pub async fn view<C: ConnectionTrait>(
+    db: &C,
+    id: i32,
+    now: DateTime<Utc>,
+    policy: &Policy,
+) -> Result<Option<FindingView>, DbErr> {
     let Some(finding) = findings::Entity::find_by_id(id).one(db).await? else { return Ok(None) };
     let Some(repo) = repositories::Entity::find_by_id(finding.repository_id).one(db).await? else { return Ok(None) };
     let events = finding_events::Entity::find()
@@ -51,14 +57,13 @@ pub async fn view<C: ConnectionTrait>(db: &C, id: i32, now: DateTime<Utc>) -> Re
     }
     let suppression = crate::store::suppression::for_finding(db, id, now).await?;
     let waivers = crate::store::waiver::for_finding(db, id).await?;
-    Ok(Some(FindingView {
-        spec: shipshape_analysis::checks::spec(&finding.check_id),
-        finding,
-        repo,
-        events,
-        locations,
-        suppression,
-        waivers,
-        last_commit,
-    }))
+    // A check the repository defined itself is described by the report of
+    // the scan that saw it.
+    let spec = match policy.info(&finding.check_id) {
+        Some(s) => Some(s),
+        None => super::repository::stored_report(db, finding.last_seen_scan_id)
+            .await?
+            .and_then(|r| r.info(&finding.check_id)),
+    };
+    Ok(Some(FindingView { spec, finding, repo, events, locations, suppression, waivers, last_commit }))
 }

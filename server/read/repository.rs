@@ -23,6 +23,9 @@ pub struct RepositoryView {
     pub stack: Option<Stack>,
     /// Why the level is what it is (from the stored report).
     pub verdict: Option<String>,
+    /// Checks that take effect later, with what they would find today
+    /// (from the stored report: their findings are not findings yet).
+    pub upcoming: Vec<shipshape_analysis::CheckResult>,
     pub categories: Vec<(String, f64)>,
     /// Passing checks with the evidence that proves it.
     pub strengths: Vec<check_results::Model>,
@@ -131,6 +134,7 @@ pub async fn view<C: ConnectionTrait>(
     let job = pending_job(db, repo.id).await?;
     Ok(RepositoryView {
         stack: latest.as_ref().and_then(|s| s.stack.clone()).and_then(|v| serde_json::from_value(v).ok()),
+        upcoming: report.as_ref().map(|r| r.upcoming().cloned().collect()).unwrap_or_default(),
         verdict: report.map(|r| r.level_reason),
         team,
         latest,

@@ -61,7 +61,8 @@ fn scan_row(meta: &ScanMeta<'_>, status: ScanStatus) -> scans::ActiveModel {
         duration_ms: Set(Some((meta.finished_at - meta.started_at).num_milliseconds())),
         error: Set(None),
         analyzer_version: Set(shipshape_analysis::score::ANALYZER_VERSION.to_string()),
-        policy_version: Set(Some(shipshape_analysis::score::policy_version().to_string())),
+        // A failed scan ran no policy; a successful one records its report's.
+        policy_version: Set(None),
         overall_score: Set(None),
         level: Set(None),
         stack: Set(None),
@@ -115,6 +116,11 @@ pub async fn record_success(
     let report = suppressed.as_ref().unwrap_or(report);
     let mut row = scan_row(meta, ScanStatus::Succeeded);
     row.overall_score = Set(Some(report.score));
+    let policy = match report.policy_version.as_str() {
+        "" => shipshape_analysis::Policy::default().version(),
+        v => v.to_string(),
+    };
+    row.policy_version = Set(Some(policy));
     row.level = Set(Some(report.level.as_str().to_string()));
     row.stack = Set(serde_json::to_value(&report.stack).ok());
     row.files_scanned = Set(Some(report.stats.files_seen as i64));

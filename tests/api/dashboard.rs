@@ -27,7 +27,8 @@ pub struct Seeded {
 pub async fn commit_and_scan(db: &DatabaseConnection, repo_id: i32, git: &GitRepo, days_ago: i64) -> i32 {
     let when = Utc::now() - Duration::days(days_ago);
     let sha = git.commit(Commit::new(format!("change {days_ago} days ago")).at(when.to_rfc3339()));
-    let report = analyze(git.path(), &Options { today: when.date_naive(), github: None }).unwrap();
+    let report =
+        analyze(git.path(), &Options { today: when.date_naive(), github: None, ..Default::default() }).unwrap();
     let meta = ScanMeta {
         repository_id: repo_id,
         commit_sha: Some(&sha),

@@ -118,14 +118,36 @@ pub fn test_settings_with(db: &TestDb, customise: impl FnOnce(figment::Figment) 
     test_settings_custom(db, &NoEnv, customise)
 }
 
+/// `test_settings` read from a configuration file (`--config`) named `name`
+/// holding `text`, as an operator's would be.
+///
+/// # Errors
+/// The configuration error, so tests can check what an operator is told.
+pub fn test_settings_from_file(
+    db: &TestDb,
+    name: &str,
+    text: &str,
+) -> Result<Settings, shipshape::config::ConfigError> {
+    settings_from(db, Some((name.to_string(), text.to_string())), &NoEnv, |f| f)
+}
+
 pub fn test_settings_custom(
     db: &TestDb,
     env: &dyn Environment,
     customise: impl FnOnce(figment::Figment) -> figment::Figment,
 ) -> Settings {
+    settings_from(db, None, env, customise).expect("test settings are valid")
+}
+
+fn settings_from(
+    db: &TestDb,
+    file: Option<(String, String)>,
+    env: &dyn Environment,
+    customise: impl FnOnce(figment::Figment) -> figment::Figment,
+) -> Result<Settings, shipshape::config::ConfigError> {
     let url = db.url.clone();
     let data_dir = db.dir.path().join("data");
-    Settings::build(None, &[], env, |f| {
+    Settings::build(file, &[], env, |f| {
         let f = f
             .merge(("server.bind", "127.0.0.1:0"))
             .merge(("server.workers", 1))
@@ -136,7 +158,6 @@ pub fn test_settings_custom(
             .merge(("data_dir", data_dir.display().to_string()));
         customise(f)
     })
-    .expect("test settings are valid")
 }
 
 pub struct TestApp {
@@ -287,5 +308,6 @@ pub fn worker_config(cache: &std::path::Path, max_files: u64) -> shipshape::jobs
         digests: None,
         metrics: Default::default(),
         notify: None,
+        policy: Default::default(),
     }
 }

@@ -28,7 +28,8 @@ pub(crate) async fn commit_and_scan(
 ) -> shipshape::store::Recorded {
     let sha = repo.commit(Commit::new(message).at(date));
     let when = chrono::DateTime::parse_from_rfc3339(date).unwrap().with_timezone(&chrono::Utc);
-    let report = analyze(repo.path(), &Options { today: when.date_naive(), github: None }).unwrap();
+    let report =
+        analyze(repo.path(), &Options { today: when.date_naive(), github: None, ..Default::default() }).unwrap();
     let meta = ScanMeta {
         repository_id,
         commit_sha: Some(&sha),

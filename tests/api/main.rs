@@ -22,6 +22,7 @@ mod metrics;
 mod notify;
 mod openapi;
 mod outage;
+mod policy;
 mod queue;
 mod replicas;
 mod rest;

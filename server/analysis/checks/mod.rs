@@ -37,6 +37,52 @@ pub struct CheckSpec {
     pub fix: &'static str,
 }
 
+/// A check's description as data: a built-in [`CheckSpec`] or a custom
+/// check of the policy, with the date it takes effect when it has one.
+/// What pages, reports and SARIF rules show about a check.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct CheckInfo {
+    pub id: String,
+    pub title: String,
+    pub category: Category,
+    pub severity: Severity,
+    pub rationale: String,
+    pub fix: String,
+    /// Before this date the check is `upcoming`: shown, not counted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub effective: Option<chrono::NaiveDate>,
+    /// Where a custom check was defined; `None` for built-in checks.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub custom: Option<CustomOrigin>,
+}
+
+/// Where a custom check comes from and what kind it is.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct CustomOrigin {
+    /// `file-exists`, `content-matches`, `tree-sitter-query`, …
+    pub kind: String,
+    /// `config` (the server's policy) or `repository` (`.shipshape.toml`).
+    pub source: String,
+    /// The file and 1-based line of its definition.
+    pub file: String,
+    pub line: u32,
+}
+
+impl From<&CheckSpec> for CheckInfo {
+    fn from(s: &CheckSpec) -> Self {
+        CheckInfo {
+            id: s.id.to_string(),
+            title: s.title.to_string(),
+            category: s.category,
+            severity: s.severity,
+            rationale: s.rationale.to_string(),
+            fix: s.fix.to_string(),
+            effective: None,
+            custom: None,
+        }
+    }
+}
+
 /// What a check decided.
 #[derive(Debug)]
 pub enum Verdict {
@@ -168,6 +214,7 @@ mod tests {
         for c in all() {
             let id = c.spec.id;
             assert!(seen.insert(id), "duplicate check id {id}");
+            assert!(!id.starts_with(crate::policy::CUSTOM_PREFIX), "{id} would collide with custom check ids");
             assert!(id.chars().all(|ch| ch.is_ascii_lowercase() || ch == '-'), "{id} is not kebab-case");
             assert!(
                 !c.spec.title.is_empty() && !c.spec.rationale.is_empty() && !c.spec.fix.is_empty(),

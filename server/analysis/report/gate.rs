@@ -57,6 +57,8 @@ mod tests {
             checks: vec![],
             notes: vec![],
             stats: ScanStats::default(),
+            policy_version: String::new(),
+            custom_checks: vec![],
         }
     }
 

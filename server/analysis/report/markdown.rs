@@ -9,7 +9,7 @@
 //! document's structure.
 
 use super::text::{self, count, one_line, place};
-use crate::checks::{self, CheckSpec};
+use crate::checks::CheckInfo;
 use crate::model::{Category, CheckResult, Finding, Level, Outcome, Report, Severity};
 use std::collections::HashMap;
 use std::fmt::Write;
@@ -21,7 +21,8 @@ const NOTES_SHOWN: usize = 20;
 
 /// Renders the audit as Markdown.
 pub fn render(report: &Report) -> String {
-    let specs: HashMap<&'static str, CheckSpec> = checks::all().into_iter().map(|c| (c.spec.id, c.spec)).collect();
+    let specs: HashMap<String, CheckInfo> =
+        report.checks.iter().filter_map(|c| report.info(&c.check_id)).map(|i| (i.id.clone(), i)).collect();
     let doc = Doc { r: report, specs };
     let mut out = String::new();
     doc.title(&mut out);
@@ -31,6 +32,7 @@ pub fn render(report: &Report) -> String {
     doc.gaps(&mut out);
     doc.checklist(&mut out);
     doc.scores(&mut out);
+    doc.upcoming(&mut out);
     doc.not_applicable(&mut out);
     doc.errors(&mut out);
     doc.suppressed(&mut out);
@@ -40,7 +42,7 @@ pub fn render(report: &Report) -> String {
 
 struct Doc<'a> {
     r: &'a Report,
-    specs: HashMap<&'static str, CheckSpec>,
+    specs: HashMap<String, CheckInfo>,
 }
 
 /// Escapes text from a repository or a check so it renders literally
@@ -237,7 +239,7 @@ impl Doc<'_> {
         let cost = if points > 0.0 { format!(", costs {points:.1} points") } else { String::new() };
         let _ = writeln!(out, "*{}, {}{cost}.*\n", c.category.as_str(), c.severity.as_str());
         if let Some(spec) = spec {
-            let _ = writeln!(out, "**Why it matters.** {}\n", catalogue_text(spec.rationale));
+            let _ = writeln!(out, "**Why it matters.** {}\n", catalogue_text(&spec.rationale));
         }
         let active: Vec<&Finding> = c.active_findings().collect();
         let _ = writeln!(out, "**Evidence.**\n");
@@ -257,7 +259,7 @@ impl Doc<'_> {
         }
         out.push('\n');
         if let Some(spec) = spec {
-            let _ = writeln!(out, "**Fix.** {}\n", catalogue_text(spec.fix));
+            let _ = writeln!(out, "**Fix.** {}\n", catalogue_text(&spec.fix));
         }
     }
 
@@ -279,7 +281,7 @@ impl Doc<'_> {
         order.extend(failing.iter().copied().filter(|c| !self.r.deductions.iter().any(|d| d.check_id == c.check_id)));
         for c in order {
             let points = text::points(self.r, &c.check_id);
-            let fix = self.specs.get(c.check_id.as_str()).map(|s| format!(": {}", esc(s.fix))).unwrap_or_default();
+            let fix = self.specs.get(c.check_id.as_str()).map(|s| format!(": {}", esc(&s.fix))).unwrap_or_default();
             let _ = writeln!(
                 out,
                 "- [ ] **{}** (`{}`, {}, {:.1} points){fix}",
@@ -335,6 +337,52 @@ impl Doc<'_> {
             );
         }
         out.push('\n');
+    }
+
+    /// Checks that take effect later: what they would find today, so the
+    /// fix can be planned before they count.
+    fn upcoming(&self, out: &mut String) {
+        let upcoming: Vec<&CheckResult> = self.r.upcoming().collect();
+        if upcoming.is_empty() {
+            return;
+        }
+        let _ = writeln!(out, "## Upcoming checks\n");
+        let _ = writeln!(
+            out,
+            "These checks take effect on a later date. They are not counted in the score or the level yet; this is what they would say today.\n"
+        );
+        for c in upcoming {
+            let date = c.effective.map(|d| d.to_string()).unwrap_or_default();
+            let would = if c.active_findings().next().is_some() { "would fail" } else { "would pass" };
+            let _ = writeln!(
+                out,
+                "#### {} (`{}`)\n\n*{}, {}, counts from {date}: {would}.*\n",
+                esc(&c.title),
+                c.check_id,
+                c.category.as_str(),
+                c.severity.as_str()
+            );
+            let active: Vec<&Finding> = c.active_findings().collect();
+            for f in active.iter().take(FINDINGS_SHOWN) {
+                let mut line = match &f.location {
+                    Some(l) => format!("- {}: {}", code(&l.to_string()), esc(&f.message)),
+                    None => format!("- {}", esc(&f.message)),
+                };
+                if let Some(e) = text::extra_evidence(f) {
+                    let _ = write!(line, " ({})", code(e));
+                }
+                let _ = writeln!(out, "{line}");
+            }
+            if active.len() > FINDINGS_SHOWN {
+                let _ = writeln!(out, "- and {} more", active.len() - FINDINGS_SHOWN);
+            }
+            if !active.is_empty() {
+                out.push('\n');
+            }
+            if let Some(spec) = self.specs.get(c.check_id.as_str()).filter(|_| !active.is_empty()) {
+                let _ = writeln!(out, "**Fix.** {}\n", catalogue_text(&spec.fix));
+            }
+        }
     }
 
     fn not_applicable(&self, out: &mut String) {

@@ -1,9 +1,12 @@
 //! SARIF 2.1.0 output, shaped for GitHub code scanning.
 //!
 //! One run; `tool.driver.rules` lists every check of the catalogue (so rule
-//! indices are stable across scans of different repositories); one result
-//! per finding, suppressed ones included with a `suppressions` entry so
-//! code scanning shows them as dismissed rather than forgetting them.
+//! indices are stable across scans of different repositories), then the
+//! custom checks of the policy the scan ran with; one result per finding,
+//! suppressed ones included with a `suppressions` entry so code scanning
+//! shows them as dismissed rather than forgetting them. A check that takes
+//! effect later (`upcoming`) has its findings as `note` results marked
+//! `upcoming` with the date, so teams see them before they count.
 //!
 //! GitHub rejects results without a location, but repository-level findings
 //! ("no CI configured") have none. They are anchored to the file a fix would
@@ -11,7 +14,7 @@
 //! checks…), else to the repository's root manifest, else to `README.md`,
 //! with no region, and flagged `repositoryLevel` in their properties.
 
-use crate::checks::{self, CheckSpec};
+use crate::checks::{self, CheckInfo};
 use crate::model::{Category, Finding, Report, Severity};
 use crate::score::ANALYZER_VERSION;
 use serde_json::{Value, json};
@@ -27,9 +30,29 @@ pub const FINGERPRINT_KEY: &str = "shipshapeFingerprint/v1";
 
 /// Renders the report as a SARIF 2.1.0 log (pretty JSON, ending with a newline).
 pub fn render(report: &Report) -> String {
-    let specs: Vec<CheckSpec> = checks::all().into_iter().map(|c| c.spec).collect();
-    let index: HashMap<&str, usize> = specs.iter().enumerate().map(|(i, s)| (s.id, i)).collect();
-    let results: Vec<Value> = report.findings().map(|f| result(report, f, index.get(f.check_id.as_str()))).collect();
+    let mut specs: Vec<CheckInfo> = checks::all().iter().map(|c| CheckInfo::from(&c.spec)).collect();
+    specs.extend(report.custom_checks.iter().cloned());
+    // Effective dates are the policy's: the report's results carry them.
+    for spec in &mut specs {
+        if spec.effective.is_none() {
+            spec.effective = report.check(&spec.id).and_then(|c| c.effective);
+        }
+    }
+    let index: HashMap<&str, usize> = specs.iter().enumerate().map(|(i, s)| (s.id.as_str(), i)).collect();
+    let mut results: Vec<Value> =
+        report.findings().map(|f| result(report, f, index.get(f.check_id.as_str()))).collect();
+    for check in report.upcoming() {
+        for f in &check.findings {
+            let mut r = result(report, f, index.get(f.check_id.as_str()));
+            r["level"] = json!("note");
+            let date = check.effective.map(|d| d.to_string()).unwrap_or_default();
+            r["message"]["text"] =
+                json!(format!("[upcoming, counts from {date}] {}", r["message"]["text"].as_str().unwrap_or_default()));
+            r["properties"]["upcoming"] = json!(true);
+            r["properties"]["effective"] = json!(date);
+            results.push(r);
+        }
+    }
     let log = json!({
         "$schema": SARIF_SCHEMA_URI,
         "version": "2.1.0",
@@ -98,7 +121,7 @@ fn pascal(id: &str) -> String {
         .collect()
 }
 
-fn rule(spec: &CheckSpec) -> Value {
+fn rule(spec: &CheckInfo) -> Value {
     let mut tags = vec!["shipshape".to_string(), spec.category.as_str().to_string()];
     let mut properties = serde_json::Map::new();
     properties.insert("category".into(), json!(spec.category.as_str()));
@@ -110,10 +133,16 @@ fn rule(spec: &CheckSpec) -> Value {
         }
         properties.insert("security-severity".into(), json!(security_severity(spec.severity)));
     }
+    if let Some(date) = spec.effective {
+        properties.insert("effective".into(), json!(date.to_string()));
+    }
+    if let Some(origin) = &spec.custom {
+        properties.insert("custom".into(), json!({ "kind": origin.kind, "source": origin.source }));
+    }
     properties.insert("tags".into(), json!(tags));
     json!({
         "id": spec.id,
-        "name": pascal(spec.id),
+        "name": pascal(&spec.id),
         "shortDescription": { "text": spec.title },
         "fullDescription": { "text": spec.rationale },
         "help": {

@@ -178,6 +178,13 @@ fn tail(out: &mut String, r: &Report, p: Paint) {
             let _ = writeln!(out, "  {}  {}", c.check_id, one_line(msg, 120));
         }
     }
+    let upcoming: Vec<&CheckResult> = r.upcoming().collect();
+    if !upcoming.is_empty() {
+        let _ = writeln!(out, "\n{}", p.bold(&format!("Upcoming, not counted yet ({})", upcoming.len())));
+        for c in upcoming {
+            let _ = writeln!(out, "  {}  {}", c.check_id, one_line(&c.summary, 120));
+        }
+    }
     if !r.notes.is_empty() {
         let _ = writeln!(out, "\nNotes: {} about files not fully read (see the JSON report)", r.notes.len());
     }

@@ -8,7 +8,11 @@ use shipshape_analysis::{CheckResult, Options, Outcome, Report, Severity, analyz
 use shipshape_testkit::GitRepo;
 
 fn scan(r: &GitRepo) -> Report {
-    analyze(r.path(), &Options { today: NaiveDate::from_ymd_opt(2026, 11, 22).unwrap(), github: None }).unwrap()
+    analyze(
+        r.path(),
+        &Options { today: NaiveDate::from_ymd_opt(2026, 11, 22).unwrap(), github: None, ..Default::default() },
+    )
+    .unwrap()
 }
 
 fn result<'r>(report: &'r Report, id: &str) -> &'r CheckResult {

@@ -13,7 +13,11 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 fn scan_dir(root: &Path) -> Report {
-    analyze(root, &Options { today: NaiveDate::from_ymd_opt(2026, 11, 22).unwrap(), github: None }).unwrap()
+    analyze(
+        root,
+        &Options { today: NaiveDate::from_ymd_opt(2026, 11, 22).unwrap(), github: None, ..Default::default() },
+    )
+    .unwrap()
 }
 
 fn scan(r: &GitRepo) -> Report {

@@ -9,7 +9,7 @@ use shipshape_testkit::GitRepo;
 
 fn scan(files: &[(&str, &str)]) -> Report {
     let repo = GitRepo::with_files(files);
-    let options = Options { today: NaiveDate::from_ymd_opt(2026, 11, 22).unwrap(), github: None };
+    let options = Options { today: NaiveDate::from_ymd_opt(2026, 11, 22).unwrap(), github: None, ..Default::default() };
     analyze(repo.path(), &options).expect("scan succeeds")
 }
 

@@ -24,6 +24,7 @@ fn check(id: &str, category: Category, severity: Severity, outcome: Outcome) -> 
         evidence: vec![],
         findings: vec![],
         error: None,
+        effective: None,
     }
 }
 
@@ -176,6 +177,7 @@ fn scanned() -> Report {
             required_status_checks: vec![],
             last_commit: Some("2026-11-01T10:00:00Z".parse().unwrap()),
         }),
+        ..Default::default()
     };
     analyze(repo.path(), &options).expect("scan")
 }

@@ -11,7 +11,11 @@ use shipshape_analysis::{Options, Outcome, Report, analyze};
 use shipshape_testkit::GitRepo;
 
 fn scan(r: &GitRepo) -> Report {
-    analyze(r.path(), &Options { today: NaiveDate::from_ymd_opt(2026, 11, 22).unwrap(), github: None }).unwrap()
+    analyze(
+        r.path(),
+        &Options { today: NaiveDate::from_ymd_opt(2026, 11, 22).unwrap(), github: None, ..Default::default() },
+    )
+    .unwrap()
 }
 
 fn outcome(report: &Report, id: &str) -> Outcome {

@@ -10,8 +10,15 @@ const REQS: (&str, &str) = ("requirements.txt", "fastapi==0.115.0\n");
 
 fn scan_on(files: &[(&str, &str)], today: (i32, u32, u32)) -> Report {
     let r = GitRepo::with_files(files);
-    analyze(r.path(), &Options { today: NaiveDate::from_ymd_opt(today.0, today.1, today.2).unwrap(), github: None })
-        .unwrap()
+    analyze(
+        r.path(),
+        &Options {
+            today: NaiveDate::from_ymd_opt(today.0, today.1, today.2).unwrap(),
+            github: None,
+            ..Default::default()
+        },
+    )
+    .unwrap()
 }
 
 fn scan(files: &[(&str, &str)]) -> Report {

@@ -9,7 +9,7 @@ use crate::state::AppState;
 use actix_web::{get, web};
 use sea_orm::{ConnectionTrait, Statement};
 use serde::{Deserialize, Serialize};
-use shipshape_analysis::checks::{self, CheckSpec};
+use shipshape_analysis::checks::CheckInfo;
 use std::collections::HashMap;
 use utoipa::{IntoParams, ToSchema};
 
@@ -25,6 +25,12 @@ pub struct Check {
     pub rationale: String,
     /// How to fix a failure.
     pub fix: String,
+    /// A custom check of the server's policy (not built in).
+    pub custom: bool,
+    /// The date (YYYY-MM-DD) the check counts from, when the policy gives
+    /// one; before it its outcome is `upcoming`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub effective: Option<String>,
     /// Repositories whose latest scan fails this check.
     pub failing_repositories: u64,
 }
@@ -75,12 +81,17 @@ pub(super) async fn list_checks(
         *counts.entry(check).or_default() += 1;
     }
     let count = |id: &str| counts.get(id).copied().unwrap_or(0);
-    let items = checks::all()
+    let items = state
+        .settings
+        .policy
+        .catalogue()
         .into_iter()
-        .map(|c| c.spec)
         .filter(|s| filter.category.as_deref().is_none_or(|c| s.category.as_str() == c))
         .filter(|s| filter.severity.is_none_or(|v| Severity::from(s.severity) == v))
-        .map(|s| check(s, count(s.id)))
+        .map(|s| {
+            let n = count(&s.id);
+            check(s, n)
+        })
         .collect();
     Ok(web::Json(Page { items, next_cursor: None, next: None }))
 }
@@ -99,19 +110,21 @@ pub(super) async fn get_check(
     state: web::Data<AppState>,
     id: web::Path<String>,
 ) -> Result<web::Json<CheckDetail>, AppError> {
-    let spec = checks::spec(&id).ok_or_else(|| AppError::NotFound(format!("check {id:?} not found")))?;
-    let failing: Vec<FailingRepository> = failing(&state, Some(spec.id)).await?.into_iter().map(|(_, r)| r).collect();
+    let spec = state.settings.policy.info(&id).ok_or_else(|| AppError::NotFound(format!("check {id:?} not found")))?;
+    let failing: Vec<FailingRepository> = failing(&state, Some(&spec.id)).await?.into_iter().map(|(_, r)| r).collect();
     Ok(web::Json(CheckDetail { check: check(spec, failing.len() as u64), failing }))
 }
 
-fn check(s: CheckSpec, failing_repositories: u64) -> Check {
+fn check(s: CheckInfo, failing_repositories: u64) -> Check {
     Check {
-        id: s.id.into(),
-        title: s.title.into(),
         category: s.category.as_str().into(),
         severity: s.severity.into(),
-        rationale: s.rationale.into(),
-        fix: s.fix.into(),
+        custom: s.custom.is_some(),
+        effective: s.effective.map(|d| d.to_string()),
+        id: s.id,
+        title: s.title,
+        rationale: s.rationale,
+        fix: s.fix,
         failing_repositories,
     }
 }

@@ -76,7 +76,8 @@ pub struct CheckOutcome {
     pub check_id: String,
     pub category: String,
     pub severity: Option<Severity>,
-    /// `pass`, `fail`, `not_applicable` or `error`.
+    /// `pass`, `fail`, `not_applicable`, `error` or `upcoming` (takes effect
+    /// later: shown, not counted).
     pub outcome: String,
     pub summary: String,
     pub findings_count: i32,

@@ -96,7 +96,7 @@ impl WaiverView {
 #[get("/findings/{id}")]
 async fn page(req: HttpRequest, state: web::Data<AppState>, id: web::Path<i32>) -> Result<HttpResponse, AppError> {
     let now = Utc::now();
-    let v = crate::read::finding::view(&state.db, *id, now)
+    let v = crate::read::finding::view(&state.db, *id, now, &state.settings.policy)
         .await?
         .ok_or_else(|| AppError::NotFound(format!("no finding {id}")))?;
     let repo = &v.repo;
@@ -146,9 +146,9 @@ async fn page(req: HttpRequest, state: web::Data<AppState>, id: web::Path<i32>) 
                 LocationView { location, link, commit: view::short_sha(commit.as_deref()) }
             })
             .collect(),
-        title: v.spec.map(|s| s.title.to_string()).unwrap_or_else(|| f.check_id.clone()),
-        rationale: v.spec.map(|s| s.rationale.to_string()).unwrap_or_default(),
-        fix: v.spec.map(|s| s.fix.to_string()).unwrap_or_default(),
+        title: v.spec.as_ref().map(|s| s.title.clone()).unwrap_or_else(|| f.check_id.clone()),
+        rationale: v.spec.as_ref().map(|s| s.rationale.clone()).unwrap_or_default(),
+        fix: v.spec.as_ref().map(|s| s.fix.clone()).unwrap_or_default(),
         campaign: format!("/checks/{}", encode(&f.check_id)),
         can_suppress: f.state == FindingState::Open,
         suppression: v.suppression.as_ref().map(|s| {

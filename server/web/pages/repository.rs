@@ -54,6 +54,18 @@ pub struct ScanRow {
     pub duration: String,
 }
 
+/// A check that takes effect later and what it would find today.
+pub struct UpcomingView {
+    pub check_id: String,
+    pub title: String,
+    pub severity: Badge,
+    pub effective: String,
+    pub summary: String,
+    /// `path:line — message` of each finding it would count (first 20).
+    pub findings: Vec<String>,
+    pub more: usize,
+}
+
 pub struct Strength {
     pub check_id: String,
     pub summary: String,
@@ -157,6 +169,7 @@ pub struct RepositoryPage {
     pub open: Vec<(String, Vec<FindingView>)>,
     pub suppressed: Vec<SuppressedView>,
     pub strengths: Vec<Strength>,
+    pub upcoming: Vec<UpcomingView>,
     pub history: Vec<ScanRow>,
     /// Why the score moved, newest first.
     pub changes: Vec<ChangeView>,
@@ -197,6 +210,27 @@ pub fn finding_view(
         evidence: if f.evidence == f.message { String::new() } else { f.evidence.clone() },
         location,
         link,
+    }
+}
+
+fn upcoming_view(c: &shipshape_analysis::CheckResult) -> UpcomingView {
+    const SHOWN: usize = 20;
+    let active: Vec<&shipshape_analysis::Finding> = c.active_findings().collect();
+    UpcomingView {
+        check_id: c.check_id.clone(),
+        title: c.title.clone(),
+        severity: view::severity(c.severity.as_str()),
+        effective: c.effective.map(|d| d.to_string()).unwrap_or_default(),
+        summary: c.summary.clone(),
+        findings: active
+            .iter()
+            .take(SHOWN)
+            .map(|f| match &f.location {
+                Some(l) => format!("{l} — {}", f.message),
+                None => f.message.clone(),
+            })
+            .collect(),
+        more: active.len().saturating_sub(SHOWN),
     }
 }
 
@@ -281,6 +315,7 @@ async fn page(
             .iter()
             .map(|c| Strength { check_id: c.check_id.clone(), summary: c.summary.clone() })
             .collect(),
+        upcoming: v.upcoming.iter().map(upcoming_view).collect(),
         history: v
             .history
             .iter()

@@ -10,7 +10,11 @@ use shipshape_testkit::GitRepo;
 /// Scans a fresh git repository holding `files`, on a fixed "today".
 pub fn scan_files(files: &[(&str, &str)]) -> Report {
     let r = GitRepo::with_files(files);
-    analyze(r.path(), &Options { today: NaiveDate::from_ymd_opt(2026, 11, 22).unwrap(), github: None }).unwrap()
+    analyze(
+        r.path(),
+        &Options { today: NaiveDate::from_ymd_opt(2026, 11, 22).unwrap(), github: None, ..Default::default() },
+    )
+    .unwrap()
 }
 
 pub fn outcome(report: &Report, id: &str) -> Outcome {
