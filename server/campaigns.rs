@@ -101,6 +101,7 @@ pub struct NewCampaign<'a> {
 pub async fn create<C: ConnectionTrait>(
     db: &C,
     new: NewCampaign<'_>,
+    policy: &shipshape_analysis::Policy,
     now: DateTime<Utc>,
 ) -> Result<campaigns::Model, CampaignError> {
     let title = new.title.trim();
@@ -110,7 +111,7 @@ pub async fn create<C: ConnectionTrait>(
     if new.checks.is_empty() {
         return Err(CampaignError::NoChecks);
     }
-    if let Some(bad) = new.checks.iter().find(|c| shipshape_analysis::checks::spec(c).is_none()) {
+    if let Some(bad) = new.checks.iter().find(|c| policy.info(c).is_none()) {
         return Err(CampaignError::UnknownCheck(bad.clone()));
     }
     if new.deadline < now.date_naive() {

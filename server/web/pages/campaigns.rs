@@ -155,9 +155,12 @@ async fn new_form(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpRe
     };
     let page = NewPage {
         page: Page::new("New campaign", "campaigns", &req),
-        checks: shipshape_analysis::checks::all()
+        checks: state
+            .settings
+            .policy
+            .catalogue()
             .into_iter()
-            .map(|c| (c.spec.id.to_string(), format!("{} ({})", c.spec.title, c.spec.id)))
+            .map(|c| (c.id.clone(), format!("{} ({})", c.title, c.id)))
             .collect(),
         teams: sorted(rows.iter().filter_map(|r| r.team.clone()).collect()),
         languages: sorted(rows.iter().filter_map(|r| r.language.clone()).collect()),
@@ -206,6 +209,7 @@ async fn create(action: Action, state: web::Data<AppState>, body: web::Bytes) ->
             deadline,
             created_by: action.actor.as_deref().unwrap_or("dashboard"),
         },
+        &state.settings.policy,
         Utc::now(),
     )
     .await?;
