@@ -10,6 +10,9 @@ use std::hash::Hash;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+/// Past this many entries, expired ones are swept on insert.
+const MAX_ENTRIES: usize = 4096;
+
 /// Values by key, each kept for `ttl`.
 pub struct Memo<K, V> {
     ttl: Duration,
@@ -37,7 +40,14 @@ impl<K: Eq + Hash + Clone, V> Memo<K, V> {
             return Ok(v.clone());
         }
         let value = Arc::new(make().await?);
-        self.entries.lock().unwrap_or_else(|e| e.into_inner()).insert(key, (Instant::now(), value.clone()));
+        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        // Keys that carry a scan id never come back once a newer scan lands:
+        // drop what has expired before the map grows without bound.
+        if entries.len() >= MAX_ENTRIES {
+            let ttl = self.ttl;
+            entries.retain(|_, (at, _)| at.elapsed() < ttl);
+        }
+        entries.insert(key, (Instant::now(), value.clone()));
         Ok(value)
     }
 }
@@ -48,11 +58,17 @@ pub struct Memos {
     pub rows: Memo<(), Vec<super::overview::RepoRow>>,
     /// The org trend's daily series by range in days.
     pub org_trend: Memo<i64, Vec<(chrono::NaiveDate, f64)>>,
+    /// A repository's score chart (SVG) by (repository, its latest scan, range in days).
+    pub repo_trend: Memo<(i32, Option<i32>, i64), String>,
 }
 
 impl Default for Memos {
     fn default() -> Memos {
-        Memos { rows: Memo::new(Duration::from_secs(5)), org_trend: Memo::new(Duration::from_secs(60)) }
+        Memos {
+            rows: Memo::new(Duration::from_secs(5)),
+            org_trend: Memo::new(Duration::from_secs(60)),
+            repo_trend: Memo::new(Duration::from_secs(60)),
+        }
     }
 }
 

@@ -177,11 +177,22 @@ async fn repo_score(
     path: web::Path<(String, String)>,
     q: web::Query<RangeQuery>,
 ) -> Result<HttpResponse, AppError> {
-    let id = repo_id(&state, &path.0, &path.1).await?;
-    let (daily, from) = repo_series(&state, id, q.days()).await?;
-    let marks = crate::read::changes::version_marks(&state.db, id).await?;
-    let series = [Series { name: "score", points: daily }];
-    Ok(svg(marked_line_chart(&series, &marks, from, Utc::now().date_naive(), (720, 260))))
+    let repo = read::repository_by_name(&state.db, &path.0, &path.1)
+        .await?
+        .ok_or_else(|| AppError::NotFound(format!("no repository {}/{}", path.0, path.1)))?;
+    // The chart changes when a scan lands (a new last_scan_id) or the day turns.
+    let key = (repo.id, repo.last_scan_id, q.days());
+    let chart = state
+        .memos
+        .repo_trend
+        .get_or_try(key, || async {
+            let (daily, from) = repo_series(&state, repo.id, q.days()).await?;
+            let marks = crate::read::changes::version_marks(&state.db, repo.id).await?;
+            let series = [Series { name: "score", points: daily }];
+            Ok::<_, AppError>(marked_line_chart(&series, &marks, from, Utc::now().date_naive(), (720, 260)))
+        })
+        .await?;
+    Ok(svg(chart.as_ref().clone()))
 }
 
 #[get("/charts/repos/{owner}/{name}/categories.svg")]
