@@ -90,13 +90,16 @@ pub async fn sync(policy: &CheckoutPolicy, source: &Source<'_>) -> Result<Checko
         return Err(CheckoutError::LocalNotAllowed { url: redact(source.url) });
     }
     let dir = policy.cache_dir.join("checkouts").join(cache_name(source.key));
+    let cached = dir.join(".git").is_dir();
     let first = sync_into(&dir, policy, source, local).await;
     let result = match first {
         // A worker killed mid-fetch or mid-checkout can leave a clone git no
-        // longer works with (beyond the stale locks cleared first): start it
-        // over once, in this attempt, rather than fail until someone cleans up.
-        Err(CheckoutError::Git { step, detail }) if dir.exists() => {
-            tracing::warn!(dir = %dir.display(), step, detail = %detail.lines().next().unwrap_or_default(), "cached clone unusable; cloning afresh");
+        // longer works with (beyond the stale locks cleared first): a broken
+        // object store even reads as "the remote did not send all necessary
+        // objects". Start it over once, in this attempt; if a fresh clone
+        // fails too, that failure is the real one.
+        Err(e @ (CheckoutError::Git { .. } | CheckoutError::RemoteGone { .. })) if cached => {
+            tracing::warn!(dir = %dir.display(), error = %e.to_string().lines().next().unwrap_or_default(), "cached clone unusable; cloning afresh");
             let _ = tokio::fs::remove_dir_all(&dir).await;
             sync_into(&dir, policy, source, local).await
         }

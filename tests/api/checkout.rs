@@ -150,3 +150,51 @@ async fn a_remote_that_never_answers_times_out() {
     assert!(matches!(err, CheckoutError::Timeout { .. }), "{err}");
     assert!(started.elapsed() < Duration::from_secs(5));
 }
+
+/// What a worker killed mid-fetch leaves: a commit object whose tree never
+/// arrived, which the next fetch claims to have, so the remote sends
+/// nothing and git reports "did not send all necessary objects". The next
+/// sync starts the clone over within the same attempt instead of failing
+/// until someone cleans up.
+#[tokio::test]
+async fn a_cached_clone_with_missing_objects_is_cloned_afresh() {
+    let remote = GitRepo::with_files(&[("app.py", "print('v1')\n")]);
+    let cache = tempfile::tempdir().unwrap();
+    let url = remote.url();
+    let first = sync(&policy(cache.path()), &source("acme/api", &url)).await.unwrap();
+    let git = |args: &[&str], dir: &std::path::Path, input: Option<&[u8]>| {
+        use std::io::Write;
+        let mut child = std::process::Command::new("git")
+            .arg("-C")
+            .arg(dir)
+            .args(args)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        if let Some(bytes) = input {
+            child.stdin.take().unwrap().write_all(bytes).unwrap();
+        }
+        let out = child.wait_with_output().unwrap();
+        assert!(out.status.success(), "git {args:?}");
+        out.stdout
+    };
+    let commit = git(&["cat-file", "commit", "HEAD"], remote.path(), None);
+    let objects = first.path.join(".git/objects");
+    for entry in std::fs::read_dir(&objects).unwrap() {
+        let path = entry.unwrap().path();
+        if path.file_name().is_some_and(|n| n != "info") {
+            std::fs::remove_dir_all(&path).unwrap();
+        }
+    }
+    git(&["hash-object", "-w", "-t", "commit", "--stdin"], &first.path, Some(&commit));
+    let again =
+        sync(&policy(cache.path()), &source("acme/api", &url)).await.expect("a broken cache is rebuilt, not an error");
+    assert_eq!(again.commit, remote.head());
+    assert_eq!(std::fs::read_to_string(again.path.join("app.py")).unwrap(), "print('v1')\n");
+
+    // A remote that is really gone still fails, after one fresh try.
+    drop(remote);
+    let gone = sync(&policy(cache.path()), &source("acme/api", &url)).await.unwrap_err();
+    assert!(matches!(gone, CheckoutError::RemoteGone { .. }), "{gone}");
+}
