@@ -178,6 +178,19 @@ pub fn walk<'t>(root: Node<'t>, mut f: impl FnMut(Node<'t>)) {
     }
 }
 
+/// The last segment of a dotted name (`cors.New` → `New`).
+pub fn last(name: &str) -> &str {
+    name.rsplit('.').next().unwrap_or(name)
+}
+
+/// The arguments of a call (or `new`), without comments: the grammars of
+/// JavaScript/TypeScript and Go both name them `arguments`.
+pub fn args<'t>(call: Node<'t>) -> Vec<Node<'t>> {
+    let Some(a) = call.child_by_field_name("arguments") else { return vec![] };
+    let mut c = a.walk();
+    a.named_children(&mut c).filter(|n| n.kind() != "comment").collect()
+}
+
 /// A node's text on one line, whitespace collapsed, cut at 120 characters:
 /// what a finding shows as evidence.
 pub fn snippet(node: Node<'_>, src: &str) -> String {

@@ -132,17 +132,7 @@ pub fn dotted(node: Node<'_>, src: &str) -> Option<String> {
     Some(parts.join("."))
 }
 
-/// The last segment of a dotted name.
-pub fn last(name: &str) -> &str {
-    name.rsplit('.').next().unwrap_or(name)
-}
-
-/// The arguments of a call or `new`, without comments.
-pub fn args<'t>(call: Node<'t>) -> Vec<Node<'t>> {
-    let Some(a) = call.child_by_field_name("arguments") else { return vec![] };
-    let mut c = a.walk();
-    a.named_children(&mut c).filter(|n| n.kind() != "comment").collect()
-}
+pub use crate::syntax::{args, last};
 
 /// The value of a string literal, or of a template literal without
 /// substitutions. `None` for anything dynamic.
